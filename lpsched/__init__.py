@@ -1,0 +1,41 @@
+"""lpsched: scheduling LLM inference under KV-cache memory limits.
+
+Public API (see docs/): instances and their files, the KV-memory model, the independent
+verifier, the seeded generators and the certified lower bounds.
+"""
+
+from .baseline import serial_schedule
+from .errors import InstanceError, LpschedInputError, OptionError, ScheduleError
+from .instance import Instance, Job, instance_from_dict, load_instance, save_instance
+from .offline.bounds import lower_bounds
+from .verify import (
+    Run,
+    VerifyResult,
+    load_schedule,
+    save_schedule,
+    verify_runs,
+    verify_schedule,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Instance",
+    "Job",
+    "InstanceError",
+    "LpschedInputError",
+    "OptionError",
+    "ScheduleError",
+    "Run",
+    "VerifyResult",
+    "instance_from_dict",
+    "load_instance",
+    "save_instance",
+    "load_schedule",
+    "save_schedule",
+    "verify_schedule",
+    "verify_runs",
+    "serial_schedule",
+    "lower_bounds",
+    "__version__",
+]

@@ -1,0 +1,105 @@
+"""CLI: ``lpsched generate KIND --seed N ... -o FILE`` for each seeded generator."""
+
+from __future__ import annotations
+
+import click
+
+from . import generate as gen
+from .cli import json_option
+from .errors import OptionError
+from .predictors import PREDICTORS
+
+
+def _out_opt(f):  # type: ignore[no-untyped-def]
+    f = click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+                     help="Write the instance here (default: print its JSON).")(f)
+    f = click.option("--seed", type=int, required=True, help="Random seed (same seed, same instance).")(f)
+    return json_option(f)
+
+
+@click.group()
+def generate() -> None:
+    """Make a seeded instance: KIND is jaillet, paper or trace."""
+
+
+@generate.command("jaillet")
+@_out_opt
+@click.option("--arrivals", type=click.Choice(["zero", "poisson"]), default="zero", show_default=True)
+@click.option("--M", "M", type=int, help="Fix M (default U{30..50}).")
+@click.option("--n", type=int, help="Fix n for arrivals=zero (default U{40..60}).")
+@click.option("--rounds", type=int, help="Fix R for arrivals=poisson (default U{40..60}).")
+@click.option("--rate", type=float, help="Fix λ for arrivals=poisson (default U[0.5, 1.5]).")
+def generate_jaillet(seed: int, output: str | None, as_json: bool, arrivals: str, M: int | None,
+                     n: int | None, rounds: int | None, rate: float | None) -> None:
+    """Jaillet et al.'s synthetic regime (MODEL.md §7)."""
+    from .cli_foundation import write_or_print_instance
+
+    inst = gen.jaillet(seed, arrivals=arrivals, M=M, n=n, rounds=rounds, rate=rate)
+    write_or_print_instance(inst, output, as_json)
+
+
+@generate.command("paper")
+@_out_opt
+@click.option("--n", type=int, default=30, show_default=True)
+@click.option("--s", "s", type=int, default=4, show_default=True, help="Common prompt size.")
+@click.option("--lower", type=int, default=8, show_default=True, help="Common interval lower end l.")
+@click.option("--alpha", type=float, default=0.25, show_default=True, help="α = l/u; u = round(l/α).")
+@click.option("--M", "M", type=int, help="Capacity (default concurrency·(s + u)).")
+@click.option("--concurrency", type=float, default=10.0, show_default=True)
+@click.option("--dist", type=click.Choice(list(gen.LENGTH_DISTRIBUTIONS)), default="uniform",
+              show_default=True, help="Distribution of true lengths in [l, u].")
+def generate_paper(seed: int, output: str | None, as_json: bool, n: int, s: int, lower: int,
+                   alpha: float, M: int | None, concurrency: float, dist: str) -> None:
+    """Chen, Ye, Zhou's regime: common prompt and interval, all at time 0."""
+    from .cli_foundation import write_or_print_instance
+
+    inst = gen.paper(seed, n=n, s=s, lower=lower, alpha=alpha, M=M, concurrency=concurrency, dist=dist)
+    write_or_print_instance(inst, output, as_json)
+
+
+def _parse_kv(pairs: tuple[str, ...]) -> dict[str, float | int]:
+    out: dict[str, float | int] = {}
+    for p in pairs:
+        k, sep, v = p.partition("=")
+        if not sep or not k:
+            raise OptionError(f"--interval-param expects key=value, got '{p}'")
+        try:
+            out[k] = int(v)
+        except ValueError:
+            try:
+                out[k] = float(v)
+            except ValueError:
+                raise OptionError(f"--interval-param {k}: '{v}' is not a number") from None
+    return out
+
+
+@generate.command("trace")
+@_out_opt
+@click.option("--path", type=click.Path(dir_okay=False), required=True, help="Trace file.")
+@click.option("--format", "fmt", type=click.Choice(["azure", "mooncake", "lengths", "llmservingsim"]),
+              required=True)
+@click.option("--n", type=int, required=True, help="Rows to sample.")
+@click.option("--M", "M", default="16492", show_default=True,
+              help=f"Capacity in tokens or a preset ({', '.join(gen.M_PRESETS)}).")
+@click.option("--mode", type=click.Choice(["consecutive", "random"]), default="consecutive",
+              show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True, help="First row (consecutive).")
+@click.option("--arrivals", type=click.Choice(["zero", "trace"]), default="zero", show_default=True)
+@click.option("--round-seconds", type=float, default=0.05, show_default=True,
+              help="Seconds per round when arrivals=trace.")
+@click.option("--oversize", type=click.Choice(["drop", "clip", "error"]), default="drop",
+              show_default=True, help="Requests whose peak exceeds M.")
+@click.option("--intervals", type=click.Choice(list(PREDICTORS)), default="exact", show_default=True)
+@click.option("--interval-param", "interval_params", multiple=True, metavar="KEY=VALUE",
+              help="Interval model parameter, e.g. alpha=0.25 or lower=8 upper=256.")
+def generate_trace(seed: int, output: str | None, as_json: bool, path: str, fmt: str, n: int, M: str,
+                   mode: str, offset: int, arrivals: str, round_seconds: float, oversize: str,
+                   intervals: str, interval_params: tuple[str, ...]) -> None:
+    """A sample of a real trace in ../shared/data with a chosen M and interval model."""
+    from .cli_foundation import write_or_print_instance
+
+    M_val: int | str = int(M) if M.isdigit() else M
+    inst = gen.trace_sample(seed, path=path, fmt=fmt, n=n, M=M_val, mode=mode, offset=offset,
+                            arrivals=arrivals, round_seconds=round_seconds, oversize=oversize,
+                            intervals=intervals, **_parse_kv(interval_params))
+    write_or_print_instance(inst, output, as_json)
