@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import LpschedInputError, OptionError
 
-__all__ = ["TraceRow", "TraceError", "TRACE_FORMATS", "iter_trace", "sample_trace", "TraceSample"]
+__all__ = ["TraceRow", "TraceError", "TRACE_FORMATS", "iter_trace", "sample_trace", "TraceSample", "shared_data_dir"]
 
 TRACE_FORMATS = ("azure", "mooncake", "lengths", "llmservingsim")
 
@@ -199,3 +199,19 @@ def sample_trace(
         arrival_s=times,
         lines=np.array([r.line for r in rows], dtype=np.int64),
     )
+
+
+def shared_data_dir() -> Path | None:
+    """Where the bundled traces live: ``$LPSCHED_DATA``, else ``../shared/data`` next to the checkout
+    (or the working directory). ``None`` if none exists."""
+    import os
+
+    env = os.environ.get("LPSCHED_DATA")
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve().parents[1]
+    candidates += [here.parent / "shared" / "data", Path.cwd().parent / "shared" / "data",
+                   Path.cwd() / "shared" / "data"]
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None

@@ -1,0 +1,5 @@
+"""``python -m lpsched`` runs the command line."""
+
+from .cli import main
+
+main()
