@@ -1,0 +1,88 @@
+"""CLI commands of the comparator: ``sweep``, ``report`` and ``demo``."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from .cli import emit, json_option
+
+
+def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int | None, dask: str | None,
+                    progress: bool, as_json: bool, retry_errors: bool = False) -> None:
+    from .compare import load_spec, run_sweep
+    from .compare.plots import plot_database
+    from .compare.report import markdown_report
+
+    spec = load_spec(spec_path)
+    summary = run_sweep(spec, db, workers=workers, dask=dask, progress=progress and not as_json,
+                        retry_errors=retry_errors)
+    report = markdown_report(db)
+    paths = [str(p) for p in plot_database(db, plots)] if plots is not None else []
+    text = [f"sweep {spec.name}: {summary.total} instances, {summary.skipped} already in {db}, "
+            f"{summary.ran} run now ({summary.errors} failed) in {summary.seconds:.1f} s", "", report]
+    if paths:
+        text += ["Plots:", *[f"  {p}" for p in paths]]
+    emit({**summary.to_dict(), "plots": paths, "report": report}, "\n".join(text), as_json)
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--db", type=click.Path(dir_okay=False), help="Results database (default: SPEC with .db).")
+@click.option("--workers", type=int, help="Worker processes (default: all cores; 0 = inline).")
+@click.option("--dask", help="Run on Dask: 'local' (a LocalCluster) or a scheduler address tcp://host:8786.")
+@click.option("--plots", type=click.Path(file_okay=False), help="Also write the plots into this folder.")
+@click.option("--retry-errors", is_flag=True, help="Run cells that failed before again.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@json_option
+def sweep(spec: str, db: str | None, workers: int | None, dask: str | None, plots: str | None,
+          retry_errors: bool, no_progress: bool, as_json: bool) -> None:
+    """Run a sweep SPEC (TOML) into a SQLite database, resuming where it stopped; print the report."""
+    db_path = Path(db) if db else Path(spec).with_suffix(".db")
+    _run_and_report(Path(spec), db_path, Path(plots) if plots else None, workers, dask, not no_progress,
+                    as_json, retry_errors)
+
+
+@click.command()
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.option("--plots", type=click.Path(file_okay=False), help="Write the plots into this folder.")
+@json_option
+def report(db: str, plots: str | None, as_json: bool) -> None:
+    """Print the Markdown report of a sweep database (and write plots with --plots)."""
+    from .compare.plots import plot_database
+    from .compare.report import markdown_report
+
+    text = markdown_report(db)
+    paths = [str(p) for p in plot_database(db, plots)] if plots else []
+    emit({"report": text, "plots": paths}, text + ("\nPlots:\n" + "\n".join(f"  {p}" for p in paths) if paths else ""),
+         as_json)
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False), default="lpsched-demo", show_default=True,
+              help="Folder for the spec, database and plots.")
+@click.option("--workers", type=int, help="Worker processes (default: all cores).")
+@json_option
+def demo(out: str, workers: int | None, as_json: bool) -> None:
+    """The first result: a small built-in sweep (exact optimum, every policy), its table and plots."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec_path = folder / "demo.toml"
+    with resources.as_file(resources.files("lpsched") / "data" / "demo.toml") as src:
+        shutil.copyfile(src, spec_path)
+    _run_and_report(spec_path, folder / "demo.db", folder / "plots", workers, None, True, as_json)
+    if not as_json:
+        click.echo(f"\nThe spec is {spec_path}; edit it and run `lpsched sweep {spec_path}` to go further.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the ``lpsched`` group."""
+    group.add_command(sweep)
+    group.add_command(report)
+    group.add_command(demo)
+
+
+__all__ = ["register", "sweep", "report", "demo"]

@@ -1,0 +1,171 @@
+"""Reports from a sweep database: Markdown tables per α and policy, and the A_min growth fit.
+
+Every number printed comes from ``results`` rows; each table names the ratio it shows (against the
+proven optimum, against the certified lower bound — an upper bound on the true ratio —, or against
+H-SF) and never mixes them, and each worst value names its row id (``results.id``) so it can be
+looked up: ``sqlite3 DB "SELECT * FROM results WHERE id = …"``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import OptionError
+from .store import open_store, read_cells, read_results
+from .theory import GrowthFit, fit_growth
+
+__all__ = ["RATIO_KINDS", "summarise", "markdown_report", "amin_fit", "worst_by_alpha", "Summary"]
+
+#: ratio column -> how the report names it.
+RATIO_KINDS: dict[str, str] = {
+    "ratio_opt": "TEL / proven optimum",
+    "ratio_lb": "TEL / best certified lower bound (an upper bound on the true ratio)",
+    "ratio_hsf": "TEL / TEL(H-SF) (the paper's benchmark; may be below 1)",
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One (α, label) group of one ratio kind."""
+
+    alpha: float
+    label: str
+    count: int
+    mean: float
+    p95: float
+    worst: float
+    worst_row: int
+    evictions: float
+    wasted_tokens: float
+
+
+def _open(db: str | Path) -> sqlite3.Connection:
+    if not Path(db).exists():
+        raise OptionError(f"{db}: no such results database")
+    return open_store(db)
+
+
+def summarise(rows: list[dict[str, Any]], kind: str) -> list[Summary]:
+    """Group rows by (α, label) and summarise column ``kind`` over the rows that have it."""
+    groups: dict[tuple[float, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r.get(kind) is not None:
+            groups[(round(r["alpha"], 9), r["label"])].append(r)
+    out = []
+    for (alpha, label), rs in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        vals = np.array([r[kind] for r in rs], dtype=float)
+        worst_i = int(np.argmax(vals))
+        out.append(
+            Summary(
+                alpha,
+                label,
+                len(rs),
+                float(vals.mean()),
+                float(np.quantile(vals, 0.95)),
+                float(vals[worst_i]),
+                int(rs[worst_i]["id"]),
+                float(np.mean([r["evictions"] or 0 for r in rs])),
+                float(np.mean([r["wasted_tokens"] or 0 for r in rs])),
+            )
+        )
+    return out
+
+
+def worst_by_alpha(rows: list[dict[str, Any]], label: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(α values, worst ``kind`` ratio at each α) for one policy label."""
+    best: dict[float, float] = {}
+    for r in rows:
+        if r["label"] == label and r.get(kind) is not None:
+            a = r["alpha"]
+            best[a] = max(best.get(a, 0.0), r[kind])
+    alphas = np.array(sorted(best, reverse=True))
+    return alphas, np.array([best[a] for a in alphas])
+
+
+def pick_kind(rows: list[dict[str, Any]], label: str) -> str:
+    """``ratio_opt`` if every row of ``label`` has a proven optimum, else ``ratio_lb``."""
+    rs = [r for r in rows if r["label"] == label]
+    return "ratio_opt" if rs and all(r["ratio_opt"] is not None for r in rs) else "ratio_lb"
+
+
+def amin_fit(rows: list[dict[str, Any]], label: str = "amin", seed: int = 0) -> tuple[str, GrowthFit] | None:
+    """Fit A_min's worst ratio per α to ``a + b·log2(1/α)`` (and the polynomial alternatives).
+
+    Returns ``(ratio kind used, fit)``, or ``None`` with fewer than 3 distinct α below 1.
+    """
+    kind = pick_kind(rows, label)
+    alphas, worst = worst_by_alpha(rows, label, kind)
+    if np.unique(alphas).size < 3:
+        return None
+    return kind, fit_growth(alphas, worst, seed=seed)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def markdown_report(db: str | Path) -> str:
+    """The Markdown report of a sweep database (tables per ratio kind, then the A_min fit)."""
+    con = _open(db)
+    try:
+        rows = read_results(con)
+        cells = read_cells(con)
+    finally:
+        con.close()
+    ok = [c for c in cells if c["status"] == "ok"]
+    failed = [c for c in cells if c["status"] != "ok"]
+    proven = sum(1 for c in ok if c["opt_status"] == "OPTIMAL")
+    sweeps = sorted({c["sweep"] for c in cells})
+    lines = [
+        f"# Sweep report: {', '.join(sweeps) or '(empty)'}",
+        "",
+        f"Database `{db}`: {len(cells)} instances ({len(failed)} failed), {len(rows)} result rows; "
+        f"optimum proven on {proven} of {len(ok)} instances.",
+        "",
+    ]
+    if failed:
+        lines += ["Failed cells:", *[f"- `{c['cell_key']}`: {c['error']}" for c in failed[:10]], ""]
+    for kind, title in RATIO_KINDS.items():
+        summ = summarise(rows, kind)
+        if not summ:
+            continue
+        lines += [
+            f"## {title}",
+            "",
+            "| α | policy | instances | mean | p95 | worst | worst row | evictions (mean) | wasted tokens (mean) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for s in summ:
+            lines.append(
+                f"| {s.alpha:.4g} | {s.label} | {s.count} | {_fmt(s.mean)} | {_fmt(s.p95)} | "
+                f"{_fmt(s.worst)} | {s.worst_row} | {s.evictions:.1f} | {s.wasted_tokens:.0f} |"
+            )
+        lines.append("")
+    labels = {r["label"] for r in rows}
+    if "amin" in labels:
+        fit = amin_fit(rows)
+        lines += ["## A_min: growth of the worst ratio with 1/α", ""]
+        if fit is None:
+            lines.append("Fewer than 3 distinct α values: no fit.")
+        else:
+            kind, f = fit
+            lines += [
+                f"Fitted to the worst {RATIO_KINDS[kind]} per α ({f.n_points} points).",
+                "",
+                f"- log model: ratio ≈ {f.log_a:.3f} + {f.log_b:.3f}·log2(1/α), "
+                f"b 95% bootstrap CI [{f.log_b_ci[0]:.3f}, {f.log_b_ci[1]:.3f}]",
+                f"- power model: ratio ≈ {f.power_c:.3f}·(1/α)^{f.power_p:.3f}, "
+                f"p 95% CI [{f.power_p_ci[0]:.3f}, {f.power_p_ci[1]:.3f}]",
+                f"- linear model: ratio ≈ {f.linear_a:.3f} + {f.linear_b:.3f}/α",
+                "- AIC (log scale residuals): " + ", ".join(f"{k} {v:.2f}" for k, v in f.aic.items()),
+                "",
+                f"**Verdict:** {f.verdict}.",
+                "",
+            ]
+    return "\n".join(lines)

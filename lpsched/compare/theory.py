@@ -1,0 +1,173 @@
+"""Theoretical competitive-ratio curves (MODEL.md §5) and the fits that test them against data.
+
+Curves are plain functions of α = l/u (and β or M where they enter):
+
+* :func:`amax_upper`, :func:`amax_lower` – A_max's bounds as reconstructed from third-party summaries
+  (hypotheses the toolkit tests, not established results);
+* :func:`amin_log_curve` – the shape ``a + b·log2(1/α)`` of A_min's ``O(log 1/α)`` theorem, whose
+  constant is not public: :func:`fit_growth` estimates ``b`` from the worst ratios found;
+* :func:`svf_bound` and :data:`MCSF_CONSTANT` – SVF's ``1 + 2/(1 − β)`` and MC-SF's 9216.
+
+:func:`fit_growth` fits the logarithmic model and the polynomial alternatives to (α, ratio) data,
+with bootstrap confidence intervals, and says in one sentence whether the data are consistent with
+logarithmic growth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "amax_upper",
+    "amax_lower",
+    "amin_log_curve",
+    "svf_bound",
+    "MCSF_CONSTANT",
+    "GrowthFit",
+    "fit_growth",
+    "THEORY_CURVES",
+]
+
+#: MC-SF's proven constant (Jaillet et al.; all jobs at time 0, identical prompts, M ≥ 2·max peak).
+MCSF_CONSTANT = 9216.0
+
+
+def amax_upper(alpha: np.ndarray | float, M: float | None = None) -> np.ndarray | float:
+    """A_max's reconstructed upper bound ``α⁻¹(1 + α⁻¹)/2 + O(1/M)``.
+
+    The ``O(1/M)`` term's constant is unknown; it is omitted (``M`` is accepted for the signature's
+    sake and ignored), so the curve is the bound's leading part. Equals 1 at α = 1.
+    """
+    a = np.asarray(alpha, dtype=float)
+    return (1 / a) * (1 + 1 / a) / 2
+
+
+def amax_lower(alpha: np.ndarray | float) -> np.ndarray | float:
+    """A_max's reconstructed lower bound ``α⁻¹(1 + α^{-1/2})/2`` (some instance forces at least this)."""
+    a = np.asarray(alpha, dtype=float)
+    return (1 / a) * (1 + a**-0.5) / 2
+
+
+def amin_log_curve(alpha: np.ndarray | float, a: float = 1.0, b: float = 1.0) -> np.ndarray | float:
+    """The shape of A_min's ``O(log(1/α))`` bound: ``a + b·log2(1/α)`` (constants from a fit)."""
+    return a + b * np.log2(1 / np.asarray(alpha, dtype=float))
+
+
+def svf_bound(beta: float) -> float:
+    """SVF's ratio ``1 + 2/(1 − β)`` when every peak ``s_i + o_i ≤ βM`` (all jobs at time 0)."""
+    if not 0 <= beta < 1:
+        raise ValueError(f"beta must be in [0, 1), got {beta}")
+    return 1 + 2 / (1 - beta)
+
+
+#: Named curves for plots: name -> (function of α, description).
+THEORY_CURVES: dict[str, tuple[Any, str]] = {
+    "amax_upper": (amax_upper, "A_max upper bound α⁻¹(1+α⁻¹)/2 (reconstructed)"),
+    "amax_lower": (amax_lower, "A_max lower bound α⁻¹(1+α^-1/2)/2 (reconstructed)"),
+}
+
+
+@dataclass(frozen=True)
+class GrowthFit:
+    """Result of :func:`fit_growth`.
+
+    ``log_a + log_b·log2(1/α)`` is the logarithmic fit, with ``log_b_ci`` a 95 % bootstrap interval;
+    ``power_c·(1/α)^power_p`` the polynomial alternative with ``power_p_ci``; ``linear_*`` the model
+    ``a + b/α``. ``aic`` compares the three (lower is better; same number of parameters, so this is
+    the residual sum of squares on a log scale). ``verdict`` says it in words.
+    """
+
+    n_points: int
+    log_a: float
+    log_b: float
+    log_b_ci: tuple[float, float]
+    power_c: float
+    power_p: float
+    power_p_ci: tuple[float, float]
+    linear_a: float
+    linear_b: float
+    aic: dict[str, float]
+    best_model: str
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _lstsq(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    A = np.c_[np.ones_like(x), x]
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    return float(coef[0]), float(coef[1])
+
+
+def _aic(resid: np.ndarray, k: int = 2) -> float:
+    n = resid.size
+    rss = float(np.sum(resid**2))
+    return n * np.log(max(rss, 1e-300) / n) + 2 * k
+
+
+def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int = 2000) -> GrowthFit:
+    """Fit worst ratios against α with a logarithmic and two polynomial models.
+
+    Parameters
+    ----------
+    alpha, ratio : arrays of equal length (one point per instance or per α; at least 3 distinct α).
+    seed : bootstrap seed (same data and seed, same intervals).
+    n_boot : bootstrap resamples.
+
+    Returns
+    -------
+    GrowthFit
+        The data are called *consistent with logarithmic growth* when the log model's AIC is within
+        2 of the best model's, or the fitted power ``p`` has a 95 % interval reaching 0.15 or less
+        (``(1/α)^0.15`` is within 1.5× of ``log`` growth over α ∈ [1/1024, 1/2]). Otherwise the
+        verdict names the better model.
+
+    Notes
+    -----
+    All three models are compared on ``log(ratio)`` residuals so that large ratios do not dominate.
+    """
+    a = np.asarray(alpha, dtype=float)
+    r = np.asarray(ratio, dtype=float)
+    if a.size != r.size or np.unique(a).size < 3:
+        raise ValueError("fit_growth needs matching arrays with at least 3 distinct alpha values")
+    x_log = np.log2(1 / a)
+    la, lb = _lstsq(x_log, r)
+    lc, lp = _lstsq(np.log(1 / a), np.log(r))
+    na, nb = _lstsq(1 / a, r)
+
+    def log_resid(pred: np.ndarray) -> np.ndarray:
+        return np.log(r) - np.log(np.maximum(pred, 1e-9))
+
+    aic = {
+        "log": _aic(log_resid(la + lb * x_log)),
+        "power": _aic(log_resid(np.exp(lc) * (1 / a) ** lp)),
+        "linear": _aic(log_resid(na + nb / a)),
+    }
+    rng = np.random.default_rng(seed)
+    bs_b, bs_p = [], []
+    for _ in range(n_boot):
+        idx = rng.integers(0, a.size, a.size)
+        if np.unique(a[idx]).size < 2:
+            continue
+        bs_b.append(_lstsq(x_log[idx], r[idx])[1])
+        bs_p.append(_lstsq(np.log(1 / a[idx]), np.log(r[idx]))[1])
+    b_ci = (float(np.quantile(bs_b, 0.025)), float(np.quantile(bs_b, 0.975)))
+    p_ci = (float(np.quantile(bs_p, 0.025)), float(np.quantile(bs_p, 0.975)))
+    best = min(aic, key=lambda k: aic[k])
+    consistent = aic["log"] <= aic[best] + 2 or p_ci[0] <= 0.15
+    if consistent:
+        verdict = (f"consistent with logarithmic growth: ratio ≈ {la:.3g} + {lb:.3g}·log2(1/α) "
+                   f"(b 95% CI [{b_ci[0]:.3g}, {b_ci[1]:.3g}]); best-fitting model: {best}")
+    else:
+        verdict = (f"NOT consistent with logarithmic growth: the {best} model fits better "
+                   f"(power p = {lp:.3g}, 95% CI [{p_ci[0]:.3g}, {p_ci[1]:.3g}])")
+    return GrowthFit(
+        n_points=int(a.size), log_a=la, log_b=lb, log_b_ci=b_ci, power_c=float(np.exp(lc)),
+        power_p=lp, power_p_ci=p_ci, linear_a=na, linear_b=nb, aic=aic, best_model=best,
+        verdict=verdict,
+    )
