@@ -152,6 +152,10 @@ def trace_sample(
     offset: int = 0,
     arrivals: str = "zero",
     round_seconds: float = 0.05,
+    rate: float | None = None,
+    cv: float = 1.0,
+    time_scale: float = 1.0,
+    window: tuple[float, float] | list[float] | None = None,
     oversize: str = "drop",
     intervals: str = "exact",
     **interval_params: Any,
@@ -163,8 +167,12 @@ def trace_sample(
     path, fmt : trace file and format (see :mod:`lpsched.traces`).
     n : number of rows to sample (``mode``: ``consecutive`` from ``offset`` or ``random``).
     M : capacity in tokens, or a preset name from :data:`M_PRESETS`.
-    arrivals : ``zero`` (all at time 0) or ``trace`` (timestamps, relative to the first sampled
-        row, converted to rounds of ``round_seconds``; kept in ``arrival_time`` too).
+    arrivals : ``zero`` (all at time 0); ``trace`` (the trace's timestamps, relative to the first
+        sampled row, divided by ``time_scale``: 2 replays twice as fast); ``poisson`` (exponential
+        gaps at ``rate`` requests per second, for length-only tables); ``gamma`` (gamma gaps with mean
+        ``1/rate`` and coefficient of variation ``cv``: bursty for ``cv > 1``). Times in seconds are kept
+        in ``arrival_time`` and converted to rounds of ``round_seconds``.
+    window : ``(start_s, end_s)``: only requests arriving in that window of the trace.
     oversize : what to do with a request whose peak exceeds ``M``: ``drop`` it, ``clip`` its prompt
         to ``M - output`` (then its output to ``M - 1`` if needed), or ``error``.
     intervals : interval model name from :data:`lpsched.predictors.PREDICTORS`, with its parameters.
@@ -177,10 +185,16 @@ def trace_sample(
             raise OptionError(f"unknown M preset '{M}' (known: {', '.join(M_PRESETS)})")
         M = M_PRESETS[M]
     _check(M >= 2, f"M must be >= 2, got {M}")
-    _check(arrivals in ("zero", "trace"), f"unknown arrivals '{arrivals}' (known: zero, trace)")
+    _check(arrivals in ("zero", "trace", "poisson", "gamma"),
+           f"unknown arrivals '{arrivals}' (known: zero, trace, poisson, gamma)")
+    _check(time_scale > 0, f"time_scale must be > 0, got {time_scale}")
+    if arrivals in ("poisson", "gamma"):
+        _check(rate is not None and rate > 0, f"arrivals={arrivals} needs rate > 0 (requests per second)")
+        _check(cv > 0, f"cv must be > 0, got {cv}")
     _check(oversize in ("drop", "clip", "error"), f"unknown oversize '{oversize}' (known: drop, clip, error)")
     _check(round_seconds > 0, f"round_seconds must be > 0, got {round_seconds}")
-    sample = sample_trace(path, fmt, n, mode=mode, offset=offset, seed=seed)
+    sample = sample_trace(path, fmt, n, mode=mode, offset=offset, seed=seed,
+                          window=None if window is None else (float(window[0]), float(window[1])))
     prompt = sample.prompt.copy()
     output = sample.output.copy()
     zero_out = int((output < 1).sum())
@@ -204,9 +218,19 @@ def trace_sample(
     arrival_time = None
     if arrivals == "trace":
         if sample.arrival_s is None:
-            raise OptionError(f"format '{fmt}' has no timestamps: use arrivals=zero")
+            raise OptionError(f"format '{fmt}' has no timestamps: use arrivals=zero, poisson or gamma")
         arrival_time = sample.arrival_s[keep]
-        arrival_time = arrival_time - arrival_time.min()
+        arrival_time = (arrival_time - arrival_time.min()) / time_scale
+    elif arrivals in ("poisson", "gamma"):
+        arng = np.random.default_rng([seed, 2])
+        m = int(keep.sum())
+        if arrivals == "poisson":
+            gaps = arng.exponential(1.0 / rate, size=m)
+        else:
+            shape = 1.0 / cv**2
+            gaps = arng.gamma(shape, 1.0 / (rate * shape), size=m)
+        arrival_time = np.cumsum(gaps) - gaps[0]
+    if arrival_time is not None:
         arrival = np.floor(arrival_time / round_seconds + 1e-9).astype(np.int64)
     rng = np.random.default_rng([seed, 1])
     lower, upper = make_intervals(intervals, output, rng, **interval_params)
@@ -218,6 +242,8 @@ def trace_sample(
         meta={"generator": "trace_sample", "seed": seed,
               "params": {"path": Path(path).name, "fmt": fmt, "n": n, "M": int(M), "mode": mode,
                          "offset": offset, "arrivals": arrivals, "round_seconds": round_seconds,
+                         "rate": rate, "cv": cv, "time_scale": time_scale,
+                         "window": None if window is None else list(window),
                          "oversize": oversize, "intervals": intervals, **interval_params},
               "dropped_oversize": int((~keep).sum()), "raised_zero_outputs": zero_out,
               "interval_report": interval_report(output, lower, upper)},

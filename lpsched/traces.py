@@ -157,8 +157,12 @@ def sample_trace(
     mode: str = "consecutive",
     offset: int = 0,
     seed: int = 0,
+    window: tuple[float, float] | None = None,
 ) -> TraceSample:
     """Take ``n`` rows of a trace: consecutive from row ``offset``, or a uniform random sample.
+
+    ``window=(start_s, end_s)`` keeps only rows that arrive in that interval of seconds after the
+    trace's first request (traces with timestamps only); ``offset`` then counts within the window.
 
     Random sampling streams the file once (reservoir sampling, Algorithm R) with
     ``numpy.random.default_rng(seed)``, keeping only ``n`` rows in memory; the sample is returned in
@@ -171,7 +175,22 @@ def sample_trace(
     rows: list[TraceRow] = []
     seen = 0
     rng = np.random.default_rng(seed)
-    for k, row in enumerate(iter_trace(path, fmt)):
+    t_first: float | None = None
+    k = -1
+    for row in iter_trace(path, fmt):
+        if window is not None:
+            if row.arrival_s is None:
+                raise OptionError(f"format '{fmt}' has no timestamps: a time window cannot be applied")
+            if t_first is None:
+                t_first = row.arrival_s
+            rel = row.arrival_s - t_first
+            if rel < window[0]:
+                continue
+            if rel >= window[1]:
+                if mode == "consecutive":
+                    break
+                continue
+        k += 1
         if mode == "consecutive":
             if k < offset:
                 continue
