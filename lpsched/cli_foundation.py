@@ -112,8 +112,9 @@ def write_or_print_instance(inst: Instance, output: str | None, as_json: bool) -
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the ``lpsched`` group."""
-    from .cli_generate import generate
+    from .cli_generate import generate, trace
 
     group.add_command(info)
     group.add_command(verify)
     group.add_command(generate)
+    group.add_command(trace)

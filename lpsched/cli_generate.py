@@ -73,33 +73,66 @@ def _parse_kv(pairs: tuple[str, ...]) -> dict[str, float | int]:
     return out
 
 
+def _trace_options(f):  # type: ignore[no-untyped-def]
+    """The options shared by ``generate trace`` and ``trace`` (applied bottom-up)."""
+    opts = [
+        click.option("--format", "fmt", type=click.Choice(["azure", "mooncake", "lengths", "llmservingsim"]),
+                     required=True, help="Trace format (docs/formats.md)."),
+        click.option("--n", type=int, required=True, help="Rows to sample."),
+        click.option("--M", "M", default="16492", show_default=True,
+                     help=f"Capacity in tokens or a preset ({', '.join(gen.M_PRESETS)})."),
+        click.option("--mode", type=click.Choice(["consecutive", "random"]), default="consecutive",
+                     show_default=True),
+        click.option("--offset", type=int, default=0, show_default=True, help="First row (consecutive)."),
+        click.option("--window", nargs=2, type=float, metavar="START END",
+                     help="Only requests arriving START..END seconds after the trace's first."),
+        click.option("--arrivals", type=click.Choice(["zero", "trace", "poisson", "gamma"]), default="zero",
+                     show_default=True),
+        click.option("--rate", type=float, help="Requests per second (arrivals poisson/gamma)."),
+        click.option("--cv", type=float, default=1.0, show_default=True, help="Gap CV (arrivals gamma)."),
+        click.option("--time-scale", type=float, default=1.0, show_default=True,
+                     help="Replay speed-up for arrivals=trace (2 = twice as fast)."),
+        click.option("--round-seconds", type=float, default=0.05, show_default=True,
+                     help="Seconds per round when arrivals are timed."),
+        click.option("--oversize", type=click.Choice(["drop", "clip", "error"]), default="drop",
+                     show_default=True, help="Requests whose peak exceeds M."),
+        click.option("--intervals", type=click.Choice(list(PREDICTORS)), default="exact", show_default=True),
+        click.option("--interval-param", "interval_params", multiple=True, metavar="KEY=VALUE",
+                     help="Interval model parameter, e.g. alpha=0.25, lower=8, accuracy=0.7, miss_rate=0.1."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _trace_instance(seed: int, path: str, fmt: str, n: int, M: str, mode: str, offset: int,
+                    window: tuple[float, float] | None, arrivals: str, rate: float | None, cv: float,
+                    time_scale: float, round_seconds: float, oversize: str, intervals: str,
+                    interval_params: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    M_val: int | str = int(M) if M.isdigit() else M
+    return gen.trace_sample(seed, path=path, fmt=fmt, n=n, M=M_val, mode=mode, offset=offset,
+                            window=window or None, arrivals=arrivals, rate=rate, cv=cv, time_scale=time_scale,
+                            round_seconds=round_seconds, oversize=oversize, intervals=intervals,
+                            **_parse_kv(interval_params))
+
+
 @generate.command("trace")
 @_out_opt
 @click.option("--path", type=click.Path(dir_okay=False), required=True, help="Trace file.")
-@click.option("--format", "fmt", type=click.Choice(["azure", "mooncake", "lengths", "llmservingsim"]),
-              required=True)
-@click.option("--n", type=int, required=True, help="Rows to sample.")
-@click.option("--M", "M", default="16492", show_default=True,
-              help=f"Capacity in tokens or a preset ({', '.join(gen.M_PRESETS)}).")
-@click.option("--mode", type=click.Choice(["consecutive", "random"]), default="consecutive",
-              show_default=True)
-@click.option("--offset", type=int, default=0, show_default=True, help="First row (consecutive).")
-@click.option("--arrivals", type=click.Choice(["zero", "trace"]), default="zero", show_default=True)
-@click.option("--round-seconds", type=float, default=0.05, show_default=True,
-              help="Seconds per round when arrivals=trace.")
-@click.option("--oversize", type=click.Choice(["drop", "clip", "error"]), default="drop",
-              show_default=True, help="Requests whose peak exceeds M.")
-@click.option("--intervals", type=click.Choice(list(PREDICTORS)), default="exact", show_default=True)
-@click.option("--interval-param", "interval_params", multiple=True, metavar="KEY=VALUE",
-              help="Interval model parameter, e.g. alpha=0.25 or lower=8 upper=256.")
-def generate_trace(seed: int, output: str | None, as_json: bool, path: str, fmt: str, n: int, M: str,
-                   mode: str, offset: int, arrivals: str, round_seconds: float, oversize: str,
-                   intervals: str, interval_params: tuple[str, ...]) -> None:
+@_trace_options
+def generate_trace(seed: int, output: str | None, as_json: bool, path: str, **kw) -> None:  # type: ignore[no-untyped-def]
     """A sample of a real trace in ../shared/data with a chosen M and interval model."""
     from .cli_foundation import write_or_print_instance
 
-    M_val: int | str = int(M) if M.isdigit() else M
-    inst = gen.trace_sample(seed, path=path, fmt=fmt, n=n, M=M_val, mode=mode, offset=offset,
-                            arrivals=arrivals, round_seconds=round_seconds, oversize=oversize,
-                            intervals=intervals, **_parse_kv(interval_params))
-    write_or_print_instance(inst, output, as_json)
+    write_or_print_instance(_trace_instance(seed, path, **kw), output, as_json)
+
+
+@click.command("trace")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_out_opt
+@_trace_options
+def trace(file: str, seed: int, output: str | None, as_json: bool, **kw) -> None:  # type: ignore[no-untyped-def]
+    """Turn a trace FILE into an instance (same options as `generate trace`, FILE positional)."""
+    from .cli_foundation import write_or_print_instance
+
+    write_or_print_instance(_trace_instance(seed, file, **kw), output, as_json)
