@@ -11,7 +11,9 @@ Functions here:
 * :func:`memory_profile` – the memory of a set of runs in every round (``O(n + T)``);
 * :func:`next_round_memory` – ``Σ (b_j + g_j + 1)`` over running jobs, the overflow test;
 * :func:`future_peak` / :func:`fits_future_peak` – the future-peak admission check of MODEL.md §4;
-* :class:`PeakProfile` – the same check kept incrementally, for simulators that admit many jobs.
+* :class:`PeakProfile` – the same check kept incrementally, for simulators that admit many jobs;
+* :class:`PeakIndex` – the same check for a running set that changes rarely while time advances
+  (event-driven simulators): array-backed, and able to say when a blocked candidate will next fit.
 
 Simulators, solvers, the verifier and the bounds call these; none of them re-derives the model.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "future_peak",
     "fits_future_peak",
     "PeakProfile",
+    "PeakIndex",
 ]
 
 
@@ -231,3 +234,185 @@ class PeakProfile:
                 return False
             i -= 1
         return True
+
+
+class PeakIndex:
+    """The future-peak check of MODEL.md §4 over a changing set of runs, at any decision time.
+
+    Runs are kept by predicted end ``E_j = k_j + e_j`` with ``d_j = b_j - k_j`` (the run's memory in
+    round ``τ`` is ``d_j + τ``). Unlike :class:`PeakProfile`, the index is not tied to one time: at a
+    time ``t`` every run whose predicted end is ``<= t + 1`` counts as ending at ``t + 1`` (the clamp
+    of :func:`future_peak`), so a run past its estimate needs no update as time advances.
+
+    With ``f(τ) = Σ_{E_j >= τ} (d_j + τ)`` the predicted memory of rounds ``τ >= t + 2`` and
+    ``NR(t) = Σ_j (d_j + t + 1)`` the memory of round ``t + 1``, a candidate with base ``b`` and
+    estimate ``L`` started at ``t`` (end ``E_c = t + L``) fits iff
+
+    * ``NR(t) + b + 1 <= M`` (round ``t + 1``);
+    * ``f(E) + b + E - t <= M`` for every end ``E`` in ``[t + 2, E_c]`` (memory rises between ends);
+    * ``f(E_c) + b + L <= M`` if ``E_c >= t + 2``;
+    * ``f(E) <= M`` for every end ``E >= t + 2`` beyond ``E_c``.
+
+    The per-end values ``F = f(E)``, ``V = F + E`` and the suffix maximum of ``F`` are NumPy arrays
+    rebuilt lazily after a change, so a check costs a few bisections and one slice maximum.
+    :func:`future_peak` is the reference it is tested against.
+    """
+
+    __slots__ = (
+        "_C",
+        "_Csuf",
+        "_D",
+        "_E",
+        "_F",
+        "_N",
+        "_Nsuf",
+        "_SMF",
+        "_V",
+        "_count",
+        "_csum",
+        "_dirty",
+        "_ends",
+    )
+
+    def __init__(self, capacity: int = 64) -> None:
+        cap = max(4, int(capacity))
+        self._E = np.zeros(cap, dtype=np.int64)
+        self._C = np.zeros(cap, dtype=np.int64)
+        self._N = np.zeros(cap, dtype=np.int64)
+        self._ends: list[int] = []  # mirror of _E[:_D] for bisection
+        self._D = 0
+        self._csum = 0  # Σ d_j over all runs
+        self._count = 0
+        self._dirty = True
+        self._Csuf = self._Nsuf = self._F = self._V = self._SMF = self._E[:0]
+
+    def __len__(self) -> int:
+        return self._count
+
+    def next_round(self, t: int) -> int:
+        """``NR(t) = Σ_j (b_j + g_j + 1)``, the memory of round ``t + 1``."""
+        return self._csum + self._count * (t + 1)
+
+    def add(self, base: int, start: int, length: int) -> None:
+        """Add a run started at ``start`` with ``base`` tokens and estimate ``length``."""
+        self._change(start + length, base - start, 1)
+
+    def remove(self, base: int, start: int, length: int) -> None:
+        """Remove a run previously added with the same arguments."""
+        self._change(start + length, start - base, -1)
+
+    def _change(self, end: int, d: int, c: int) -> None:
+        ends = self._ends
+        i = bisect.bisect_left(ends, end)
+        D = self._D
+        if i < D and ends[i] == end:
+            self._C[i] += d
+            self._N[i] += c
+            if self._N[i] == 0:
+                for arr in (self._E, self._C, self._N):
+                    arr[i:D - 1] = arr[i + 1:D]
+                del ends[i]
+                self._D = D - 1
+        else:
+            if c < 0:
+                raise KeyError(f"no run ends at {end}")
+            if D == self._E.shape[0]:
+                for name in ("_E", "_C", "_N"):
+                    old = getattr(self, name)
+                    new = np.zeros(2 * D, dtype=np.int64)
+                    new[:D] = old
+                    setattr(self, name, new)
+            for arr in (self._E, self._C, self._N):
+                arr[i + 1:D + 1] = arr[i:D].copy()
+            self._E[i] = end
+            self._C[i] = d
+            self._N[i] = c
+            ends.insert(i, end)
+            self._D = D + 1
+        self._csum += d
+        self._count += c
+        self._dirty = True
+
+    def _rebuild(self) -> None:
+        D = self._D
+        E = self._E[:D]
+        self._Csuf = np.cumsum(self._C[:D][::-1])[::-1]
+        self._Nsuf = np.cumsum(self._N[:D][::-1])[::-1]
+        self._F = self._Csuf + E * self._Nsuf
+        self._V = self._F + E
+        self._SMF = np.maximum.accumulate(self._F[::-1])[::-1]
+        self._dirty = False
+
+    def peak(self, t: int) -> int:
+        """Highest predicted memory over rounds ``τ >= t + 1`` (equals :func:`future_peak`)."""
+        if self._count == 0:
+            return 0
+        if self._dirty:
+            self._rebuild()
+        lo = bisect.bisect_left(self._ends, t + 2)
+        best = self.next_round(t)
+        if lo < self._D:
+            best = max(best, int(self._SMF[lo]))
+        return best
+
+    def fits(self, t: int, M: int, base: int, length: int) -> bool:
+        """Would a run of ``base`` tokens and estimate ``length >= 1`` started at ``t`` fit?"""
+        if self._count == 0:
+            return base + length <= M
+        if self._csum + self._count * (t + 1) + base + 1 > M:
+            return False
+        return self._fits_rest(t, M, base, length) is None
+
+    def _fits_rest(self, t: int, M: int, base: int, length: int) -> int | None:
+        """``None`` if the conditions beyond round ``t + 1`` hold, else the earliest time after
+        ``t`` at which the violated one can stop being violated (the set left unchanged), or -1
+        if it never can (the candidate alone exceeds ``M``)."""
+        if self._dirty:
+            self._rebuild()
+        ends = self._ends
+        D = self._D
+        ec = t + length
+        if ec >= t + 2:
+            lo = bisect.bisect_left(ends, t + 2)
+            hi = bisect.bisect_right(ends, ec)
+            if hi > lo:
+                seg = self._V[lo:hi]
+                k = int(seg.argmax())
+                v = int(seg[k])
+                if v + base - t > M:
+                    return min(v + base - M, ends[lo + k] - 1)
+            i = bisect.bisect_left(ends, ec)
+            fc = int(self._Csuf[i]) + ec * int(self._Nsuf[i]) if i < D else 0
+            if fc + base + length > M:
+                # f rises with τ up to the next end: violated until E_c passes it (or for ever)
+                return ends[i] - length + 1 if i < D else -1
+            j = hi
+        else:
+            j = bisect.bisect_left(ends, t + 2)
+        if j < D and int(self._SMF[j]) > M:
+            over = np.flatnonzero(self._F[j:] > M)
+            return ends[j + int(over[-1])] - 1
+        return None
+
+    def earliest_fit(self, t: int, M: int, base: int, length: int, max_steps: int = 16) -> int | None:
+        """The earliest time ``t' > t`` at which the candidate would fit if the set stayed as it is.
+
+        ``None`` when it never will (round ``t' + 1`` alone is too full, and that only grows). After
+        ``max_steps`` jumps the current time is returned: an early answer is always safe for a
+        caller that checks again then.
+        """
+        if base + length > M:
+            return None
+        if self._count == 0:
+            return t + 1
+        tt = t + 1
+        for _ in range(max_steps):
+            if self._csum + self._count * (tt + 1) + base + 1 > M:
+                return None
+            nxt = self._fits_rest(tt, M, base, length)
+            if nxt is None:
+                return tt
+            if nxt < 0:
+                return None
+            tt = max(nxt, tt + 1)
+        return tt
