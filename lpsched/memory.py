@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,7 +32,8 @@ __all__ = [
     "next_round_memory",
     "future_peak",
     "fits_future_peak",
-    "PeakProfile",
+    "memory_summary",
+    "MemorySummary",
     "PeakIndex",
 ]
 
@@ -104,6 +106,60 @@ def memory_profile(
     return mem[: horizon + 1]
 
 
+class MemorySummary(NamedTuple):
+    """Peak memory, the first round attaining it, and the first round above ``M`` with its excess
+    (``None`` when memory never exceeds ``M``)."""
+
+    peak: int
+    peak_round: int
+    first_overflow_round: int | None
+    overflow: int | None
+
+
+def memory_summary(
+    base: Sequence[int] | np.ndarray,
+    start: Sequence[int] | np.ndarray,
+    length: Sequence[int] | np.ndarray,
+    M: int,
+) -> MemorySummary:
+    """Peak and first overflow of a set of runs, exactly as :func:`memory_profile` would give them.
+
+    Memory is piecewise linear in ``τ``: between consecutive breakpoints (a run's first round
+    ``k + 1`` or the round after its last, ``k + L + 1``) it is ``C + N·τ`` with ``N >= 0`` runs active,
+    so within a segment it is largest at the segment's last round and first exceeds ``M`` at
+    ``max(first round, ⌊(M − C)/N⌋ + 1)``. Cost ``O(n log n)``, memory ``O(n)``.
+    """
+    b = np.asarray(base, dtype=np.int64)
+    k = np.asarray(start, dtype=np.int64)
+    L = np.asarray(length, dtype=np.int64)
+    act = L > 0
+    b, k, L = b[act], k[act], L[act]
+    if b.size == 0:
+        return MemorySummary(0, 0, None, None)
+    pts = np.concatenate([k + 1, k + L + 1])
+    dc = np.concatenate([b - k, -(b - k)])
+    dn = np.concatenate([np.ones_like(k), -np.ones_like(k)])
+    order = np.argsort(pts, kind="stable")
+    pts, dc, dn = pts[order], dc[order], dn[order]
+    last_of = np.r_[pts[1:] != pts[:-1], True]
+    seg_start = pts[last_of]
+    C = np.cumsum(dc)[last_of]
+    N = np.cumsum(dn)[last_of]
+    seg_end = np.r_[seg_start[1:] - 1, seg_start[-1]]  # the final segment is empty (N = 0, C = 0)
+    top = C + N * seg_end  # largest value in each segment (N >= 0)
+    peak = int(top.max())
+    i = int(np.argmax(top == peak))
+    peak_round = int(seg_end[i]) if N[i] > 0 else int(seg_start[i])
+    if peak <= M:
+        return MemorySummary(peak, peak_round, None, None)
+    j = int(np.argmax(top > M))
+    if N[j] == 0:
+        r = int(seg_start[j])
+    else:
+        r = max(int(seg_start[j]), (M - int(C[j])) // int(N[j]) + 1)
+    return MemorySummary(peak, peak_round, r, int(C[j] + N[j] * r - M))
+
+
 def next_round_memory(base: Sequence[int] | np.ndarray, generated: Sequence[int] | np.ndarray) -> int:
     """Memory of the running jobs in the next round: ``Σ (b_j + g_j + 1)`` (MODEL.md §3).
 
@@ -161,86 +217,11 @@ def fits_future_peak(
     return future_peak(t, base, start, estimate) <= M
 
 
-class PeakProfile:
-    """The future-peak check kept incrementally, for a policy that admits jobs one by one.
-
-    Holds a set of runs by predicted end ``E_j = k_j + e_j`` and answers "does adding a run keep
-    the predicted memory ``<= M`` in every round ``τ >= t + 1``?" without re-sorting the whole set.
-
-    Memory at ``τ`` is ``C(τ) + τ·N(τ)`` with ``C(τ) = Σ_{E_j >= τ} (b_j - k_j)`` and ``N(τ)`` the number
-    of runs with ``E_j >= τ``. Adding a run with end ``E`` raises the memory of every ``τ <= E`` by
-    ``b - k + τ``, so only the ends ``<= E`` (and ``E`` itself) need checking. Intended for the
-    moderate sets of running jobs of a KV-bound server; :func:`future_peak` is the reference it is
-    tested against.
-    """
-
-    __slots__ = ("_const", "_count", "_ends", "t")
-
-    def __init__(self, t: int) -> None:
-        self.t = t
-        self._ends: list[int] = []  # distinct predicted ends, ascending
-        self._const: dict[int, int] = {}  # end -> Σ (b - k) of runs ending there
-        self._count: dict[int, int] = {}
-
-    def add(self, base: int, start: int, estimate: int) -> None:
-        """Add a run (running, or admitted at ``t``)."""
-        end = max(start + estimate, self.t + 1)
-        if end not in self._const:
-            bisect.insort(self._ends, end)
-            self._const[end] = 0
-            self._count[end] = 0
-        self._const[end] += base - start
-        self._count[end] += 1
-
-    def peak(self) -> int:
-        """The highest predicted memory over ``τ >= t + 1``."""
-        best = 0
-        c = 0
-        m = 0
-        for end in reversed(self._ends):
-            c += self._const[end]
-            m += self._count[end]
-            best = max(best, c + end * m)
-        return best
-
-    def fits_with(self, M: int, base: int, start: int, estimate: int) -> bool:
-        """Would the predicted memory stay ``<= M`` with this run added? (Does not add it.)"""
-        end_new = max(start + estimate, self.t + 1)
-        add_const = base - start
-        c = 0
-        m = 0
-        # Walk ends from the latest down; the new run contributes to every τ <= end_new.
-        ends = self._ends
-        i = len(ends) - 1
-        while i >= 0 and ends[i] > end_new:
-            c += self._const[ends[i]]
-            m += self._count[ends[i]]
-            if c + ends[i] * m > M:  # rounds after the new run ends: unchanged, but checked
-                return False
-            i -= 1
-        # τ = end_new itself (with every run ending at or after it, plus the new one).
-        c_at = c + add_const + (self._const.get(end_new, 0))
-        m_at = m + 1 + (self._count.get(end_new, 0))
-        if c_at + end_new * m_at > M:
-            return False
-        c, m = c_at, m_at
-        if i >= 0 and ends[i] == end_new:
-            i -= 1
-        while i >= 0:
-            end = ends[i]
-            c += self._const[end]
-            m += self._count[end]
-            if c + end * m > M:
-                return False
-            i -= 1
-        return True
-
-
 class PeakIndex:
     """The future-peak check of MODEL.md §4 over a changing set of runs, at any decision time.
 
     Runs are kept by predicted end ``E_j = k_j + e_j`` with ``d_j = b_j - k_j`` (the run's memory in
-    round ``τ`` is ``d_j + τ``). Unlike :class:`PeakProfile`, the index is not tied to one time: at a
+    round ``τ`` is ``d_j + τ``). The index is not tied to one time: at a
     time ``t`` every run whose predicted end is ``<= t + 1`` counts as ending at ``t + 1`` (the clamp
     of :func:`future_peak`), so a run past its estimate needs no update as time advances.
 

@@ -3,7 +3,7 @@
 A *schedule* maps every job id to its final start round (file: ``{"starts": {"j0": 0, "j1": 4}}``).
 :func:`verify_schedule` checks it against the instance alone, knowing nothing of what produced it:
 every job starts at or after its arrival, and memory (MODEL.md §2, computed by
-:func:`lpsched.memory.memory_profile`) is ``<= M`` in every round. It returns TEL, makespan and
+:func:`lpsched.memory.memory_summary`) is ``<= M`` in every round. It returns TEL, makespan and
 peak memory, and on failure names the first violation.
 
 :func:`verify_runs` checks an online simulator's full history (every run, including runs later
@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import ScheduleError
 from .instance import Instance
-from .memory import memory_profile
+from .memory import memory_summary
 
 __all__ = [
     "VerifyResult",
@@ -102,14 +102,8 @@ def starts_array(instance: Instance, starts: Mapping[str, Any]) -> np.ndarray:
     return out
 
 
-def _memory_verdict(M: int, mem: np.ndarray) -> tuple[int, int, int | None, int | None]:
-    peak_round = int(np.argmax(mem)) if mem.size else 0
-    peak = int(mem[peak_round]) if mem.size else 0
-    over = np.flatnonzero(mem > M)
-    if over.size:
-        r = int(over[0])
-        return peak, peak_round, r, int(mem[r] - M)
-    return peak, peak_round, None, None
+def _overflow_reason(round_: int, excess: int, M: int) -> str:
+    return f"round {round_} uses {M + excess} tokens > M = {M} (over by {excess})"
 
 
 def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) -> VerifyResult:
@@ -147,8 +141,7 @@ def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) 
     completion = k + instance.output
     tel = int((completion - instance.arrival).sum())
     makespan = int(completion.max()) if instance.n else 0
-    mem = memory_profile(instance.prompt, k, instance.output)
-    peak, peak_round, over_round, excess = _memory_verdict(instance.M, mem)
+    peak, peak_round, over_round, excess = memory_summary(instance.prompt, k, instance.output, instance.M)
     early = np.flatnonzero(k < instance.arrival)
     reasons: list[tuple[int, str]] = []
     if early.size:
@@ -156,8 +149,7 @@ def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) 
         reasons.append((int(k[i]), f"job '{instance.ids[i]}' starts at {int(k[i])} before its "
                                     f"arrival {int(instance.arrival[i])}"))
     if over_round is not None:
-        reasons.append((over_round - 1, f"round {over_round} uses {int(mem[over_round])} tokens > "
-                                        f"M = {instance.M} (over by {excess})"))
+        reasons.append((over_round - 1, _overflow_reason(over_round, excess, instance.M)))
     if reasons:
         reasons.sort(key=lambda r: r[0])
         return VerifyResult(False, tel, makespan, peak, peak_round, reasons[0][1], over_round, excess)
@@ -223,15 +215,14 @@ def verify_runs(instance: Instance, runs: Iterable[Run], semantics: str = "resta
                                          f"tokens, not its output {int(instance.output[i])}"))
         completion[i] = last.start + last.length
     idx = np.array([r.job for r in runs], dtype=np.int64)
-    mem = memory_profile(
+    peak, peak_round, over_round, excess = memory_summary(
         instance.prompt[idx] + np.array([r.kept for r in runs], dtype=np.int64),
         np.array([r.start for r in runs], dtype=np.int64),
         np.array([r.length for r in runs], dtype=np.int64),
+        instance.M,
     )
-    peak, peak_round, over_round, excess = _memory_verdict(instance.M, mem)
     if over_round is not None:
-        problems.append((over_round - 1, f"round {over_round} uses {int(mem[over_round])} tokens > "
-                                         f"M = {instance.M} (over by {excess})"))
+        problems.append((over_round - 1, _overflow_reason(over_round, excess, instance.M)))
     tel = int((completion - instance.arrival).sum())
     makespan = int(completion.max()) if instance.n else 0
     if problems:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpsched import Instance, Run, ScheduleError, serial_schedule, verify_runs, verify_schedule
-from lpsched.memory import PeakProfile, fits_future_peak, future_peak, kv_tokens, memory_profile
+from lpsched.memory import future_peak, kv_tokens, memory_profile, memory_summary
 
 
 # ---------------------------------------------------------------- brute force, written separately
@@ -139,19 +139,30 @@ def _peak_brute(t, base, start, est):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 10), st.lists(st.tuples(st.integers(0, 6), st.integers(0, 10), st.integers(1, 8)),
                                    max_size=7))
-def test_future_peak_and_incremental_profile(t, jobs) -> None:
+def test_future_peak_matches_brute_force(t, jobs) -> None:
     jobs = [(b, min(k, t), e) for b, k, e in jobs]
     base = [j[0] for j in jobs]
     start = [j[1] for j in jobs]
     est = [j[2] for j in jobs]
     assert future_peak(t, base, start, est) == _peak_brute(t, base, start, est)
-    prof = PeakProfile(t)
-    for i, (b, k, e) in enumerate(jobs):
-        for M in (5, 15, 40):
-            expect = fits_future_peak(t, M, base[: i + 1], start[: i + 1], est[: i + 1])
-            assert prof.fits_with(M, b, k, e) == expect
-        prof.add(b, k, e)
-        assert prof.peak() == future_peak(t, base[: i + 1], start[: i + 1], est[: i + 1])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 15), st.integers(0, 8)), max_size=8),
+       st.integers(1, 40))
+def test_memory_summary_matches_profile(runs, M) -> None:
+    base = [r[0] for r in runs]
+    start = [r[1] for r in runs]
+    length = [r[2] for r in runs]
+    mem = memory_profile(base, start, length)
+    summ = memory_summary(base, start, length, M)
+    assert summ.peak == int(mem.max())
+    assert summ.peak_round == int(np.argmax(mem))
+    over = np.flatnonzero(mem > M)
+    if over.size:
+        assert summ.first_overflow_round == int(over[0]) and summ.overflow == int(mem[over[0]] - M)
+    else:
+        assert summ.first_overflow_round is None and summ.overflow is None
 
 
 # ---------------------------------------------------------------- histories with evictions
