@@ -27,6 +27,7 @@ __all__ = ["main", "cli", "emit", "json_option"]
 # Modules whose ``register(cli)`` adds commands; order is the order of ``lpsched --help``.
 COMMAND_MODULES: list[str] = [
     "lpsched.cli_foundation",
+    "lpsched.cli_offline",
     "lpsched.cli_online",
     "lpsched.cli_compare",
 ]

@@ -1,5 +1,11 @@
-"""The hindsight side: certified lower bounds (and, with the IP, the hindsight optimum)."""
+"""The hindsight side: the exact time-indexed IP (:func:`solve_hindsight`) and certified lower bounds.
+
+OR-Tools is imported (via :mod:`.solve`) before PuLP, which is only imported lazily by the CBC
+backend.
+"""
 
 from .bounds import lower_bounds, sum_output_bound, volume_rank_bound
+from .result import SolveResult
+from .solve import solve_hindsight
 
-__all__ = ["lower_bounds", "sum_output_bound", "volume_rank_bound"]
+__all__ = ["lower_bounds", "sum_output_bound", "volume_rank_bound", "solve_hindsight", "SolveResult"]

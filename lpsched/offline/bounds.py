@@ -7,11 +7,20 @@ is tightest.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..instance import Instance
 
-__all__ = ["sum_output_bound", "volume_rank_bound", "job_volumes", "lower_bounds"]
+__all__ = [
+    "sum_output_bound",
+    "volume_rank_bound",
+    "mean_busy_bound",
+    "lp_relaxation_bound",
+    "job_volumes",
+    "lower_bounds",
+]
 
 
 def job_volumes(instance: Instance) -> np.ndarray:
@@ -51,11 +60,100 @@ def volume_rank_bound(instance: Instance) -> int:
     return int(np.maximum(by_volume, by_length).sum() - instance.arrival.sum())
 
 
-def lower_bounds(instance: Instance) -> dict[str, int | str]:
-    """Every cheap certified bound, with the name of the tightest under ``"best"``."""
+def _tokens_round_sum(P: int, M: int) -> int:
+    """``Σ_{x=0}^{P-1} (⌊x/M⌋ + 1)``: the round-weighted sum of the first ``P`` token slots."""
+    q, r = divmod(P, M)
+    return M * q * (q + 1) // 2 + r * (q + 1)
+
+
+def mean_busy_bound(instance: Instance) -> int:
+    """The mean-busy-time bound: a fluid relaxation of memory that keeps each run's shape offset.
+
+    Let ``m_i(τ)`` be job ``i``'s memory in round ``τ``, ``vol_i = Σ_τ m_i(τ)`` and its *mean busy
+    round* ``B_i = Σ_τ τ·m_i(τ) / vol_i``. A run started at ``k_i`` has ``B_i = k_i + c_i`` with the
+    constant ``c_i = Σ_{r=1..o_i} r·m_i(k_i + r) / vol_i`` (its memory shape does not depend on
+    ``k_i``), so ``C_i = k_i + o_i = B_i + o_i − c_i`` and ``TEL = Σ_i B_i + Σ_i (o_i − c_i − a_i)``.
+
+    Validity: any feasible schedule gives a solution of the relaxation "``m_i(τ) >= 0``,
+    ``Σ_i m_i(τ) <= M`` for every round ``τ >= 1``, ``Σ_τ m_i(τ) = vol_i``", whose minimum of
+    ``Σ_i B_i = Σ_i (1/vol_i)·Σ_τ τ·m_i(τ)`` is attained by filling rounds ``1, 2, …`` to ``M`` with
+    the jobs in ascending volume (exchanging a unit of a larger-volume job in an earlier round with
+    one of a smaller-volume job in a later round never increases the sum, since the weights
+    ``1/vol_i`` are then in the opposite order to the rounds). Arrivals are ignored by the
+    relaxation (which only weakens it), so the bound holds with arrivals. Computed in exact
+    rational arithmetic and rounded up (TEL is an integer).
+    """
+    if instance.n == 0:
+        return 0
+    from .classes import run_shape
+
+    vol = job_volumes(instance)
+    order = np.lexsort((np.arange(instance.n), vol))
+    M = instance.M
+    total = Fraction(0)
+    P = 0
+    for i in order:
+        i = int(i)
+        v = int(vol[i])
+        s_round = _tokens_round_sum(P + v, M) - _tokens_round_sum(P, M)
+        P += v
+        o = int(instance.output[i])
+        shape = run_shape(int(instance.prompt[i]), o)
+        moment = int((np.arange(1, o + 1) * shape).sum())  # c_i · vol_i
+        total += Fraction(s_round - moment, v) + o - int(instance.arrival[i])
+    return int(-((-total.numerator) // total.denominator))
+
+
+def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0) -> int | None:
+    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP fails.
+
+    The model is the aggregated one of :func:`lpsched.offline.model.build_model` on the provably
+    valid horizon of :func:`lpsched.offline.horizon.latest_completions`, computed from the TEL of a
+    heuristic schedule (:func:`lpsched.offline.heuristics.best_schedule`).
+
+    Validity: some optimal schedule completes every job within that horizon, so it is a feasible
+    integer point of the model; the LP optimum is at most its TEL. The LP value is rounded up
+    after subtracting a relative tolerance of ``1e-6`` (GLOP's optimality tolerance), so floating
+    point cannot push it above the true LP optimum by more than that margin.
+    """
+    if instance.n == 0:
+        return 0
+    from .heuristics import best_schedule, tel_of
+    from .lp import solve_lp
+    from .model import build_model
+
+    inc, _, _ = best_schedule(instance, seconds=0.0, seed=seed)
+    model = build_model(instance, tel_of(instance, inc))
+    res = solve_lp(model, time_limit=time_limit)
+    if not res.optimal:
+        return None
+    return int(np.ceil(res.value - 1e-6 * max(1.0, abs(res.value))))
+
+
+def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> dict[str, int | str]:
+    """Every certified bound, with the name of the tightest under ``"best"``.
+
+    Parameters
+    ----------
+    instance : Instance
+    lp : bool
+        Also solve the LP relaxation (:func:`lp_relaxation_bound`; slower).
+    lp_time_limit : float
+        Seconds for GLOP.
+
+    Returns
+    -------
+    dict
+        Bound name -> value, plus ``best`` (name of the tightest) and ``best_value``.
+    """
     values: dict[str, int] = {
         "sum_output": sum_output_bound(instance),
         "volume_rank": volume_rank_bound(instance),
+        "mean_busy": mean_busy_bound(instance),
     }
+    if lp:
+        v = lp_relaxation_bound(instance, time_limit=lp_time_limit)
+        if v is not None:
+            values["lp_relaxation"] = v
     best = max(values, key=lambda k: values[k])
     return {**values, "best": best, "best_value": values[best]}

@@ -1,0 +1,77 @@
+"""CLI commands of the hindsight side: ``solve`` (the IP) and ``bounds`` (certified lower bounds)."""
+
+from __future__ import annotations
+
+import click
+
+from .cli import emit, json_option
+from .errors import OptionError
+from .instance import load_instance
+from .offline import lower_bounds, solve_hindsight
+from .verify import save_schedule
+
+
+def _solve_text(d: dict) -> str:
+    status = d["status"]
+    head = "proven optimal" if status == "OPTIMAL" else status.lower()
+    gap = "-" if d["gap"] is None else f"{100 * d['gap']:.2f}%"
+    return "\n".join([
+        f"status   {status} ({head})",
+        f"TEL      {d['objective']}",
+        f"bound    {d['bound']}",
+        f"gap      {gap}",
+        f"time     {d['seconds']:.2f} s  (backend {d['backend']}, {d['n_variables']} variables, "
+        f"{d['n_constraints']} constraints, horizon {d['horizon']}, schedule from {d['incumbent']})",
+    ])
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--backend", type=click.Choice(["cpsat", "pulp"]), default="cpsat", show_default=True,
+              help="OR-Tools CP-SAT or CBC through PuLP.")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Solver threads.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Solver and local-search seed.")
+@click.option("--log", is_flag=True, help="Show the solver's log (on stdout).")
+@click.option("-o", "--output", "schedule_out", type=click.Path(dir_okay=False), default=None,
+              help="Write the schedule (final starts) to this file.")
+@json_option
+def solve(file: str, backend: str, time_limit: float, workers: int, seed: int, log: bool,
+          schedule_out: str | None, as_json: bool) -> None:
+    """Solve the hindsight IP of FILE: status, TEL, best bound, gap, time.
+
+    The status is OPTIMAL only with a proof (solver proof, or bound equal to TEL); otherwise
+    FEASIBLE with the certified gap. Every schedule printed or written has been verified.
+    """
+    if time_limit <= 0:
+        raise OptionError(f"--time-limit must be > 0, got {time_limit}")
+    if workers < 1:
+        raise OptionError(f"--workers must be >= 1, got {workers}")
+    inst = load_instance(file)
+    res = solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log)
+    d = res.to_dict()
+    if schedule_out is not None:
+        save_schedule(schedule_out, res.starts, status=res.status, objective=res.objective,
+                      bound=res.bound, backend=res.backend)
+    emit(d, _solve_text(d), as_json)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--lp", is_flag=True, help="Also solve the LP relaxation (GLOP).")
+@json_option
+def bounds(file: str, lp: bool, as_json: bool) -> None:
+    """Certified lower bounds on the optimal TEL of FILE, and which is tightest."""
+    inst = load_instance(file)
+    d = lower_bounds(inst, lp=lp)
+    lines = ["lower bounds on the optimal TEL:"]
+    for k, v in d.items():
+        if k not in ("best", "best_value"):
+            lines.append(f"  {k:<14}{v}{'  <- tightest' if k == d['best'] else ''}")
+    emit(d, "\n".join(lines), as_json)
+
+
+def register(group: click.Group) -> None:
+    """Add ``solve`` and ``bounds`` to the ``lpsched`` group."""
+    group.add_command(solve)
+    group.add_command(bounds)

@@ -1,0 +1,36 @@
+"""What a backend hands back to :func:`~lpsched.offline.solve.solve_hindsight`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BackendOutcome"]
+
+
+@dataclass
+class BackendOutcome:
+    """Raw outcome of one backend run.
+
+    Attributes
+    ----------
+    proven_optimal : bool
+        The solver reported an optimality proof for ``values``.
+    infeasible : bool
+        The solver proved the model infeasible.
+    values : dict or None
+        Variable index -> value (non-zero only) of the best solution, or ``None``.
+    bound : float or None
+        The solver's best proven lower bound on the model's objective, if it reports one.
+    status_text : str
+        The solver's own status name.
+    info : dict
+        Solver statistics.
+    """
+
+    proven_optimal: bool
+    infeasible: bool
+    values: dict[int, int] | None
+    bound: float | None
+    status_text: str
+    info: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,87 @@
+"""PuLP/CBC backend of the hindsight IP (the cross-check of CP-SAT).
+
+PuLP is imported lazily, inside the solve, so that OR-Tools is always imported first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import BackendOutcome
+from .model import TimeIndexedModel
+
+__all__ = ["solve_cbc"]
+
+
+def solve_cbc(
+    model: TimeIndexedModel,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    log: bool,
+    hint: dict[int, int] | None = None,
+    objective_lb: int | None = None,
+    objective_ub: int | None = None,
+) -> BackendOutcome:
+    """Solve ``model`` with CBC through PuLP (``pulp.PULP_CBC_CMD``).
+
+    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is passed to CBC
+    as ``randomSeed`` / ``randomCbcSeed`` and ``hint`` as a MIP start.
+
+    Returns
+    -------
+    BackendOutcome
+        ``bound`` is ``None`` unless CBC proved optimality (PuLP does not report CBC's best bound).
+    """
+    import warnings
+
+    import pulp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.x announces its 4.0 API
+        return _solve(pulp, model, time_limit, workers, seed, log, hint, objective_lb, objective_ub)
+
+
+def _solve(pulp: Any, model: TimeIndexedModel, time_limit: float, workers: int, seed: int, log: bool,
+           hint: dict[int, int] | None, objective_lb: int | None, objective_ub: int | None) -> BackendOutcome:
+    prob = pulp.LpProblem("hindsight", pulp.LpMinimize)
+    ub = model.var_ub
+    y = [pulp.LpVariable(f"y{j}", lowBound=0, upBound=int(ub[j]), cat=pulp.LpInteger)
+         for j in range(model.n_variables)]
+    obj = pulp.LpAffineExpression([(y[j], int(model.var_cost[j])) for j in range(model.n_variables)])
+    prob += obj
+    for c in range(model.classes.n_classes):
+        idx = model.class_vars(c)
+        prob += pulp.LpAffineExpression([(y[j], 1) for j in idx]) == int(model.classes.count[c]), f"assign{c}"
+    for tau, v, cf in model.rows:
+        prob += pulp.LpAffineExpression([(y[j], int(x)) for j, x in zip(v, cf, strict=True)]) <= model.M, f"mem{tau}"
+    if objective_lb is not None:
+        prob += obj >= int(objective_lb), "objlb"
+    if objective_ub is not None:
+        prob += obj <= int(objective_ub), "objub"
+    warm = hint is not None
+    if warm:
+        for j in range(model.n_variables):
+            y[j].setInitialValue(int(hint.get(j, 0)))
+    solver = pulp.PULP_CBC_CMD(
+        timeLimit=float(time_limit), threads=int(workers), msg=bool(log), warmStart=warm,
+        options=[f"randomSeed {int(seed) + 1}", f"randomCbcSeed {int(seed) + 1}"],
+    )
+    prob.solve(solver)
+    status = pulp.LpStatus.get(prob.status, str(prob.status))
+    sol_status = getattr(prob, "sol_status", None)
+    has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    proven = prob.status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
+    values = None
+    if has_solution:
+        values = {}
+        for j, var in enumerate(y):
+            val = var.value()
+            if val is not None and round(val) != 0:
+                values[j] = round(val)
+    bound = float(pulp.value(prob.objective)) if proven else None
+    return BackendOutcome(
+        proven_optimal=proven, infeasible=prob.status == pulp.LpStatusInfeasible,
+        values=values, bound=bound, status_text=f"{status}/{sol_status}", info={},
+    )

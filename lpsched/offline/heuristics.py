@@ -1,0 +1,343 @@
+"""Clairvoyant offline heuristics: incumbents and warm starts for the hindsight IP.
+
+These know the true lengths and place whole runs in time; they are offline tools, not online
+policies (the online policies, H-SF and SVF among them, live in :mod:`lpsched.online`).
+
+* :func:`earliest_fit` – the earliest start at which a run fits under ``M`` in a memory profile;
+* :func:`list_schedule` – serial generation: jobs in a given order, each at its earliest fit
+  (optionally not before a per-job release, e.g. an LP's start times, which keeps staggering);
+* :func:`improve` – seeded local search (left-justification, then ruin-and-recreate of time windows);
+* :func:`online_schedules` – H-SF / SVF from :mod:`lpsched.online` when that package exists;
+* :func:`best_schedule` – the best of all of them, verified.
+
+Memory profiles come from :func:`lpsched.memory.memory_profile` and run shapes from
+:func:`lpsched.offline.classes.run_shape`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..baseline import serial_schedule
+from ..instance import Instance
+from ..memory import memory_profile
+from ..verify import require_feasible, verify_schedule
+from .classes import run_shape
+
+__all__ = [
+    "earliest_fit",
+    "list_schedule",
+    "fluid_schedules",
+    "improve",
+    "online_schedules",
+    "best_schedule",
+    "tel_of",
+]
+
+
+def tel_of(instance: Instance, starts: np.ndarray) -> int:
+    """TEL of per-job starts (``Σ k_i + o_i − a_i``); feasibility is not checked."""
+    return int((np.asarray(starts) + instance.output - instance.arrival).sum())
+
+
+def _profile(instance: Instance, starts: np.ndarray, size: int) -> np.ndarray:
+    mem = memory_profile(instance.prompt, starts, instance.output, horizon=size - 1)
+    out = np.zeros(size, dtype=np.int64)
+    out[: mem.size] = mem[:size]
+    return out
+
+
+def _grow(mem: np.ndarray, need: int) -> np.ndarray:
+    if need <= mem.size:
+        return mem
+    out = np.zeros(max(need, 2 * mem.size), dtype=np.int64)
+    out[: mem.size] = mem
+    return out
+
+
+def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:
+    """Earliest ``k >= release`` with ``mem[k + r] + shape[r - 1] <= M`` for ``r = 1..o``.
+
+    Parameters
+    ----------
+    mem : int array
+        Memory per round (index = round); rounds past its end hold 0.
+    M : int
+    shape : int array
+        The run's memory in its rounds ``1..o`` (:func:`~lpsched.offline.classes.run_shape`).
+    release : int
+        Earliest allowed start.
+
+    Returns
+    -------
+    int
+        The start (always exists: past the profile's end memory is empty and ``shape <= M``).
+    """
+    o = shape.size
+    k = release
+    end = mem.size
+    chunk = 256
+    while True:
+        if k + 1 >= end:
+            return k
+        hi = min(end, k + 1 + chunk + o)
+        seg = np.zeros(chunk + o, dtype=np.int64)
+        seg[: hi - (k + 1)] = mem[k + 1 : hi]
+        win = np.lib.stride_tricks.sliding_window_view(seg, o)[:chunk]
+        ok = np.all(win + shape <= M, axis=1)
+        idx = np.flatnonzero(ok)
+        if idx.size:
+            return k + int(idx[0])
+        k += chunk
+
+
+def list_schedule(
+    instance: Instance,
+    order: Sequence[int] | np.ndarray,
+    release: np.ndarray | None = None,
+) -> np.ndarray:
+    """Serial generation: place jobs in ``order``, each at its earliest fit.
+
+    Parameters
+    ----------
+    instance : Instance
+    order : sequence of job indices (a permutation)
+    release : int array, optional
+        Per-job earliest start on top of the arrival (e.g. rounded LP start times).
+
+    Returns
+    -------
+    numpy.ndarray
+        Starts in instance order (feasible by construction).
+    """
+    n = instance.n
+    starts = np.zeros(n, dtype=np.int64)
+    mem = np.zeros(max(16, 2 * int(instance.output.sum()) // max(1, n) + 16), dtype=np.int64)
+    for i in order:
+        i = int(i)
+        rel = int(instance.arrival[i]) if release is None else max(int(instance.arrival[i]), int(release[i]))
+        shape = run_shape(int(instance.prompt[i]), int(instance.output[i]))
+        k = earliest_fit(mem, instance.M, shape, rel)
+        mem = _grow(mem, k + shape.size + 2)
+        mem[k + 1 : k + 1 + shape.size] += shape
+        starts[i] = k
+    return starts
+
+
+def _orders(instance: Instance) -> dict[str, np.ndarray]:
+    a, s, o = instance.arrival, instance.prompt, instance.output
+    idx = np.arange(instance.n)
+    vol = s * o + o * (o + 1) // 2
+    return {
+        "spt": np.lexsort((idx, a, o)),
+        "svf": np.lexsort((idx, a, vol)),
+        "release_spt": np.lexsort((idx, o, a)),
+        "release_plus_length": np.lexsort((idx, a + o)),
+    }
+
+
+def fluid_schedules(instance: Instance, thetas: Sequence[float] = (0.9, 0.95, 1.0, 1.03, 1.06, 1.1, 1.2),
+                    offsets: Sequence[float] = (0.0, 0.5, 1.0)) -> dict[str, np.ndarray]:
+    """Staggered list schedules that follow the fluid (volume) plan.
+
+    Jobs in ascending volume; the ``j``-th may not start before ``θ·V_j/M − β·o_j`` (``V_j`` the
+    sum of the ``j`` smallest volumes), then goes to its earliest fit. Greedy earliest-fit starts
+    as many jobs as fit at once, so their peaks collide; the release dates spread the starts the
+    way a fluid schedule at full memory would. One schedule per ``(θ, β)``.
+    """
+    s, o = instance.prompt, instance.output
+    vol = s * o + o * (o + 1) // 2
+    order = np.lexsort((np.arange(instance.n), instance.arrival, vol))
+    V = np.cumsum(vol[order])
+    out: dict[str, np.ndarray] = {}
+    for th in thetas:
+        for off in offsets:
+            rel = np.zeros(instance.n, dtype=np.int64)
+            rel[order] = np.maximum(0, np.floor(th * V / instance.M - off * o[order])).astype(np.int64)
+            out[f"fluid_{th:g}_{off:g}"] = list_schedule(instance, order, release=rel)
+    return out
+
+
+def _left_justify(instance: Instance, starts: np.ndarray, mem: np.ndarray) -> bool:
+    """Move each job (latest first) to its earliest fit; True if anything moved."""
+    moved = False
+    for i in np.argsort(-starts, kind="stable"):
+        i = int(i)
+        k0 = int(starts[i])
+        if k0 == int(instance.arrival[i]):
+            continue
+        shape = run_shape(int(instance.prompt[i]), int(instance.output[i]))
+        mem[k0 + 1 : k0 + 1 + shape.size] -= shape
+        k = earliest_fit(mem, instance.M, shape, int(instance.arrival[i]))
+        if k > k0:  # cannot happen (k0 fits); keep the old start defensively
+            k = k0
+        mem[k + 1 : k + 1 + shape.size] += shape
+        if k < k0:
+            starts[i] = k
+            moved = True
+    return moved
+
+
+def improve(
+    instance: Instance,
+    starts: np.ndarray,
+    *,
+    seconds: float = 1.0,
+    seed: int = 0,
+    max_rounds: int | None = None,
+    stall: int | None = None,
+) -> np.ndarray:
+    """Seeded local search on starts; never returns a worse schedule than it was given.
+
+    Moves: left-justification (each job to its earliest fit, which only lowers TEL), and
+    ruin-and-recreate: take the jobs starting in a random time window, remove them, reinsert them
+    at their earliest fit in a random priority order (shortest-first, smallest-volume-first, their
+    old order, or random), left-justify, and keep the result if TEL did not rise.
+
+    Parameters
+    ----------
+    instance : Instance
+    starts : int array
+        A feasible schedule (per-job starts in instance order).
+    seconds : float
+        Time budget.
+    seed : int
+        Seed of the random choices.
+    max_rounds : int, optional
+        Stop after this many ruin-and-recreate moves.
+    stall : int, optional
+        Stop after this many consecutive moves without a strict improvement (default
+        ``max(100, 10·n)``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Starts of a feasible schedule with TEL ``<=`` the input's.
+    """
+    rng = np.random.default_rng(seed)
+    n = instance.n
+    best = np.array(starts, dtype=np.int64)
+    if n <= 1:
+        return best
+    size = int((best + instance.output).max()) + 2
+    mem = _profile(instance, best, size)
+    _left_justify(instance, best, mem)
+    best_tel = tel_of(instance, best)
+    deadline = time.perf_counter() + seconds
+    it = 0
+    since = 0
+    stall = max(100, 10 * n) if stall is None else stall
+    o, s = instance.output, instance.prompt
+    vol = s * o + o * (o + 1) // 2
+    while time.perf_counter() < deadline and (max_rounds is None or it < max_rounds) and since < stall:
+        it += 1
+        since += 1
+        cur = best.copy()
+        cmem = mem.copy()
+        span = int((cur + o).max())
+        width = int(rng.integers(2, max(3, min(span, 4 * int(o.max())) + 1)))
+        lo = int(rng.integers(0, max(1, span - width + 1)))
+        ruin = np.flatnonzero((cur >= lo) & (cur < lo + width))
+        if ruin.size < 2:
+            continue
+        for i in ruin:
+            k = int(cur[i])
+            cmem[k + 1 : k + 1 + o[i]] -= run_shape(int(s[i]), int(o[i]))
+        mode = int(rng.integers(4))
+        if mode == 0:
+            order = ruin[np.lexsort((rng.random(ruin.size), o[ruin]))]
+        elif mode == 1:
+            order = ruin[np.lexsort((rng.random(ruin.size), vol[ruin]))]
+        elif mode == 2:
+            order = ruin[np.argsort(cur[ruin] + 0.5 * rng.random(ruin.size), kind="stable")]
+        else:
+            order = rng.permutation(ruin)
+        for i in order:
+            i = int(i)
+            shape = run_shape(int(s[i]), int(o[i]))
+            k = earliest_fit(cmem, instance.M, shape, int(instance.arrival[i]))
+            cmem = _grow(cmem, k + shape.size + 2)
+            cmem[k + 1 : k + 1 + shape.size] += shape
+            cur[i] = k
+        _left_justify(instance, cur, cmem)
+        t = tel_of(instance, cur)
+        if t <= best_tel:
+            if t < best_tel:
+                since = 0
+            best, mem, best_tel = cur, cmem, t
+    return best
+
+
+def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
+    """H-SF and SVF schedules from :mod:`lpsched.online`, if that package is installed.
+
+    Returns an empty dict when :mod:`lpsched.online` (or its ``simulate``) is not available or a
+    policy fails; each returned schedule is verified before use.
+    """
+    try:
+        from ..online import simulate  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for name in ("hsf", "svf"):
+        try:
+            res = simulate(instance, name)
+            k = np.array([int(res.starts[jid]) for jid in instance.ids], dtype=np.int64)
+        except Exception:  # a concurrent package under development: fall back quietly
+            continue
+        if verify_schedule(instance, k).feasible:
+            out[name] = k
+    return out
+
+
+def best_schedule(
+    instance: Instance,
+    *,
+    seconds: float = 1.0,
+    seed: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, str, dict[str, int]]:
+    """The best schedule of every heuristic here, improved by :func:`improve`.
+
+    Parameters
+    ----------
+    instance : Instance
+    seconds : float
+        Budget of the local search (split between the two best starting points).
+    seed : int
+    extra : dict name -> starts, optional
+        Further candidate schedules (e.g. a user's hint); infeasible ones are ignored.
+
+    Returns
+    -------
+    (starts, name, tels)
+        The best starts, the name of the heuristic it came from (``+ls`` when local search
+        improved it) and the TEL of every candidate.
+
+    Raises
+    ------
+    ScheduleVerificationError
+        If the chosen schedule fails verification (a bug).
+    """
+    cands: dict[str, np.ndarray] = {"serial": serial_schedule(instance)}
+    cands.update(online_schedules(instance))
+    for name, order in _orders(instance).items():
+        cands[f"list_{name}"] = list_schedule(instance, order)
+    cands.update(fluid_schedules(instance))
+    for name, k in (extra or {}).items():
+        k = np.asarray(k, dtype=np.int64)
+        if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:
+            cands[name] = k
+    tels = {name: tel_of(instance, k) for name, k in cands.items()}
+    ranked = sorted(tels, key=lambda nm: tels[nm])
+    best_name = ranked[0]
+    best = cands[best_name]
+    for j, name in enumerate(ranked[:2]):
+        k = improve(instance, cands[name], seconds=seconds / 2, seed=seed + j)
+        if tel_of(instance, k) < tel_of(instance, best):
+            best, best_name = k, f"{name}+ls"
+    require_feasible(verify_schedule(instance, best), "offline heuristic")
+    return best, best_name, tels

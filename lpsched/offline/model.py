@@ -1,0 +1,173 @@
+"""The time-indexed model of MODEL.md §6, in a backend-neutral sparse form.
+
+Variables ``y_{c,k}``: how many jobs of class ``c`` start at ``k`` (``a_c <= k <= D_c − o_c``, with
+``D_c`` the latest completion of :func:`~lpsched.offline.horizon.latest_completions`); a 0/1
+variable when the class has one job, which is then exactly Jaillet et al.'s ``x_{i,k}``.
+
+* objective ``Σ (k + o_c − a_c)·y_{c,k}``;
+* assignment ``Σ_k y_{c,k} = n_c``;
+* memory, every round ``τ = 1..T``: ``Σ shape_c[τ − k]·y_{c,k} <= M`` over ``k < τ <= k + o_c``.
+
+The backends (:mod:`~lpsched.offline.cpsat`, :mod:`~lpsched.offline.cbc`,
+:mod:`~lpsched.offline.lp`) read this object; none of them rebuilds the memory arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..instance import Instance
+from .classes import JobClasses, aggregate, run_shape
+from .horizon import latest_completions
+
+__all__ = ["TimeIndexedModel", "build_model", "restrict"]
+
+
+@dataclass(frozen=True)
+class TimeIndexedModel:
+    """The assembled model.
+
+    Attributes
+    ----------
+    classes : JobClasses
+    var_class, var_start, var_cost : int arrays, one entry per variable
+        Class, start and objective coefficient of each variable.
+    var_ub : int array
+        Upper bound of each variable (its class size).
+    rows : list of (round, var indices, coefficients)
+        One memory constraint per round that some variable touches.
+    M : int
+    horizon : int
+        ``T``, the last round of the model.
+    latest : int array
+        Latest completion per class.
+    """
+
+    classes: JobClasses
+    var_class: np.ndarray
+    var_start: np.ndarray
+    var_cost: np.ndarray
+    var_ub: np.ndarray
+    rows: list[tuple[int, np.ndarray, np.ndarray]]
+    M: int
+    horizon: int
+    latest: np.ndarray
+
+    @property
+    def n_variables(self) -> int:
+        """Number of variables."""
+        return int(self.var_class.size)
+
+    @property
+    def n_constraints(self) -> int:
+        """Assignment rows plus memory rows."""
+        return int(self.classes.n_classes + len(self.rows))
+
+    def class_vars(self, c: int) -> np.ndarray:
+        """Indices of the variables of class ``c``."""
+        return np.flatnonzero(self.var_class == c)
+
+
+def _cat(xs: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64)
+
+
+def build_model(
+    instance: Instance,
+    ub: int | None,
+    *,
+    aggregate_classes: bool = True,
+    use_incumbent_horizon: bool = True,
+) -> TimeIndexedModel:
+    """Assemble the time-indexed model.
+
+    Parameters
+    ----------
+    instance : Instance
+    ub : int or None
+        TEL of a feasible schedule, for the incumbent horizon rule.
+    aggregate_classes : bool
+        Aggregate interchangeable jobs (``False``: one class per job).
+    use_incumbent_horizon : bool
+        Apply the incumbent rule as well as the idle rule (``False``: idle rule only).
+
+    Returns
+    -------
+    TimeIndexedModel
+    """
+    classes: JobClasses = aggregate(instance, enabled=aggregate_classes)
+    d_job = latest_completions(instance, ub if use_incumbent_horizon else None)
+    nc = classes.n_classes
+    latest = np.array([int(d_job[classes.members[c]].min()) for c in range(nc)], dtype=np.int64)
+    vc, vs, cost, vub = [], [], [], []
+    ent_tau, ent_var, ent_coef = [], [], []
+    nv = 0
+    for c in range(nc):
+        a, s, o = int(classes.arrival[c]), int(classes.prompt[c]), int(classes.output[c])
+        ks = np.arange(a, int(latest[c]) - o + 1, dtype=np.int64)
+        m = ks.size
+        idx = np.arange(nv, nv + m)
+        vc.append(np.full(m, c, dtype=np.int64))
+        vs.append(ks)
+        cost.append(ks + o - a)
+        vub.append(np.full(m, int(classes.count[c]), dtype=np.int64))
+        sh = run_shape(s, o)
+        r = np.arange(1, o + 1)
+        ent_tau.append((ks[:, None] + r[None, :]).ravel())
+        ent_var.append(np.repeat(idx, o))
+        ent_coef.append(np.tile(sh, m))
+        nv += m
+    tau, var, coef = _cat(ent_tau), _cat(ent_var), _cat(ent_coef)
+    order = np.argsort(tau, kind="stable")
+    tau, var, coef = tau[order], var[order], coef[order]
+    rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+    vub_all = _cat(vub)
+    if tau.size:
+        cuts = np.flatnonzero(np.diff(tau)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, tau.size], strict=True):
+            v, cf = var[lo:hi], coef[lo:hi]
+            ub_all = vub_all[v]
+            if int((cf * ub_all).sum()) <= instance.M:
+                continue  # even every variable at its upper bound fits: the row is redundant
+            rows.append((int(tau[lo]), v, cf))
+    horizon = int(latest.max()) if nc else 0
+    return TimeIndexedModel(
+        classes=classes, var_class=_cat(vc), var_start=_cat(vs), var_cost=_cat(cost),
+        var_ub=_cat(vub), rows=rows, M=instance.M, horizon=horizon, latest=latest,
+    )
+
+
+def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedModel, np.ndarray]:
+    """The model with only the variables where ``keep`` is true (the others fixed to 0).
+
+    Parameters
+    ----------
+    model : TimeIndexedModel
+    keep : bool array, one entry per variable
+
+    Returns
+    -------
+    (TimeIndexedModel, numpy.ndarray)
+        The restricted model and, per new variable, its index in ``model``.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    old = np.flatnonzero(keep)
+    new_of = np.full(model.n_variables, -1, dtype=np.int64)
+    new_of[old] = np.arange(old.size)
+    rows = []
+    for tau, v, cf in model.rows:
+        m = keep[v]
+        if not m.any():
+            continue
+        v2, cf2 = new_of[v[m]], cf[m]
+        if int((cf2 * model.var_ub[v[m]]).sum()) <= model.M:
+            continue
+        rows.append((tau, v2, cf2))
+    sub = TimeIndexedModel(
+        classes=model.classes, var_class=model.var_class[old], var_start=model.var_start[old],
+        var_cost=model.var_cost[old], var_ub=model.var_ub[old], rows=rows, M=model.M,
+        horizon=model.horizon, latest=model.latest,
+    )
+    return sub, old

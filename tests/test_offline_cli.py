@@ -1,0 +1,69 @@
+"""CLI: ``lpsched solve`` and ``lpsched bounds``."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from lpsched.cli import cli, main
+from lpsched.generate import paper
+from lpsched.instance import save_instance
+from lpsched.verify import load_schedule, verify_schedule
+
+
+def _run(args):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    return exc.value.code
+
+
+def test_solve_json_and_schedule(tmp_path, capsys) -> None:
+    inst = paper(3, n=8, concurrency=3)
+    f = tmp_path / "i.json"
+    save_instance(inst, f)
+    out = tmp_path / "s.json"
+    code = _run(["solve", str(f), "--time-limit", "10", "--json", "-o", str(out)])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("status", "objective", "bound", "gap", "starts", "seconds", "backend"):
+        assert key in d
+    assert d["status"] == "OPTIMAL" and d["backend"] == "cpsat"
+    assert verify_schedule(inst, load_schedule(out)).tel == d["objective"]
+    code = _run(["solve", str(f), "--backend", "pulp", "--time-limit", "10", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["objective"] == d["objective"]
+
+
+def test_solve_text_never_says_optimal_without_proof(tmp_path) -> None:
+    from lpsched.generate import jaillet
+
+    f = tmp_path / "j.json"
+    save_instance(jaillet(7), f)
+    r = CliRunner().invoke(cli, ["solve", str(f), "--time-limit", "1"])
+    assert r.exit_code == 0
+    if "OPTIMAL" not in r.output:
+        assert "optimal" not in r.output.lower()
+
+
+def test_bounds_json(tmp_path, capsys) -> None:
+    f = tmp_path / "i.json"
+    save_instance(paper(0, n=12), f)
+    assert _run(["bounds", str(f), "--lp", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert {"sum_output", "volume_rank", "mean_busy", "lp_relaxation", "best", "best_value"} <= set(d)
+    assert d["best_value"] == d[d["best"]]
+
+
+def test_bad_input_exit_2(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert _run(["solve", str(bad)]) == 2
+    assert _run(["bounds", str(tmp_path / "missing.json")]) == 2
+    f = tmp_path / "i.json"
+    save_instance(paper(0, n=4), f)
+    assert _run(["solve", str(f), "--time-limit", "0"]) == 2
+    assert _run(["solve", str(f), "--backend", "gurobi"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("lpsched: error:") == 4
