@@ -63,8 +63,8 @@ def figure_ratio_vs_alpha(
             for a in alphas
         ]
         ax.plot(alphas, means, ":", color=color, alpha=0.7, label=f"{label} (mean)")
-    for name, (a, r) in (extra_series or {}).items():
-        ax.plot(a, r, "k*", markersize=9, label=name)
+    for j, (name, (a, r)) in enumerate((extra_series or {}).items()):
+        ax.plot(a, r, "k" + "*Pdv^s"[j % 6], markersize=9, linestyle="none", label=name)
         all_alpha += list(a)
     if all_alpha:
         grid = np.geomspace(min(all_alpha), 1.0, 100)
@@ -185,8 +185,13 @@ def plot_database(
     db: str | Path,
     outdir: str | Path,
     memory_labels: Sequence[str] = ("opt", "hsf", "amin", "amax"),
+    adversarial_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write the sweep's plots into ``outdir``; returns the paths.
+
+    The ratio-versus-α plot also shows, per policy of the sweep, the worst ratio found by the
+    adversarial search (:func:`lpsched.adversary.library.worst_found_series`, from
+    ``adversarial_dir``, default ``instances/adversarial/``) as a separate "worst found" series.
 
     The memory picture uses the instance with the smallest α whose optimum was proven (else the
     smallest α): OPT's starts come from its database row; the online policies are re-simulated with
@@ -206,7 +211,10 @@ def plot_database(
         cells = [c for c in read_cells(con) if c["status"] == "ok"]
     finally:
         con.close()
-    paths = [plot_ratio_vs_alpha(rows, out / "ratio_vs_alpha.png")]
+    from ..adversary.library import worst_found_series
+
+    worst = worst_found_series(sorted({r["label"] for r in rows}), adversarial_dir)
+    paths = [plot_ratio_vs_alpha(rows, out / "ratio_vs_alpha.png", extra_series=worst)]
     if any(r["ratio_hsf"] is not None for r in rows):
         paths.append(plot_ratio_vs_alpha(rows, out / "ratio_hsf_vs_alpha.png", kind="ratio_hsf"))
     paths.append(

@@ -110,8 +110,22 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _pivot(summ: list[Summary], labels: list[str], cell) -> list[str]:  # type: ignore[no-untyped-def]
+    alphas = sorted({x.alpha for x in summ}, reverse=True)
+    by = {(x.alpha, x.label): x for x in summ}
+    out = ["| α | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for a in alphas:
+        out.append(f"| {a:.4g} | " + " | ".join(cell(by[(a, lab)]) if (a, lab) in by else "–" for lab in labels)
+                   + " |")
+    return out
+
+
 def markdown_report(db: str | Path) -> str:
-    """The Markdown report of a sweep database (tables per ratio kind, then the A_min fit)."""
+    """The Markdown report of a sweep database.
+
+    Per ratio kind, one table α × policy with ``mean / p95 / worst`` and one with the ``results.id``
+    of each worst row; then evictions and wasted tokens per α × policy; then the A_min growth fit.
+    """
     con = _open(db)
     try:
         rows = read_results(con)
@@ -122,32 +136,33 @@ def markdown_report(db: str | Path) -> str:
     failed = [c for c in cells if c["status"] != "ok"]
     proven = sum(1 for c in ok if c["opt_status"] == "OPTIMAL")
     sweeps = sorted({c["sweep"] for c in cells})
-    lines = [
-        f"# Sweep report: {', '.join(sweeps) or '(empty)'}",
-        "",
-        f"Database `{db}`: {len(cells)} instances ({len(failed)} failed), {len(rows)} result rows; "
-        f"optimum proven on {proven} of {len(ok)} instances.",
-        "",
-    ]
+    labels = sorted({r["label"] for r in rows}, key=lambda x: (x == "opt", x))
+    lines = [f"# Sweep report: {', '.join(sweeps) or '(empty)'}", "",
+             f"Database `{db}`: {len(cells)} instances ({len(failed)} failed), {len(rows)} result rows; "
+             f"optimum proven on {proven} of {len(ok)} instances. `opt` is the hindsight solver's best schedule.",
+             ""]
     if failed:
         lines += ["Failed cells:", *[f"- `{c['cell_key']}`: {c['error']}" for c in failed[:10]], ""]
     for kind, title in RATIO_KINDS.items():
-        summ = summarise(rows, kind)
+        # the lower-bound table covers only instances without a proven optimum (else it repeats the first)
+        use = [r for r in rows if r["ratio_opt"] is None] if kind == "ratio_lb" else rows
+        summ = summarise(use, kind)
         if not summ:
             continue
-        lines += [
-            f"## {title}",
-            "",
-            "| α | policy | instances | mean | p95 | worst | worst row | evictions (mean) | wasted tokens (mean) |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for s in summ:
-            lines.append(
-                f"| {s.alpha:.4g} | {s.label} | {s.count} | {_fmt(s.mean)} | {_fmt(s.p95)} | "
-                f"{_fmt(s.worst)} | {s.worst_row} | {s.evictions:.1f} | {s.wasted_tokens:.0f} |"
-            )
+        if kind == "ratio_lb":
+            title += f", on the {len({r['cell_key'] for r in use})} instances without a proven optimum"
+        present = [lab for lab in labels if any(x.label == lab for x in summ)]
+        lines += [f"## {title}", "", "mean / p95 / worst over the instances of each α:", ""]
+        lines += _pivot(summ, present, lambda x: f"{_fmt(x.mean)} / {_fmt(x.p95)} / {_fmt(x.worst)}")
+        lines += ["", "Row id (`results.id`) of each worst value:", ""]
+        lines += _pivot(summ, present, lambda x: str(x.worst_row))
         lines.append("")
-    labels = {r["label"] for r in rows}
+    summ = summarise(rows, "tel")
+    if summ:
+        lines += ["## Evictions and wasted tokens", "", "mean evictions / mean wasted tokens per instance:", ""]
+        lines += _pivot(summ, [lab for lab in labels if lab != "opt"],
+                        lambda x: f"{x.evictions:.1f} / {x.wasted_tokens:.0f}")
+        lines.append("")
     if "amin" in labels:
         fit = amin_fit(rows)
         lines += ["## A_min: growth of the worst ratio with 1/α", ""]

@@ -116,6 +116,7 @@ def spec_from_dict(d: Mapping[str, Any], base_dir: str | Path = ".") -> SweepSpe
         if v["policy"] not in POLICIES:
             raise _fail(f"variants[{i}]: unknown policy '{v['policy']}' (known: {', '.join(POLICIES)})")
         runs.append(PolicyRun(v["policy"], str(v["label"]), dict(v.get("options", {}))))
+        _check_options(runs[-1], i)
     labels = [r.label for r in runs]
     if len(set(labels)) != len(labels):
         raise _fail("policy labels must be unique (give variants their own 'label')")
@@ -141,6 +142,18 @@ def spec_from_dict(d: Mapping[str, Any], base_dir: str | Path = ".") -> SweepSpe
         instances=tuple(dict(b) for b in blocks), description=str(d.get("description", "")),
         lp_bound=bool(d.get("lp_bound", False)), base_dir=str(base_dir),
     )
+
+
+def _check_options(run: PolicyRun, i: int) -> None:
+    """Fail at load time, not in every cell, if a variant's options are invalid."""
+    from ..instance import Instance
+    from ..online import simulate
+
+    probe = Instance.from_arrays(M=4, prompt=[1], output=[2], arrival_time=[0.0])
+    try:
+        simulate(probe, run.policy, **run.options)
+    except OptionError as exc:
+        raise _fail(f"variants[{i}] ('{run.label}'): {exc}") from None
 
 
 def load_spec(path: str | Path) -> SweepSpec:

@@ -53,20 +53,8 @@ class SweepSummary:
         }
 
 
-class _InlineExecutor(cf.Executor):
-    """Runs each task at submission, in this process (debugging, tiny sweeps, tests)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
-        fut: cf.Future = cf.Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # delivered through the future, as any executor does
-            fut.set_exception(exc)
-        return fut
-
-
 @contextmanager
-def _executor(workers: int | None, dask: str | None) -> Iterator[cf.Executor]:
+def _executor(workers: int | None, dask: str | None) -> Iterator[cf.Executor | None]:
     if dask:
         try:
             from distributed import Client, LocalCluster
@@ -88,7 +76,7 @@ def _executor(workers: int | None, dask: str | None) -> Iterator[cf.Executor]:
                 yield client.get_executor()
         return
     if workers == 0:
-        yield _InlineExecutor()
+        yield None  # inline: cells run one by one in this process
         return
     ctx = multiprocessing.get_context("spawn")  # solvers use threads: never fork them
     with cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=ctx) as ex:
@@ -127,22 +115,14 @@ def run_sweep(
     try:
         if pending:
             with _executor(workers, dask) as ex:
-                futures = {ex.submit(cell_fn, c): c for c in pending}
-                for fut in cf.as_completed(futures):
-                    cell = futures[fut]
-                    try:
-                        cell_row, rows = fut.result()
-                    except Exception as exc:  # the worker itself died: record, go on
-                        cell_row = {
-                            "cell_key": cell.key,
-                            "sweep": cell.sweep,
-                            "generator": cell.generator,
-                            "params": cell.params,
-                            "seed": cell.seed,
-                            "status": "error",
-                            "error": f"{type(exc).__name__}: {exc}",
-                        }
-                        rows = []
+                for cell, outcome in _outcomes(ex, cell_fn, pending):
+                    if isinstance(outcome, BaseException):  # the worker itself died: record, go on
+                        cell_row = {"cell_key": cell.key, "sweep": cell.sweep, "generator": cell.generator,
+                                    "params": cell.params, "seed": cell.seed, "status": "error",
+                                    "error": f"{type(outcome).__name__}: {outcome}"}
+                        rows: list[dict[str, Any]] = []
+                    else:
+                        cell_row, rows = outcome
                     write_cell(con, cell_row, rows)
                     if cell_row["status"] != "ok":
                         errors.append(f"{cell.generator} {cell.params} seed {cell.seed}: {cell_row['error']}")
@@ -159,6 +139,23 @@ def run_sweep(
         time.perf_counter() - t0,
         tuple(errors),
     )
+
+
+def _outcomes(ex: cf.Executor | None, cell_fn: Callable[[Cell], Any], pending: list[Cell],
+              ) -> Iterator[tuple[Cell, Any]]:
+    """Yield ``(cell, result or exception)`` as cells finish: lazily one by one inline, else as the
+    executor completes them (so every finished cell can be written before the next one ends)."""
+    if ex is None:
+        for cell in pending:
+            try:
+                yield cell, cell_fn(cell)
+            except Exception as exc:
+                yield cell, exc
+        return
+    futures = {ex.submit(cell_fn, c): c for c in pending}
+    for fut in cf.as_completed(futures):
+        exc = fut.exception()
+        yield futures[fut], exc if exc is not None else fut.result()
 
 
 def _progress(enabled: bool, total: int, name: str) -> Callable[[int | None], None]:

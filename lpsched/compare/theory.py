@@ -160,7 +160,10 @@ def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int 
     p_ci = (float(np.quantile(bs_p, 0.025)), float(np.quantile(bs_p, 0.975)))
     best = min(aic, key=lambda k: aic[k])
     consistent = aic["log"] <= aic[best] + 2 or p_ci[0] <= 0.15
-    if consistent:
+    if consistent and b_ci[0] <= 0 <= b_ci[1]:
+        verdict = (f"no significant growth with 1/α over this range (log slope b = {lb:.3g}, 95% CI "
+                   f"[{b_ci[0]:.3g}, {b_ci[1]:.3g}] includes 0): consistent with O(log 1/α), and with a constant")
+    elif consistent:
         verdict = (f"consistent with logarithmic growth: ratio ≈ {la:.3g} + {lb:.3g}·log2(1/α) "
                    f"(b 95% CI [{b_ci[0]:.3g}, {b_ci[1]:.3g}]); best-fitting model: {best}")
     else:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..verify import Run
+
 __all__ = ["SimResult"]
 
 
@@ -23,6 +25,8 @@ class SimResult:
     ``peak_memory``/``mean_memory`` cover every round ``1..makespan`` including evicted runs;
     ``memory`` is the per-round memory when asked for. ``timed`` holds seconds-based metrics in the
     timed model. ``seconds`` is the wall time of the simulation (engine + verification).
+    ``history`` (with ``record_history=True``) lists every run, evicted or final, as
+    :class:`~lpsched.verify.Run`.
     """
 
     policy: str
@@ -47,6 +51,7 @@ class SimResult:
     memory: np.ndarray | None = None
     timed: dict[str, Any] | None = None
     job_evictions: np.ndarray | None = None
+    history: list[Run] | None = None
 
     @property
     def n(self) -> int:

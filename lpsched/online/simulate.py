@@ -153,4 +153,5 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
         policy_stats=pol.stats(),
         memory=trace.per_round(makespan) if record_memory else None,
         timed=timed, job_evictions=job_ev,
+        history=core.history if record_history else None,
     )
