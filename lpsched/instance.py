@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InstanceError
+from .fileio import read_json
 
 __all__ = ["Job", "Instance", "load_instance", "save_instance", "instance_from_dict"]
 
@@ -435,14 +436,7 @@ def load_instance(path: str | Path) -> Instance:
         and field).
     """
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise InstanceError(f"{p}: cannot read instance file ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InstanceError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    data = read_json(p, "instance file", InstanceError)
     try:
         return instance_from_dict(data, source=str(p))
     except InstanceError as exc:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ScheduleError
+from .fileio import read_json
 from .instance import Instance
 from .memory import memory_summary
 
@@ -247,12 +248,7 @@ def load_schedule(path: str | Path) -> dict[str, int]:
         If the file is unreadable, not JSON, or has no ``starts`` object.
     """
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except OSError as exc:
-        raise ScheduleError(f"{p}: cannot read schedule file ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise ScheduleError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    data = read_json(p, "schedule file", ScheduleError)
     if not isinstance(data, dict) or not isinstance(data.get("starts"), dict):
         raise ScheduleError(f"{p}: a schedule file must be an object with a 'starts' object")
     return data["starts"]

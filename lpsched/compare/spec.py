@@ -31,13 +31,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
+from ..fileio import read_toml
 from ..generate import GENERATORS
 
 __all__ = ["SweepSpec", "Cell", "PolicyRun", "load_spec", "spec_from_dict", "expand_cells", "resolve_params"]
@@ -159,13 +159,7 @@ def _check_options(run: PolicyRun, i: int) -> None:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a TOML sweep spec."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise OptionError(f"{p}: cannot read sweep spec ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OptionError(f"{p}: not valid TOML ({exc})") from None
-    return spec_from_dict(data, base_dir=p.parent)
+    return spec_from_dict(read_toml(p, "sweep spec", OptionError), base_dir=p.parent)
 
 
 def _key(payload: Mapping[str, Any]) -> str:
