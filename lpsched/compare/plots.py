@@ -49,7 +49,7 @@ def figure_ratio_vs_alpha(
     rows = [dict(r) for r in rows]
     labels = sorted({r["label"] for r in rows if r["label"] != "opt"})
     kind = kind or ("ratio_opt" if all(r["ratio_opt"] is not None for r in rows) else "ratio_lb")
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     all_alpha: list[float] = []
     for i, label in enumerate(labels):
         alphas, worst = worst_by_alpha(rows, label, kind)
@@ -94,7 +94,12 @@ def figure_ratio_vs_alpha(
     ax.set_title(f"Competitive ratio versus α: {RATIO_KINDS[kind].split(' (')[0]}")
     ax.axhline(1.0, color="k", linewidth=0.5)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ys = [y for line in ax.get_lines() if line.get_label() and not line.get_label().startswith(("A_", "_"))
+          for y in np.asarray(line.get_ydata(), dtype=float) if y > 0]
+    if ys and max(ys) / min(ys) > 8:  # adversarial series reach far above random instances: log scale
+        ax.set_yscale("log", base=2)
+        ax.set_ylim(min(ys) / 1.1, max(ys) * 1.5)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
