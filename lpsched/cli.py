@@ -30,6 +30,7 @@ COMMAND_MODULES: list[str] = [
     "lpsched.cli_offline",
     "lpsched.cli_online",
     "lpsched.cli_compare",
+    "lpsched.cli_replay",
     "lpsched.cli_adversary",
 ]
 

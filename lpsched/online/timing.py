@@ -7,7 +7,11 @@ batch and ``K`` the KV tokens they hold in that round. Coefficients are integers
 that the per-round and the event-driven engines add up exactly the same clock.
 
 Presets (BACKGROUND.md): ``llama2-70b-a100`` decode ≈ 43.5 + 0.41·batch ms; ``llama31-8b-h100``
-step ≈ 5.75 + 0.01725·prefill_tokens + 0.006·decode_requests ms; ``unit``: every round lasts 1 s,
+step ≈ 5.75 + 0.01725·prefill_tokens + 0.006·decode_requests ms; ``llama31-8b-rtx4090``
+≈ 15.73 + 0.07382·prefill + 0.04449·batch + 0.000289·KV ms, fitted by least squares to the vLLM 0.19
+kernel profile of Llama-3.1-8B on an RTX 4090 (``llmservingsim_llama31_8b/RTX4090/profile_bf16_tp1``;
+:func:`lpsched.replay.profile_fit.fit_profile`, reproduced by ``lpsched fit-profile``; the test
+``tests/test_replay.py`` re-fits and checks these integers); ``unit``: every round lasts 1 s,
 so seconds and rounds coincide.
 """
 
@@ -64,6 +68,9 @@ TIMING_PRESETS: dict[str, TimingModel] = {
     "unit": TimingModel("unit", 1_000_000_000),
     "llama2-70b-a100": TimingModel.from_ms("llama2-70b-a100", 43.5, c_decode=0.41),
     "llama31-8b-h100": TimingModel.from_ms("llama31-8b-h100", 5.75, c_prefill=0.01725, c_decode=0.006),
+    # fit_profile(".../RTX4090/profile_bf16_tp1", kv_tokens=41_408), rounded to whole nanoseconds
+    "llama31-8b-rtx4090": TimingModel("llama31-8b-rtx4090", c0=15_728_734, c_prefill=73_825,
+                                      c_decode=44_490, c_kv=289),
 }
 
 

@@ -1,0 +1,100 @@
+"""CLI commands of timed replay: ``replay``, ``validate-vllm``, ``fit-profile`` and ``replay-study``."""
+
+from __future__ import annotations
+
+import click
+
+from .cli import emit, json_option
+
+__all__ = ["register", "replay_cmd", "validate_cmd", "fit_profile_cmd", "study_cmd"]
+
+
+@click.command("replay")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--policy", "policies", multiple=True, default=("all",), show_default=True,
+              help="Policy name (repeatable) or 'all'.")
+@click.option("--timing", default="llama2-70b-a100", show_default=True,
+              help="Batch-time preset (llama2-70b-a100, llama31-8b-h100, llama31-8b-rtx4090, unit).")
+@click.option("--option", "opts", multiple=True, metavar="K=V",
+              help="Engine or policy option (semantics=resume, watermark=0.02, ...); repeatable.")
+@json_option
+def replay_cmd(file: str, policies: tuple[str, ...], timing: str, opts: tuple[str, ...], as_json: bool) -> None:
+    """Replay FILE (an instance with arrival times in seconds) in the timed model: mean and
+    p50/p90/p99 latency and TTFT, makespan, throughput, evictions and recomputed tokens per policy."""
+    from .cli_online import parse_options
+    from .instance import load_instance
+    from .online import POLICIES
+    from .replay import format_table, replay
+
+    inst = load_instance(file)
+    names = list(POLICIES) if "all" in policies else list(policies)
+    rows = replay(inst, names, timing=timing, **parse_options(opts))
+    emit({"n": inst.n, "M": inst.M, "timing": timing, "policies": rows}, format_table(rows), as_json)
+
+
+@click.command("validate-vllm")
+@click.option("--requests", "requests_path", type=click.Path(dir_okay=False),
+              help="Measured requests.jsonl (default: the RTX 4090 run in the shared data).")
+@click.option("--M", "M", type=int, default=41_408, show_default=True, help="KV cache in tokens.")
+@click.option("--timing", default="llama31-8b-rtx4090", show_default=True)
+@click.option("--policy", default="fcfs", show_default=True)
+@click.option("--option", "opts", multiple=True, metavar="K=V", help="Engine or policy option; repeatable.")
+@json_option
+def validate_cmd(requests_path: str | None, M: int, timing: str, policy: str, opts: tuple[str, ...],
+                 as_json: bool) -> None:
+    """Replay the measured vLLM run and print measured vs simulated TTFT, latency and makespan."""
+    from .cli_online import parse_options
+    from .replay.validate import load_measured, validate
+
+    v = validate(load_measured(requests_path, M), timing=timing, policy=policy, **parse_options(opts))
+    lines = ["| metric | measured | simulated | error |", "|---|---|---|---|"]
+    lines += [f"| {r['label']} | {r['measured']:.1f} | {r['simulated']:.1f} | {100 * r['error']:+.1f}% |"
+              for r in v["rows"]]
+    s = v["summary"]
+    lines.append(f"\n{policy} on {timing}: {s['evictions']} evictions, {s['recomputed_tokens']} recomputed tokens")
+    emit({"rows": v["rows"], "summary": s, "options": v["options"]}, "\n".join(lines), as_json)
+
+
+@click.command("fit-profile")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--kv-tokens", type=int, default=41_408, show_default=True, help="KV cache of the deployment.")
+@click.option("--max-batched-tokens", type=int, default=2048, show_default=True)
+@click.option("--max-seqs", type=int, default=256, show_default=True)
+@json_option
+def fit_profile_cmd(folder: str, kv_tokens: int, max_batched_tokens: int, max_seqs: int, as_json: bool) -> None:
+    """Least-squares fit of c0 + c_prefill·P + c_decode·N + c_kv·K to an LLMServingSim profile FOLDER."""
+    from .replay.profile_fit import fit_profile
+
+    f = fit_profile(folder, kv_tokens=kv_tokens, max_batched_tokens=max_batched_tokens, max_seqs=max_seqs)
+    tm = f.timing("fitted")
+    text = (f"{f.source}\nstep ≈ {f.c0_ms:.4f} + {f.c_prefill_ms:.6f}·P + {f.c_decode_ms:.6f}·N "
+            f"+ {f.c_kv_ms:.7f}·K ms over {f.points} profile points\n"
+            f"R² {f.r2:.3f}; relative error median {100 * f.median_rel_error:.1f}%, p90 "
+            f"{100 * f.p90_rel_error:.1f}%, max {100 * f.max_rel_error:.1f}%; median by regime "
+            + ", ".join(f"{k} {100 * v:.1f}%" for k, v in f.median_rel_error_by_regime.items())
+            + f"\nTimingModel(c0={tm.c0}, c_prefill={tm.c_prefill}, c_decode={tm.c_decode}, c_kv={tm.c_kv}) ns")
+    emit({**f.to_dict(), "timing_ns": tm.to_dict()}, text, as_json)
+
+
+@click.command("replay-study")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Write the report (Markdown) here as well.")
+@json_option
+def study_cmd(spec: str, out: str | None, as_json: bool) -> None:
+    """Run a timed replay study SPEC (TOML, docs/replay.md): every policy on every seed, table of means."""
+    from pathlib import Path
+
+    from .replay.study import load_study, run_study
+
+    st = load_study(spec)
+    res = run_study(st)
+    if out:
+        Path(out).write_text(res["markdown"] + "\n")
+    emit(res, res["markdown"], as_json)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the ``lpsched`` group."""
+    for cmd in (replay_cmd, validate_cmd, fit_profile_cmd, study_cmd):
+        group.add_command(cmd)
