@@ -29,7 +29,6 @@ throughput, evictions and recomputed tokens, per policy, averaged over seeds. Sp
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
+from ..fileio import read_toml
 from .metrics import latency_summary
 
 __all__ = ["Study", "load_study", "run_study", "STUDY_METRICS"]
@@ -72,13 +72,7 @@ def load_study(path: str | Path) -> Study:
     from ..online import POLICIES
     from ..online.timing import get_timing
 
-    p = Path(path)
-    try:
-        d = tomllib.loads(p.read_text())
-    except OSError as exc:
-        raise OptionError(f"{p}: cannot read replay study ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OptionError(f"{p}: not valid TOML ({exc})") from None
+    d = read_toml(path, "replay study", OptionError)
     bad = set(d) - _TOP
     if bad:
         raise OptionError(f"replay study: unknown key '{sorted(bad)[0]}' (known: {', '.join(sorted(_TOP))})")
