@@ -72,7 +72,8 @@ def load_study(path: str | Path) -> Study:
     from ..online import POLICIES
     from ..online.timing import get_timing
 
-    d = read_toml(path, "replay study", OptionError)
+    p = Path(path)
+    d = read_toml(p, "replay study", OptionError)
     bad = set(d) - _TOP
     if bad:
         raise OptionError(f"replay study: unknown key '{sorted(bad)[0]}' (known: {', '.join(sorted(_TOP))})")
