@@ -13,7 +13,9 @@ so the speed-up is a ratio of like with like. Reports time growth 10^5 -> 10^6 a
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import json
+import multiprocessing
 import resource
 import sys
 import time
@@ -49,6 +51,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def measure(trace: str, n: int, M: int, seed: int, pol: str, eng: str, inst: Instance | None = None) -> dict:
+    """One timed run; ``rss_mb`` is the peak resident memory of the process doing it."""
+    inst = make_instance(trace, n, M, seed) if inst is None else inst
+    t0 = time.perf_counter()
+    r = simulate(inst, pol, engine=eng)
+    sec = time.perf_counter() - t0
+    return {"trace": trace, "M": M, "n": inst.n, "policy": pol, "engine": eng,
+            "req_s": inst.n / sec, "seconds": sec, "evictions": r.evictions,
+            "max_job_evictions": r.max_job_evictions, "wasted": r.wasted_tokens,
+            "tel": r.tel, "rss_mb": rss_mb()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000,1000000")
@@ -59,6 +73,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="n = 10^3 and 10^4 only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="write all rows to this file")
+    ap.add_argument("--isolate", action="store_true",
+                    help="run every measurement in a fresh process, so RSS is that run's own peak")
     a = ap.parse_args()
     sizes = [1000, 10000] if a.quick else [int(float(x)) for x in a.sizes.split(",")]
     rows = []
@@ -67,21 +83,20 @@ def main() -> None:
     for trace in a.traces.split(","):
         for M in (int(x) for x in a.M.split(",")):
             for n in sizes:
-                inst = make_instance(trace, n, M, a.seed)
+                inst = None if a.isolate else make_instance(trace, n, M, a.seed)
                 for pol in a.policies.split(","):
                     engines = ["event"] + (["round"] if n <= a.round_max else [])
                     for eng in engines:
-                        t0 = time.perf_counter()
-                        r = simulate(inst, pol, engine=eng)
-                        sec = time.perf_counter() - t0
-                        row = {"trace": trace, "M": M, "n": inst.n, "policy": pol, "engine": eng,
-                               "req_s": inst.n / sec, "seconds": sec, "evictions": r.evictions,
-                               "max_job_evictions": r.max_job_evictions, "wasted": r.wasted_tokens,
-                               "tel": r.tel, "rss_mb": rss_mb()}
+                        if a.isolate:
+                            ctx = multiprocessing.get_context("spawn")
+                            with cf.ProcessPoolExecutor(1, mp_context=ctx) as ex:
+                                row = ex.submit(measure, trace, n, M, a.seed, pol, eng).result()
+                        else:
+                            row = measure(trace, n, M, a.seed, pol, eng, inst)
                         rows.append(row)
-                        print(f"{trace:<11} {M:>7} {inst.n:>8} {pol:<6} {eng:<6} {row['req_s']:>10.0f} "
-                              f"{sec:>8.2f} {r.evictions:>10} {r.max_job_evictions:>7} {r.wasted_tokens:>11} "
-                              f"{r.tel:>16} {row['rss_mb']:>7.0f}", flush=True)
+                        print(f"{trace:<11} {M:>7} {row['n']:>8} {pol:<6} {eng:<6} {row['req_s']:>10.0f} "
+                              f"{row['seconds']:>8.2f} {row['evictions']:>10} {row['max_job_evictions']:>7} "
+                              f"{row['wasted']:>11} {row['tel']:>16} {row['rss_mb']:>7.0f}", flush=True)
     print("\nspeed-up (event / per-round, same instance):")
     for r in rows:
         if r["engine"] == "round":
