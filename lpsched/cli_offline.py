@@ -29,6 +29,9 @@ def _solve_text(d: dict) -> str:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--backend", type=click.Choice(["cpsat", "pulp"]), default="cpsat", show_default=True,
               help="OR-Tools CP-SAT or CBC through PuLP.")
+@click.option("--formulation", type=click.Choice(["auto", "cumulative", "strong", "hybrid", "plain"]),
+              default="auto", show_default=True,
+              help="Model: auto = interval/cumulative model on tight instances, else time-indexed.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Solver threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver and local-search seed.")
@@ -36,7 +39,7 @@ def _solve_text(d: dict) -> str:
 @click.option("-o", "--output", "schedule_out", type=click.Path(dir_okay=False), default=None,
               help="Write the schedule (final starts) to this file.")
 @json_option
-def solve(file: str, backend: str, time_limit: float, workers: int, seed: int, log: bool,
+def solve(file: str, backend: str, formulation: str, time_limit: float, workers: int, seed: int, log: bool,
           schedule_out: str | None, as_json: bool) -> None:
     """Solve the hindsight IP of FILE: status, TEL, best bound, gap, time.
 
@@ -48,7 +51,8 @@ def solve(file: str, backend: str, time_limit: float, workers: int, seed: int, l
     if workers < 1:
         raise OptionError(f"--workers must be >= 1, got {workers}")
     inst = load_instance(file)
-    res = solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log)
+    res = solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                          formulation="strong" if backend != "cpsat" and formulation == "auto" else formulation)
     d = res.to_dict()
     if schedule_out is not None:
         save_schedule(schedule_out, res.starts, status=res.status, objective=res.objective,

@@ -54,8 +54,8 @@ def _solve(pulp: Any, model: TimeIndexedModel, time_limit: float, workers: int, 
     for c in range(model.classes.n_classes):
         idx = model.class_vars(c)
         prob += pulp.LpAffineExpression([(y[j], 1) for j in idx]) == int(model.classes.count[c]), f"assign{c}"
-    for tau, v, cf in model.rows:
-        prob += pulp.LpAffineExpression([(y[j], int(x)) for j, x in zip(v, cf, strict=True)]) <= model.M, f"mem{tau}"
+    for r, (_, v, cf) in enumerate(model.rows):
+        prob += pulp.LpAffineExpression([(y[j], int(x)) for j, x in zip(v, cf, strict=True)]) <= model.M, f"mem{r}"
     if objective_lb is not None:
         prob += obj >= int(objective_lb), "objlb"
     if objective_ub is not None:

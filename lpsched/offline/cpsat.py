@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from ortools.sat.python import cp_model
 
@@ -21,6 +23,7 @@ def solve_cpsat(
     hint: dict[int, int] | None = None,
     objective_lb: int | None = None,
     objective_ub: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> BackendOutcome:
     """Solve ``model`` with CP-SAT.
 
@@ -41,6 +44,8 @@ def solve_cpsat(
         A certified lower bound added as ``objective >= objective_lb`` (valid: no schedule is below).
     objective_ub : int, optional
         Added as ``objective <= objective_ub`` (keeps every schedule at least as good as the hint).
+    params : dict, optional
+        Further CP-SAT parameters (name -> value), e.g. ``{"linearization_level": 2}``.
 
     Returns
     -------
@@ -70,6 +75,8 @@ def solve_cpsat(
     p.num_workers = int(workers)
     p.random_seed = int(seed)
     p.log_search_progress = bool(log)
+    for key, val in (params or {}).items():
+        setattr(p, key, val)
     status = solver.solve(m)
     name = solver.status_name(status)
     values = None

@@ -37,7 +37,8 @@ class TimeIndexedModel:
     var_ub : int array
         Upper bound of each variable (its class size).
     rows : list of (round, var indices, coefficients)
-        One memory constraint per round that some variable touches.
+        One memory constraint ``Σ coef·y <= M`` per round that some variable touches (round ``>= 1``),
+        then the optional core rows (tagged with a negative round ``−1 − slot``).
     M : int
     horizon : int
         ``T``, the last round of the model.
@@ -80,6 +81,7 @@ def build_model(
     *,
     aggregate_classes: bool = True,
     use_incumbent_horizon: bool = True,
+    core_rows: int = 0,
 ) -> TimeIndexedModel:
     """Assemble the time-indexed model.
 
@@ -92,6 +94,12 @@ def build_model(
         Aggregate interchangeable jobs (``False``: one class per job).
     use_incumbent_horizon : bool
         Apply the incumbent rule as well as the idle rule (``False``: idle rule only).
+    core_rows : int
+        Add the core no-overlap rows of this many peak thresholds
+        (:func:`~lpsched.offline.cumulative.core_lengths`: for threshold ``P`` the last ``c_j`` slots
+        of the runs of the jobs with peak ``>= P`` are pairwise disjoint), as rows
+        ``Σ M·y_{c,k} <= M`` over the starts whose core covers a slot (valid inequalities: they cut
+        off no schedule, but strengthen the LP). Thresholds by :func:`best_core_levels`.
 
     Returns
     -------
@@ -132,6 +140,33 @@ def build_model(
             if int((cf * ub_all).sum()) <= instance.M:
                 continue  # even every variable at its upper bound fits: the row is redundant
             rows.append((int(tau[lo]), v, cf))
+    if core_rows > 0 and tau.size:
+        from .cumulative import best_core_levels, core_lengths
+
+        vcl, vst = _cat(vc), _cat(vs)
+        for P in best_core_levels(instance, core_rows):
+            cj = core_lengths(instance, P)
+            # a class's jobs are interchangeable: all have the same core length
+            cc = np.array([int(cj[classes.members[c][0]]) for c in range(nc)], dtype=np.int64)
+            clen = cc[vcl]
+            sel = np.flatnonzero(clen >= 1)
+            if np.unique(vcl[sel]).size < 2 and int(vub_all[sel].max(initial=0)) < 2:
+                continue
+            o_v = classes.output[vcl[sel]]
+            ts, vs_ = [], []
+            for off in range(int(clen[sel].max(initial=0))):
+                ok = clen[sel] > off
+                ts.append(vst[sel][ok] + o_v[ok] - 1 - off)  # slot covered by the core
+                vs_.append(sel[ok])
+            t_all, v_all = _cat(ts), _cat(vs_)
+            order = np.argsort(t_all, kind="stable")
+            t_all, v_all = t_all[order], v_all[order]
+            cuts = np.flatnonzero(np.diff(t_all)) + 1
+            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, t_all.size], strict=True):
+                v = v_all[lo:hi]
+                if int(vub_all[v].sum()) <= 1:
+                    continue
+                rows.append((-1 - int(t_all[lo]), v, np.full(v.size, instance.M, dtype=np.int64)))
     horizon = int(latest.max()) if nc else 0
     return TimeIndexedModel(
         classes=classes, var_class=_cat(vc), var_start=_cat(vs), var_cost=_cat(cost),

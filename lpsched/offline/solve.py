@@ -32,7 +32,20 @@ from .result import SolveResult
 __all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS"]
 
 BACKENDS = ("cpsat", "pulp")
-FORMULATIONS = ("strong", "plain")
+FORMULATIONS = ("auto", "cumulative", "strong", "hybrid", "plain")
+
+
+def is_tight(instance: Instance) -> bool:
+    """At least two jobs peak above ``M/2`` (so no-overlap structure exists): the ``auto`` rule
+    picks the interval/cumulative model then, the time-indexed ``strong`` model otherwise."""
+    return int((2 * (instance.prompt + instance.output) > instance.M).sum()) >= 2
+
+
+def choose_formulation(instance: Instance, backend: str = "cpsat") -> str:
+    """The formulation ``auto`` resolves to (always ``strong`` for the PuLP backend)."""
+    if backend != "cpsat":
+        return "strong"
+    return "cumulative" if is_tight(instance) else "strong"
 
 
 def _hint_array(instance: Instance, hint: Any) -> np.ndarray | None:
@@ -55,9 +68,10 @@ def solve_hindsight(
     seed: int = 0,
     log: bool = False,
     hint: Mapping[str, int] | np.ndarray | None = None,
-    formulation: str = "strong",
+    formulation: str = "auto",
     heuristic_seconds: float | None = None,
     lp_fixing: bool = True,
+    core_rows: int | None = None,
 ) -> SolveResult:
     """Solve the hindsight IP of MODEL.md §6 (minimum total end-to-end latency).
 
@@ -76,16 +90,24 @@ def solve_hindsight(
         Show the solver's log.
     hint : mapping id -> start, or int array, optional
         A schedule to warm-start from (used if feasible and better than the heuristics').
-    formulation : {"strong", "plain"}
-        ``strong``: class aggregation, both horizon rules, heuristic incumbent (hint, objective
-        cut-off) and certified bound as an objective floor. ``plain``: Jaillet et al.'s model as
-        written — one 0/1 variable per job and start, the idle-rule horizon, the serial schedule as
-        hint; kept for benchmarking.
+    formulation : {"auto", "cumulative", "strong", "hybrid", "plain"}
+        ``strong``: the time-indexed model with class aggregation, both horizon rules, heuristic
+        incumbent (hint, objective cut-off) and certified bound as an objective floor.
+        ``cumulative`` (CP-SAT only): the exact interval model of :mod:`~lpsched.offline.cumulative`
+        (staircase cumulative, redundant no-overlaps, symmetry breaking), with the same incumbent,
+        horizon, LP bound and reduced-cost fixing (of start domains). ``hybrid`` (CP-SAT only): both
+        models channelled (no aggregation). ``auto`` (default): ``cumulative`` when at least two jobs
+        peak above ``M/2`` (:func:`is_tight`), else ``strong``; ``strong`` with PuLP. ``plain``:
+        Jaillet et al.'s model as written — one 0/1 variable per job and start, the idle-rule
+        horizon, the serial schedule as hint; kept for benchmarking.
     heuristic_seconds : float, optional
         Budget of the local search (default ``min(5, 0.1·time_limit)``).
     lp_fixing : bool
-        (``strong`` only) Solve the LP relaxation first: its bound, and reduced-cost fixing of every
+        (not ``plain``) Solve the LP relaxation first: its bound, and reduced-cost fixing of every
         variable that cannot be in a schedule better than the incumbent.
+    core_rows : int, optional
+        (not ``plain``) Peak thresholds of core no-overlap rows added to the time-indexed model
+        (:func:`~lpsched.offline.model.build_model`); default 1 when :func:`is_tight`, else 0.
 
     Returns
     -------
@@ -108,9 +130,14 @@ def solve_hindsight(
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"workers must be >= 1, got {workers}")
-    strong = formulation == "strong"
+    if formulation == "auto":
+        formulation = choose_formulation(instance, backend)
+    if backend != "cpsat" and formulation in ("cumulative", "hybrid"):
+        raise OptionError(f"formulation '{formulation}' needs the cpsat backend")
+    info_form = formulation
+    strong = formulation != "plain"
     hint_arr = _hint_array(instance, hint)
-    info: dict[str, Any] = {"formulation": formulation}
+    info: dict[str, Any] = {"formulation": info_form}
     if instance.n == 0:
         return SolveResult("OPTIMAL", 0, 0, 0.0, {}, time.perf_counter() - t0, backend, incumbent="empty")
 
@@ -139,12 +166,17 @@ def solve_hindsight(
     solver_status = "not run"
     if lb < ub:
         # (3) the model (with the LP: its bound and reduced-cost fixing)
-        model = build_model(instance, ub if strong else None, aggregate_classes=strong,
-                            use_incumbent_horizon=strong)
+        if core_rows is None:
+            core_rows = 1 if strong and is_tight(instance) else 0
+        info["core_rows"] = core_rows
+        model = build_model(instance, ub if strong else None,
+                            aggregate_classes=formulation in ("strong", "cumulative"),
+                            use_incumbent_horizon=strong, core_rows=core_rows)
         horizon = model.horizon
         target = ub  # the model holds every schedule of TEL <= target
         if strong and lp_fixing:
-            lp = solve_lp(model, time_limit=max(1.0, 0.25 * time_limit))
+            # the core rows make the LP slower and stronger: give it up to half the budget
+            lp = solve_lp(model, time_limit=max(1.0, (0.5 if core_rows else 0.25) * time_limit))
             if lp.optimal:
                 lp_lb = math.ceil(lp.value - 1e-6 * max(1.0, abs(lp.value)))
                 info["lp_bound"] = lp_lb
@@ -156,6 +188,15 @@ def solve_hindsight(
                 model, _ = restrict(model, keep)
                 target = ub - 1
         n_vars, n_cons = model.n_variables, model.n_constraints
+        if formulation in ("cumulative", "hybrid"):
+            remaining = max(0.5, time_limit - (time.perf_counter() - t0))
+            best, best_src, bound, solver_status = _solve_interval(
+                instance, model, formulation, inc, best, best_src, bound, lb, target, ub,
+                remaining, workers, seed, log, info)
+            n_cons = int(info["solver"].get("intervals", 0))
+            if formulation == "cumulative":
+                n_vars = instance.n
+    if lb < ub and formulation not in ("cumulative", "hybrid"):
         var_of = {(int(c), int(k)): j for j, (c, k) in enumerate(zip(model.var_class, model.var_start, strict=True))}
         counts = class_counts(model.classes, inc)
         hint_vals: dict[int, int] | None = {}
@@ -201,3 +242,50 @@ def solve_hindsight(
         seconds=time.perf_counter() - t0, backend=backend, n_variables=n_vars,
         n_constraints=n_cons, horizon=horizon, incumbent=best_src, info=info,
     )
+
+
+def _solve_interval(instance: Instance, model: Any, formulation: str, inc: np.ndarray,
+                    best: np.ndarray, best_src: str, bound: int, lb: int, target: int, ub: int,
+                    remaining: float, workers: int, seed: int, log: bool,
+                    info: dict[str, Any]) -> tuple[np.ndarray, str, int, str]:
+    """Step (3) for ``cumulative`` / ``hybrid``: the interval model on CP-SAT.
+
+    The start domains are those the time-indexed ``model`` kept (its valid horizon, then
+    reduced-cost fixing when ``target < ub``); a job left without any start proves that no schedule
+    better than the incumbent exists.
+    """
+    from .cumulative import solve_cumulative, solve_hybrid
+
+    classes = model.classes
+    domains: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * instance.n
+    for c in range(classes.n_classes):
+        ks = np.unique(model.var_start[model.class_vars(c)])
+        for i in classes.members[c]:
+            domains[int(i)] = ks
+    if any(d.size == 0 for d in domains):
+        info["solver"] = {"intervals": 0}
+        if target < ub:
+            return best, best_src, max(bound, ub), "fixed: a job has no start left"
+        info["warning"] = "empty start domain without fixing; incumbent kept without proof"
+        return best, best_src, bound, "empty domain"
+    latest = np.array([int(d.max()) for d in domains], dtype=np.int64) + instance.output
+    kw: dict[str, Any] = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=inc,
+                              objective_lb=lb, objective_ub=target)
+    if formulation == "hybrid":
+        out, ks = solve_hybrid(instance, model, **kw)
+    else:
+        out, ks, _ = solve_cumulative(instance, latest, domains=domains, **kw)
+    info["solver"] = out.info
+    if ks is not None:
+        require_feasible(verify_schedule(instance, ks), f"cpsat {formulation} solver")
+        if tel_of(instance, ks) <= tel_of(instance, best):
+            best, best_src = ks, "solver"
+    if out.proven_optimal:
+        bound = max(bound, tel_of(instance, best))
+    elif out.infeasible and target < ub:
+        bound = max(bound, ub)  # no schedule better than the incumbent exists
+    elif out.infeasible:
+        info["warning"] = "solver reported the model infeasible; incumbent kept without proof"
+    elif out.bound is not None:
+        bound = max(bound, math.ceil(out.bound - 1e-6))
+    return best, best_src, bound, out.status_text

@@ -1,0 +1,136 @@
+"""The interval/cumulative model: exactness (brute force), validity of its redundant constraints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lpsched.generate import jaillet
+from lpsched.instance import Instance
+from lpsched.memory import memory_profile
+from lpsched.offline import solve_hindsight
+from lpsched.offline.cumulative import build_cumulative, canonical_starts, core_lengths, dff_levels
+from lpsched.offline.heuristics import improve, list_schedule, tel_of
+from lpsched.offline.horizon import latest_completions
+from lpsched.offline.model import build_model
+from lpsched.offline.solve import choose_formulation
+from lpsched.verify import verify_schedule
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offline_brute import brute_force_opt
+
+
+def _tiny(seed: int, n_max: int = 5, arrivals: bool = False) -> Instance:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, n_max + 1))
+    M = int(rng.integers(6, 14))
+    s = rng.integers(0, 3, n)
+    o = np.array([rng.integers(1, min(6, M - x) + 1) for x in s])
+    a = rng.integers(0, 4, n) if arrivals else np.zeros(n, dtype=np.int64)
+    return Instance.from_arrays(M=M, prompt=s, output=o, arrival=a)
+
+
+def _brute(inst: Instance) -> int | None:
+    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                           [int(x) for x in inst.output])
+
+
+@pytest.mark.parametrize("formulation", ["cumulative", "hybrid", "strong", "auto"])
+@pytest.mark.parametrize("seed", range(8))
+def test_formulations_match_brute_force(formulation: str, seed: int) -> None:
+    inst = _tiny(500 + seed, n_max=6 if seed % 4 == 0 else 5, arrivals=seed % 2 == 1)
+    res = solve_hindsight(inst, time_limit=10, heuristic_seconds=0.02, formulation=formulation)
+    assert res.status == "OPTIMAL"
+    assert res.objective == _brute(inst)
+    assert verify_schedule(inst, res.starts).feasible
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cumulative_without_lp_matches_brute_force(seed: int) -> None:
+    """Without reduced-cost fixing the model keeps the whole valid horizon (objective <= UB)."""
+    inst = _tiny(600 + seed, n_max=5, arrivals=seed % 2 == 0)
+    res = solve_hindsight(inst, time_limit=10, heuristic_seconds=0.0, formulation="cumulative",
+                          lp_fixing=False, core_rows=0)
+    assert res.status == "OPTIMAL" and res.objective == _brute(inst)
+
+
+def test_staircase_cumulative_is_exact() -> None:
+    """Fixing the starts of a schedule: the model is feasible iff the schedule is (both ways)."""
+    from ortools.sat.python import cp_model
+
+    rng = np.random.default_rng(7)
+    checked = {True: 0, False: 0}
+    for _ in range(60):
+        inst = _tiny(int(rng.integers(1 << 30)), n_max=5)
+        ks = rng.integers(0, 6, inst.n)
+        feas = verify_schedule(inst, ks).feasible
+        latest = np.maximum(latest_completions(inst, None), ks + inst.output)
+        cm = build_cumulative(inst, latest, symmetry=False)
+        for v, k in zip(cm.starts, ks, strict=True):
+            cm.model.add(v == int(k))
+        st_ = cp_model.CpSolver().solve(cm.model)
+        assert (st_ == cp_model.OPTIMAL) == feas
+        checked[feas] += 1
+    assert checked[True] and checked[False]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 100_000))
+def test_cores_and_dff_hold_in_feasible_schedules(seed: int) -> None:
+    """Core no-overlaps and rounded cumulatives never cut off a feasible schedule."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    M = int(rng.integers(8, 40))
+    s = rng.integers(0, 5, n)
+    o = np.array([rng.integers(1, M - x + 1) for x in s])
+    inst = Instance.from_arrays(M=M, prompt=s, output=o, arrival=rng.integers(0, 6, n))
+    ks = improve(inst, list_schedule(inst, rng.permutation(n)), seconds=0.02, seed=seed)
+    assert verify_schedule(inst, ks).feasible
+    C = ks + o
+    for P in np.unique(s + o):
+        c = core_lengths(inst, int(P))
+        sel = np.flatnonzero(c >= 1)
+        for x in sel:
+            for y in sel:
+                if x < y:  # cores [C - c, C) disjoint
+                    assert C[x] <= C[y] - c[y] or C[y] <= C[x] - c[x]
+    prof = [memory_profile([int(s[i])], [int(ks[i])], [int(o[i])], horizon=int(C.max())) for i in range(n)]
+    for q in (2, 3, 4, 5):
+        lev = dff_levels(M, q)
+        units = sum(sum((p >= ell).astype(int) for ell in lev) for p in prof)
+        assert int(np.max(units)) <= q - 1
+
+
+def test_canonical_starts_keep_memory_and_tel() -> None:
+    inst = Instance.from_arrays(M=10, prompt=[1, 1, 2], output=[3, 3, 2])
+    ks = np.array([4, 0, 1])
+    can = canonical_starts(inst, ks)
+    assert can.tolist() == [0, 4, 1]
+    assert tel_of(inst, can) == tel_of(inst, ks)
+
+
+def test_core_rows_keep_lp_below_optimum() -> None:
+    from lpsched.offline.lp import solve_lp
+
+    for seed in range(4):
+        inst = _tiny(700 + seed, n_max=6)
+        opt = _brute(inst)
+        lp = solve_lp(build_model(inst, opt, core_rows=3))
+        assert lp.optimal and lp.value <= opt + 1e-6
+
+
+def test_auto_picks_cumulative_on_tight_instances() -> None:
+    assert choose_formulation(jaillet(0)) == "cumulative"
+    assert choose_formulation(jaillet(0), backend="pulp") == "strong"
+    from lpsched.generate import paper
+
+    assert choose_formulation(paper(0, n=10)) == "strong"
+    from lpsched.errors import OptionError
+
+    with pytest.raises(OptionError):
+        solve_hindsight(jaillet(0, n=5), backend="pulp", formulation="cumulative")
