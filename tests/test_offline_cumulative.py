@@ -124,8 +124,8 @@ def test_core_rows_keep_lp_below_optimum() -> None:
         assert lp.optimal and lp.value <= opt + 1e-6
 
 
-def test_auto_picks_cumulative_on_tight_instances() -> None:
-    assert choose_formulation(jaillet(0)) == "cumulative"
+def test_auto_uses_the_portfolio_on_tight_instances() -> None:
+    assert choose_formulation(jaillet(0)) == "portfolio"
     assert choose_formulation(jaillet(0), backend="pulp") == "strong"
     from lpsched.generate import paper
 
@@ -134,3 +134,19 @@ def test_auto_picks_cumulative_on_tight_instances() -> None:
 
     with pytest.raises(OptionError):
         solve_hindsight(jaillet(0, n=5), backend="pulp", formulation="cumulative")
+
+
+def test_auto_portfolio_proves_what_strong_proves_and_keeps_a_valid_bound() -> None:
+    # The adversarial A_min construction (n = 16, every peak above M/2): strong proves it in about a
+    # second, where the cumulative model alone stalls; auto must return that proof.
+    from pathlib import Path
+
+    from lpsched import load_instance
+
+    inst = load_instance(Path(__file__).resolve().parents[1] / "instances/adversarial/amin-a1_16-construction.json")
+    res = solve_hindsight(inst, time_limit=20, workers=2)
+    assert res.status == "OPTIMAL" and res.info["formulation"] == "auto: strong"
+    # an instance strong cannot close quickly goes on to the cumulative model; bound <= objective
+    res = solve_hindsight(jaillet(1).subset(range(14)), time_limit=4, workers=2)
+    assert res.info["formulation"] in ("auto: strong", "auto: strong then cumulative")
+    assert res.bound <= res.objective

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -10,7 +14,46 @@ from ortools.sat.python import cp_model
 from .backend import BackendOutcome
 from .model import TimeIndexedModel
 
-__all__ = ["solve_cpsat"]
+__all__ = ["solve_cpsat", "run_cpsat", "quiet_native_stderr"]
+
+
+@contextlib.contextmanager
+def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
+    """Silence what native code writes to file descriptor 2 (CP-SAT prints internal LNS debug dumps
+    such as "Infeasible LNS solution!" there, which are not errors of ours); Python's ``sys.stderr``
+    is flushed first and restored after."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed: int, log: bool,
+              **params: Any) -> tuple[cp_model.CpSolver, int]:
+    """Solve a CP-SAT model with lpsched's standard parameters (extra ones by keyword).
+
+    Without ``log``, CP-SAT's native diagnostics are silenced (:func:`quiet_native_stderr`); with it,
+    the search log is shown.
+    """
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.max_time_in_seconds = float(time_limit)
+    p.num_workers = int(workers)
+    p.random_seed = int(seed)
+    p.log_search_progress = bool(log)
+    for key, val in params.items():
+        setattr(p, key, val)
+    with quiet_native_stderr(not log):
+        status = solver.solve(model)
+    return solver, status
 
 
 def solve_cpsat(
@@ -69,15 +112,7 @@ def solve_cpsat(
     if hint is not None:
         for j in range(model.n_variables):
             m.add_hint(y[j], int(hint.get(j, 0)))
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = float(time_limit)
-    p.num_workers = int(workers)
-    p.random_seed = int(seed)
-    p.log_search_progress = bool(log)
-    for key, val in (params or {}).items():
-        setattr(p, key, val)
-    status = solver.solve(m)
+    solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, **(params or {}))
     name = solver.status_name(status)
     values = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

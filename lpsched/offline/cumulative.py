@@ -38,6 +38,7 @@ from ortools.sat.python import cp_model
 
 from ..instance import Instance
 from .backend import BackendOutcome
+from .cpsat import run_cpsat
 
 __all__ = ["CumulativeModel", "build_cumulative", "solve_cumulative", "dff_levels", "canonical_starts",
            "core_lengths", "core_levels", "best_core_levels", "solve_hybrid"]
@@ -292,14 +293,8 @@ def solve_cumulative(
         hint = canonical_starts(instance, hint) if symmetry else np.asarray(hint, dtype=np.int64)
         for v, k in zip(cm.starts, hint, strict=True):
             cm.model.add_hint(v, int(k))
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = float(time_limit)
-    p.num_workers = int(workers)
-    p.random_seed = int(seed)
-    p.log_search_progress = bool(log)
-    p.linearization_level = int(linearization)
-    status = solver.solve(cm.model)
+    solver, status = run_cpsat(cm.model, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                               linearization_level=int(linearization))
     name = solver.status_name(status)
     ks = None
     bound = None
@@ -378,14 +373,8 @@ def solve_hybrid(
             m.add_hint(cm.starts[i], int(hk[i]))
             for j in per_job[i]:
                 m.add_hint(x[j], int(model.var_start[j]) == int(hk[i]))
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = float(time_limit)
-    p.num_workers = int(workers)
-    p.random_seed = int(seed)
-    p.log_search_progress = bool(log)
-    p.linearization_level = int(linearization)
-    status = solver.solve(m)
+    solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log,
+                               linearization_level=int(linearization))
     ks = None
     bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -41,11 +41,47 @@ def is_tight(instance: Instance) -> bool:
     return int((2 * (instance.prompt + instance.output) > instance.M).sum()) >= 2
 
 
+#: Share of the time limit ``auto`` gives ``strong`` before trying ``cumulative`` on tight instances.
+AUTO_STRONG_SHARE = 0.5
+
+
 def choose_formulation(instance: Instance, backend: str = "cpsat") -> str:
-    """The formulation ``auto`` resolves to (always ``strong`` for the PuLP backend)."""
+    """What ``auto`` runs: ``strong``, or the ``strong``-then-``cumulative`` portfolio on tight
+    instances (``"portfolio"``); always ``strong`` for the PuLP backend."""
     if backend != "cpsat":
         return "strong"
-    return "cumulative" if is_tight(instance) else "strong"
+    return "portfolio" if is_tight(instance) else "strong"
+
+
+def _auto_portfolio(instance: Instance, time_limit: float, t0: float, **kw: Any) -> SolveResult:
+    """``strong`` for a share of the budget; if unproven, ``cumulative`` for the rest, warm-started.
+
+    Measured (docs/offline.md): ``strong`` proves small tight instances (adversarial A_min
+    constructions, n = 16) in about a second where ``cumulative`` stalls, while ``cumulative`` proves
+    some reduced Jaillet instances that ``strong`` leaves open. Both results are verified; the
+    better schedule and the larger proven bound are returned (each bound is valid on its own).
+    """
+    first = solve_hindsight(instance, time_limit=AUTO_STRONG_SHARE * time_limit, formulation="strong", **kw)
+    if first.status == "OPTIMAL":
+        first.info["formulation"] = "auto: strong"
+        first.seconds = time.perf_counter() - t0
+        return first
+    remaining = max(0.5, time_limit - (time.perf_counter() - t0))
+    kw = {**kw, "hint": first.starts}
+    second = solve_hindsight(instance, time_limit=remaining, formulation="cumulative", **kw)
+    best = second if second.objective <= first.objective else first
+    bound = max(first.bound, second.bound)
+    obj = best.objective
+    status = "OPTIMAL" if bound >= obj else "FEASIBLE"
+    info = {**best.info, "formulation": "auto: strong then cumulative",
+            "strong": {"objective": first.objective, "bound": first.bound, "seconds": first.seconds},
+            "cumulative": {"objective": second.objective, "bound": second.bound, "seconds": second.seconds}}
+    return SolveResult(
+        status=status, objective=obj, bound=min(bound, obj), gap=(obj - min(bound, obj)) / obj if obj else 0.0,
+        starts=best.starts, seconds=time.perf_counter() - t0, backend=best.backend,
+        n_variables=best.n_variables, n_constraints=best.n_constraints, horizon=best.horizon,
+        incumbent=best.incumbent, info=info,
+    )
 
 
 def _hint_array(instance: Instance, hint: Any) -> np.ndarray | None:
@@ -96,8 +132,11 @@ def solve_hindsight(
         ``cumulative`` (CP-SAT only): the exact interval model of :mod:`~lpsched.offline.cumulative`
         (staircase cumulative, redundant no-overlaps, symmetry breaking), with the same incumbent,
         horizon, LP bound and reduced-cost fixing (of start domains). ``hybrid`` (CP-SAT only): both
-        models channelled (no aggregation). ``auto`` (default): ``cumulative`` when at least two jobs
-        peak above ``M/2`` (:func:`is_tight`), else ``strong``; ``strong`` with PuLP. ``plain``:
+        models channelled (no aggregation). ``auto`` (default): ``strong``; when at least two jobs
+        peak above ``M/2`` (:func:`is_tight`) and ``strong`` has not proven optimality within
+        :data:`AUTO_STRONG_SHARE` of the time limit, ``cumulative`` gets the rest of it, warm-started
+        from ``strong``'s best schedule, and the better schedule and the larger proven bound are
+        kept (:func:`_auto_portfolio`). ``strong`` with PuLP. ``plain``:
         Jaillet et al.'s model as written — one 0/1 variable per job and start, the idle-rule
         horizon, the serial schedule as hint; kept for benchmarking.
     heuristic_seconds : float, optional
@@ -132,6 +171,10 @@ def solve_hindsight(
         raise OptionError(f"workers must be >= 1, got {workers}")
     if formulation == "auto":
         formulation = choose_formulation(instance, backend)
+        if formulation == "portfolio":
+            return _auto_portfolio(instance, time_limit, t0, backend=backend, workers=workers, seed=seed, log=log,
+                                   hint=hint, heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing,
+                                   core_rows=core_rows)
     if backend != "cpsat" and formulation in ("cumulative", "hybrid"):
         raise OptionError(f"formulation '{formulation}' needs the cpsat backend")
     info_form = formulation
