@@ -78,11 +78,43 @@ def demo(out: str, workers: int | None, as_json: bool) -> None:
         click.echo(f"\nThe spec is {spec_path}; edit it and run `lpsched sweep {spec_path}` to go further.")
 
 
+#: name -> (spec file in experiments/, function making the comparison table from the database)
+REPRODUCTIONS = {"jaillet": "jaillet_table.toml", "paper": "paper_real_lengths.toml"}
+
+
+@click.command()
+@click.argument("name", type=click.Choice(sorted(REPRODUCTIONS)))
+@click.option("--experiments", "folder", type=click.Path(file_okay=False),
+              help="Folder holding the specs (default: experiments/ of the lpsched source tree).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def reproduce(name: str, folder: str | None, workers: int, no_progress: bool) -> None:
+    """Run a reproduction's sweep (resuming) and print our table beside the published one.
+
+    NAME: jaillet (Jaillet et al.'s synthetic table) or paper (Chen, Ye, Zhou's setting on real
+    lengths). The third reproduction is `lpsched replay-study experiments/azure_conv_replay.toml`.
+    """
+    from .compare import load_spec, run_sweep
+    from .errors import OptionError
+    from .repro import jaillet_table, paper_table
+
+    base = Path(folder) if folder else Path(__file__).resolve().parents[1] / "experiments"
+    spec_path = base / REPRODUCTIONS[name]
+    if not spec_path.exists():
+        raise OptionError(f"{spec_path}: spec not found (give --experiments FOLDER)")
+    db = spec_path.with_suffix(".db")
+    summary = run_sweep(load_spec(spec_path), db, workers=workers, progress=not no_progress)
+    click.echo(f"{summary.total} instances ({summary.skipped} already in {db}, {summary.ran} run now, "
+               f"{summary.errors} failed) in {summary.seconds:.0f} s\n")
+    click.echo((jaillet_table if name == "jaillet" else paper_table)(db))
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the ``lpsched`` group."""
     group.add_command(sweep)
     group.add_command(report)
     group.add_command(demo)
+    group.add_command(reproduce)
 
 
-__all__ = ["register", "sweep", "report", "demo"]
+__all__ = ["register", "sweep", "report", "demo", "reproduce"]

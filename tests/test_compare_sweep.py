@@ -236,3 +236,25 @@ def test_cli_sweep_and_report(tmp_path) -> None:
         [sys.executable, "-m", "lpsched", "report", str(tmp_path / "none.db")], capture_output=True, text=True, cwd=REPO
     )
     assert proc.returncode == 2 and "no such results database" in proc.stderr
+
+
+def test_cli_reproduce_runs_the_spec_and_prints_the_table(tmp_path) -> None:
+    (tmp_path / "jaillet_table.toml").write_text(textwrap.dedent("""
+        name = "jaillet-table"
+        seeds = 2
+        policies = ["mcsf"]
+        [optimum]
+        method = "ip"
+        time_limit = 1.0
+        [[instances]]
+        generator = "jaillet"
+        arrivals = ["zero", "poisson"]
+        n = 8
+        rounds = 6
+    """))
+    proc = subprocess.run([sys.executable, "-m", "lpsched", "reproduce", "jaillet", "--experiments", str(tmp_path),
+                           "--workers", "0", "--no-progress"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 instances (0 already in" in proc.stdout
+    assert "| zero | 2 |" in proc.stdout and "| poisson | 2 |" in proc.stdout
+    assert "1.005 / 1.074" in proc.stdout  # the published figures printed beside ours
