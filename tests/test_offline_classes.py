@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from offline_instances import random_instance
 
 from lpsched.instance import Instance
 from lpsched.memory import memory_profile
@@ -46,11 +47,8 @@ def test_aggregate_disaggregate_roundtrip(jobs, seed) -> None:
 @given(st.integers(0, 10_000))
 def test_heuristics_are_feasible_and_improve_never_worsens(seed) -> None:
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 25))
-    M = int(rng.integers(8, 40))
-    s = rng.integers(0, 4, n)
-    o = np.array([rng.integers(1, M - x + 1) for x in s])
-    inst = Instance.from_arrays(M=M, prompt=s, output=o, arrival=rng.integers(0, 10, n))
+    inst = random_instance(rng, (1, 25), (8, 40), 4, 10)
+    n = inst.n
     k = list_schedule(inst, rng.permutation(n))
     assert verify_schedule(inst, k).feasible
     k2 = improve(inst, k, seconds=0.05, seed=seed)

@@ -23,16 +23,9 @@ from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
 from offline_brute import brute_force_opt
+from offline_instances import random_instance, tiny_instance
 
-
-def _tiny(seed: int, n_max: int = 5, arrivals: bool = False) -> Instance:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(2, n_max + 1))
-    M = int(rng.integers(6, 14))
-    s = rng.integers(0, 3, n)
-    o = np.array([rng.integers(1, min(6, M - x) + 1) for x in s])
-    a = rng.integers(0, 4, n) if arrivals else np.zeros(n, dtype=np.int64)
-    return Instance.from_arrays(M=M, prompt=s, output=o, arrival=a)
+_tiny = tiny_instance
 
 
 def _brute(inst: Instance) -> int | None:
@@ -84,11 +77,8 @@ def test_staircase_cumulative_is_exact() -> None:
 def test_cores_and_dff_hold_in_feasible_schedules(seed: int) -> None:
     """Core no-overlaps and rounded cumulatives never cut off a feasible schedule."""
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(2, 12))
-    M = int(rng.integers(8, 40))
-    s = rng.integers(0, 5, n)
-    o = np.array([rng.integers(1, M - x + 1) for x in s])
-    inst = Instance.from_arrays(M=M, prompt=s, output=o, arrival=rng.integers(0, 6, n))
+    inst = random_instance(rng, (2, 12), (8, 40), 5, 6)
+    n, M, s, o = inst.n, inst.M, inst.prompt, inst.output
     ks = improve(inst, list_schedule(inst, rng.permutation(n)), seconds=0.02, seed=seed)
     assert verify_schedule(inst, ks).feasible
     C = ks + o

@@ -19,16 +19,9 @@ from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
 from offline_brute import brute_force_opt
+from offline_instances import tiny_instance
 
-
-def _tiny(seed: int, n_max: int = 5, arrivals: bool = False) -> Instance:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(2, n_max + 1))
-    M = int(rng.integers(6, 14))
-    s = rng.integers(0, 3, n)
-    o = np.array([rng.integers(1, min(6, M - x) + 1) for x in s])
-    a = rng.integers(0, 4, n) if arrivals else np.zeros(n, dtype=np.int64)
-    return Instance.from_arrays(M=M, prompt=s, output=o, arrival=a)
+_tiny = tiny_instance
 
 
 def _brute(inst: Instance, cap: int | None = None) -> int | None:
