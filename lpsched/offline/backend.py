@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BackendOutcome"]
+__all__ = ["BackendOutcome", "require_exact_model"]
 
 
 @dataclass
@@ -34,3 +34,15 @@ class BackendOutcome:
     bound: float | None
     status_text: str
     info: dict[str, Any] = field(default_factory=dict)
+
+
+def require_exact_model(model: Any) -> None:
+    """Refuse a truncated (relaxed) time-indexed model: its late variables are not schedules.
+
+    Raises
+    ------
+    ValueError
+        If ``model.late_cost`` is set (``build_model(truncate=…)``; for LP bounds only).
+    """
+    if getattr(model, "late_cost", None) is not None:
+        raise ValueError("a truncated time-indexed model is a relaxation for LP bounds, not for integer backends")

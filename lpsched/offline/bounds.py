@@ -104,26 +104,37 @@ def mean_busy_bound(instance: Instance) -> int:
     return int(-((-total.numerator) // total.denominator))
 
 
-def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0) -> int | None:
-    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP fails.
+def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0,
+                        horizon_factor: float | None = 1.25, max_nonzeros: int = 20_000_000) -> int | None:
+    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP fails or the
+    model would have more than ``max_nonzeros`` memory-row entries (paper regime n = 1000 with
+    α = 1/32 has ~10^8: several GB; measured, hence the guard).
 
-    The model is the aggregated one of :func:`lpsched.offline.model.build_model` on the provably
-    valid horizon of :func:`lpsched.offline.horizon.latest_completions`, computed from the TEL of a
-    heuristic schedule (:func:`lpsched.offline.heuristics.best_schedule`).
+    The model is the aggregated one of :func:`lpsched.offline.model.build_model`, on the provably
+    valid horizon of :func:`lpsched.offline.horizon.latest_completions` (computed from the TEL of a
+    heuristic schedule, :func:`lpsched.offline.heuristics.best_schedule`), cut at
+    ``horizon_factor`` × that schedule's makespan with late variables (``truncate``; ``None``: no
+    cut). The cut keeps large instances tractable: at n = 1000 the valid horizon is ~25× the
+    makespan.
 
-    Validity: some optimal schedule completes every job within that horizon, so it is a feasible
-    integer point of the model; the LP optimum is at most its TEL. The LP value is rounded up
-    after subtracting a relative tolerance of ``1e-6`` (GLOP's optimality tolerance), so floating
-    point cannot push it above the true LP optimum by more than that margin.
+    Validity: some optimal schedule completes every job within the valid horizon, so it is a
+    feasible integer point of the uncut model, of cost equal to its TEL; with the cut, it maps to a
+    point of no higher cost (``build_model``'s ``truncate`` argument proves it). Either way the LP
+    optimum is at most the optimal TEL. The LP value is rounded up after subtracting a relative
+    tolerance of ``1e-6`` (GLOP's optimality tolerance), so floating point cannot push it above the
+    true LP optimum by more than that margin.
     """
     if instance.n == 0:
         return 0
     from .heuristics import best_schedule, tel_of
     from .lp import solve_lp
-    from .model import build_model
+    from .model import build_model, truncated_nonzeros
 
     inc, _, _ = best_schedule(instance, seconds=0.0, seed=seed)
-    model = build_model(instance, tel_of(instance, inc))
+    cut = None if horizon_factor is None else int(horizon_factor * int((inc + instance.output).max()))
+    if cut is not None and truncated_nonzeros(instance, cut) > max_nonzeros:
+        return None
+    model = build_model(instance, tel_of(instance, inc), truncate=cut)
     res = solve_lp(model, time_limit=time_limit)
     if not res.optimal:
         return None

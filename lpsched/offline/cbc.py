@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import BackendOutcome
+from .backend import BackendOutcome, require_exact_model
 from .model import TimeIndexedModel
 
 __all__ = ["solve_cbc"]
@@ -34,6 +34,7 @@ def solve_cbc(
     BackendOutcome
         ``bound`` is ``None`` unless CBC proved optimality (PuLP does not report CBC's best bound).
     """
+    require_exact_model(model)
     import warnings
 
     import pulp

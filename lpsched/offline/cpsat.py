@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -11,10 +12,10 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .backend import BackendOutcome
+from .backend import BackendOutcome, require_exact_model
 from .model import TimeIndexedModel
 
-__all__ = ["solve_cpsat", "run_cpsat", "quiet_native_stderr"]
+__all__ = ["solve_cpsat", "run_cpsat", "quiet_native_stderr", "proven_bound"]
 
 
 @contextlib.contextmanager
@@ -50,10 +51,26 @@ def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed:
     p.random_seed = int(seed)
     p.log_search_progress = bool(log)
     for key, val in params.items():
-        setattr(p, key, val)
+        if isinstance(val, (list, tuple)):  # repeated fields (e.g. ``subsolvers``) are extended
+            getattr(p, key).extend(val)
+        else:
+            setattr(p, key, val)
     with quiet_native_stderr(not log):
         status = solver.solve(model)
     return solver, status
+
+
+def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
+    """CP-SAT's proven lower bound on the model's objective, or ``None``.
+
+    Also without a solution (status UNKNOWN): every solution of the model (every schedule better
+    than the incumbent, with the objective cut-off) costs at least that much, so
+    ``min(incumbent, bound)`` bounds the optimum.
+    """
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+        return None
+    b = float(solver.best_objective_bound)
+    return b if math.isfinite(b) else None
 
 
 def solve_cpsat(
@@ -94,6 +111,7 @@ def solve_cpsat(
     -------
     BackendOutcome
     """
+    require_exact_model(model)
     m = cp_model.CpModel()
     ub = model.var_ub
     y = [m.new_bool_var(f"y{j}") if ub[j] == 1 else m.new_int_var(0, int(ub[j]), f"y{j}")
@@ -118,7 +136,7 @@ def solve_cpsat(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         vals = np.array([solver.value(v) for v in y], dtype=np.int64)
         values = {int(j): int(vals[j]) for j in np.flatnonzero(vals)}
-    bound = float(solver.best_objective_bound) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    bound = proven_bound(solver, status)
     return BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL,
         infeasible=status == cp_model.INFEASIBLE,

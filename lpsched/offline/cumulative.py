@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 
 from ..instance import Instance
 from .backend import BackendOutcome
-from .cpsat import run_cpsat
+from .cpsat import proven_bound, run_cpsat
 
 __all__ = ["CumulativeModel", "build_cumulative", "solve_cumulative", "dff_levels", "canonical_starts",
            "core_lengths", "core_levels", "best_core_levels", "solve_hybrid"]
@@ -297,10 +297,9 @@ def solve_cumulative(
                                linearization_level=int(linearization))
     name = solver.status_name(status)
     ks = None
-    bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-        bound = float(solver.best_objective_bound)
+    bound = proven_bound(solver, status)
     out = BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
         values=None, bound=bound, status_text=name,
@@ -376,10 +375,9 @@ def solve_hybrid(
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log,
                                linearization_level=int(linearization))
     ks = None
-    bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-        bound = float(solver.best_objective_bound)
+    bound = proven_bound(solver, status)
     out = BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
         values=None, bound=bound, status_text=solver.status_name(status),

@@ -10,6 +10,7 @@ incumbent of value ``UB``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -33,12 +34,15 @@ class LPResult:
         Reduced cost of each variable.
     values : numpy.ndarray
         LP solution.
+    late : numpy.ndarray
+        Per class, the value of its late variable (truncated models; zeros otherwise).
     """
 
     optimal: bool
     value: float
     reduced_costs: np.ndarray
     values: np.ndarray
+    late: np.ndarray | None = None
 
 
 def solve_lp(model: TimeIndexedModel, time_limit: float = 30.0) -> LPResult:
@@ -57,22 +61,31 @@ def solve_lp(model: TimeIndexedModel, time_limit: float = 30.0) -> LPResult:
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetTimeLimit(int(1000 * time_limit))
     y = [solver.NumVar(0.0, float(u), "") for u in model.var_ub]
-    for c in range(model.classes.n_classes):
+    obj = solver.Objective()
+    nc = model.classes.n_classes
+    late: list[Any] = [None] * nc
+    order = np.argsort(model.var_class, kind="stable")
+    bounds = np.searchsorted(model.var_class[order], np.arange(nc + 1))
+    for c in range(nc):
         ct = solver.Constraint(float(model.classes.count[c]), float(model.classes.count[c]))
-        for j in model.class_vars(c):
+        for j in order[bounds[c]:bounds[c + 1]]:
             ct.SetCoefficient(y[j], 1.0)
+        if model.late_cost is not None and model.late_cost[c] >= 0:
+            late[c] = solver.NumVar(0.0, float(model.classes.count[c]), "")
+            ct.SetCoefficient(late[c], 1.0)
+            obj.SetCoefficient(late[c], float(model.late_cost[c]))
     for _, v, cf in model.rows:
         ct = solver.Constraint(-solver.infinity(), float(model.M))
         for j, x in zip(v, cf, strict=True):
             ct.SetCoefficient(y[j], float(x))
-    obj = solver.Objective()
     for j, c in enumerate(model.var_cost):
         obj.SetCoefficient(y[j], float(c))
     obj.SetMinimization()
     status = solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
         z = np.zeros(model.n_variables)
-        return LPResult(False, float("nan"), z, z)
+        return LPResult(False, float("nan"), z, z, np.zeros(nc))
     rc = np.array([v.reduced_cost() for v in y])
     vals = np.array([v.solution_value() for v in y])
-    return LPResult(True, float(obj.Value()), rc, vals)
+    late_vals = np.array([0.0 if v is None else v.solution_value() for v in late])
+    return LPResult(True, float(obj.Value()), rc, vals, late_vals)

@@ -8,6 +8,10 @@ variable when the class has one job, which is then exactly Jaillet et al.'s ``x_
 * assignment ``Σ_k y_{c,k} = n_c``;
 * memory, every round ``τ = 1..T``: ``Σ shape_c[τ − k]·y_{c,k} <= M`` over ``k < τ <= k + o_c``.
 
+With ``truncate=T`` the model is cut at completion ``T`` and every class gets a *late* variable
+(jobs completing after ``latest_c``, at cost ``latest_c + 1 − a_c`` and no memory): a relaxation
+valid for any ``T`` (every schedule maps into it at no higher cost), used for LP bounds only.
+
 The backends (:mod:`~lpsched.offline.cpsat`, :mod:`~lpsched.offline.cbc`,
 :mod:`~lpsched.offline.lp`) read this object; none of them rebuilds the memory arithmetic.
 """
@@ -22,7 +26,7 @@ from ..instance import Instance
 from .classes import JobClasses, aggregate, run_shape
 from .horizon import latest_completions
 
-__all__ = ["TimeIndexedModel", "build_model", "restrict"]
+__all__ = ["TimeIndexedModel", "build_model", "restrict", "truncated_nonzeros"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class TimeIndexedModel:
         ``T``, the last round of the model.
     latest : int array
         Latest completion per class.
+    late_cost : int array or None
+        Only for a truncated model (a relaxation, LP only): per class, the cost of its late variable
+        (``-1``: the class has none, its valid horizon is within the cut).
     """
 
     classes: JobClasses
@@ -55,6 +62,7 @@ class TimeIndexedModel:
     M: int
     horizon: int
     latest: np.ndarray
+    late_cost: np.ndarray | None = None
 
     @property
     def n_variables(self) -> int:
@@ -82,6 +90,7 @@ def build_model(
     aggregate_classes: bool = True,
     use_incumbent_horizon: bool = True,
     core_rows: int = 0,
+    truncate: int | None = None,
 ) -> TimeIndexedModel:
     """Assemble the time-indexed model.
 
@@ -100,6 +109,14 @@ def build_model(
         of the runs of the jobs with peak ``>= P`` are pairwise disjoint), as rows
         ``Σ M·y_{c,k} <= M`` over the starts whose core covers a slot (valid inequalities: they cut
         off no schedule, but strengthen the LP). Thresholds by :func:`best_core_levels`.
+    truncate : int, optional
+        Cut every class's latest completion at ``max(truncate, a_c + o_c)`` and add late variables
+        (``late_cost``). Validity as a relaxation: a schedule's job of class ``c`` either completes
+        by ``latest_c`` (a start variable of the model, same cost and memory) or after it (the late
+        variable, whose cost ``latest_c + 1 − a_c`` is at most its latency, and whose memory is
+        dropped, which only loosens the rows); so every schedule gives a feasible point of no
+        higher cost, and the LP optimum is a lower bound for *any* ``truncate``. Such a model is
+        for the LP only (:func:`~lpsched.offline.lp.solve_lp`); the integer backends refuse it.
 
     Returns
     -------
@@ -109,6 +126,11 @@ def build_model(
     d_job = latest_completions(instance, ub if use_incumbent_horizon else None)
     nc = classes.n_classes
     latest = np.array([int(d_job[classes.members[c]].min()) for c in range(nc)], dtype=np.int64)
+    late_cost = None
+    if truncate is not None:
+        cut = np.maximum(int(truncate), classes.arrival + classes.output)
+        late_cost = np.where(cut < latest, cut + 1 - classes.arrival, -1).astype(np.int64)
+        latest = np.minimum(latest, cut)
     vc, vs, cost, vub = [], [], [], []
     ent_tau, ent_var, ent_coef = [], [], []
     nv = 0
@@ -170,8 +192,18 @@ def build_model(
     horizon = int(latest.max()) if nc else 0
     return TimeIndexedModel(
         classes=classes, var_class=_cat(vc), var_start=_cat(vs), var_cost=_cat(cost),
-        var_ub=_cat(vub), rows=rows, M=instance.M, horizon=horizon, latest=latest,
+        var_ub=_cat(vub), rows=rows, M=instance.M, horizon=horizon, latest=latest, late_cost=late_cost,
     )
+
+
+def truncated_nonzeros(instance: Instance, truncate: int) -> int:
+    """Memory-row entries of ``build_model(instance, …, truncate=truncate)`` at most (one per class,
+    start and round of its run), to refuse a model too large to build before building it."""
+    if instance.n == 0:
+        return 0
+    keys = np.unique(np.stack([instance.arrival, instance.prompt, instance.output], axis=1), axis=0)
+    a, o = keys[:, 0], keys[:, 2]
+    return int((np.maximum(0, int(truncate) - a - o + 1) * o).sum())
 
 
 def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedModel, np.ndarray]:
@@ -203,6 +235,6 @@ def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedMode
     sub = TimeIndexedModel(
         classes=model.classes, var_class=model.var_class[old], var_start=model.var_start[old],
         var_cost=model.var_cost[old], var_ub=model.var_ub[old], rows=rows, M=model.M,
-        horizon=model.horizon, latest=model.latest,
+        horizon=model.horizon, latest=model.latest, late_cost=model.late_cost,
     )
     return sub, old
