@@ -258,6 +258,21 @@ def build_cumulative(
     return CumulativeModel(model=m, starts=starts, objective=obj, n_intervals=len(ivs), n_redundant=n_red)
 
 
+def _outcome(solver: cp_model.CpSolver, status: int, cm: CumulativeModel) -> tuple[BackendOutcome, np.ndarray | None]:
+    """The interval model's outcome: status, proven bound, statistics, and the per-job starts."""
+    ks = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
+    out = BackendOutcome(
+        proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
+        values=None, bound=proven_bound(solver, status), status_text=solver.status_name(status),
+        info={"wall_time": solver.wall_time, "branches": solver.num_branches,
+              "conflicts": solver.num_conflicts, "intervals": cm.n_intervals,
+              "redundant": cm.n_redundant},
+    )
+    return out, ks
+
+
 def solve_cumulative(
     instance: Instance,
     latest: np.ndarray,
@@ -295,18 +310,7 @@ def solve_cumulative(
             cm.model.add_hint(v, int(k))
     solver, status = run_cpsat(cm.model, time_limit=time_limit, workers=workers, seed=seed, log=log,
                                linearization_level=int(linearization))
-    name = solver.status_name(status)
-    ks = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-    bound = proven_bound(solver, status)
-    out = BackendOutcome(
-        proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
-        values=None, bound=bound, status_text=name,
-        info={"wall_time": solver.wall_time, "branches": solver.num_branches,
-              "conflicts": solver.num_conflicts, "intervals": cm.n_intervals,
-              "redundant": cm.n_redundant},
-    )
+    out, ks = _outcome(solver, status, cm)
     return out, ks, cm
 
 
@@ -374,15 +378,4 @@ def solve_hybrid(
                 m.add_hint(x[j], int(model.var_start[j]) == int(hk[i]))
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log,
                                linearization_level=int(linearization))
-    ks = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-    bound = proven_bound(solver, status)
-    out = BackendOutcome(
-        proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
-        values=None, bound=bound, status_text=solver.status_name(status),
-        info={"wall_time": solver.wall_time, "branches": solver.num_branches,
-              "conflicts": solver.num_conflicts, "intervals": cm.n_intervals,
-              "redundant": cm.n_redundant},
-    )
-    return out, ks
+    return _outcome(solver, status, cm)

@@ -42,7 +42,7 @@ class LPResult:
     value: float
     reduced_costs: np.ndarray
     values: np.ndarray
-    late: np.ndarray | None = None
+    late: np.ndarray
 
 
 def solve_lp(model: TimeIndexedModel, time_limit: float = 30.0) -> LPResult:
@@ -64,11 +64,9 @@ def solve_lp(model: TimeIndexedModel, time_limit: float = 30.0) -> LPResult:
     obj = solver.Objective()
     nc = model.classes.n_classes
     late: list[Any] = [None] * nc
-    order = np.argsort(model.var_class, kind="stable")
-    bounds = np.searchsorted(model.var_class[order], np.arange(nc + 1))
     for c in range(nc):
         ct = solver.Constraint(float(model.classes.count[c]), float(model.classes.count[c]))
-        for j in order[bounds[c]:bounds[c + 1]]:
+        for j in model.class_vars(c):
             ct.SetCoefficient(y[j], 1.0)
         if model.late_cost is not None and model.late_cost[c] >= 0:
             late[c] = solver.NumVar(0.0, float(model.classes.count[c]), "")

@@ -40,11 +40,8 @@ def lp_targets(model: TimeIndexedModel, lp: LPResult) -> np.ndarray:
     cl = model.classes
     n = int(cl.class_of.size)
     tgt = np.zeros(n, dtype=np.int64)
-    order = np.lexsort((model.var_start, model.var_class))
-    cls = model.var_class[order]
-    bounds = np.searchsorted(cls, np.arange(cl.n_classes + 1))
     for c in range(cl.n_classes):
-        idx = order[bounds[c]:bounds[c + 1]]
+        idx = model.class_vars(c)  # in ascending start
         ks = model.var_start[idx]
         cum = np.cumsum(np.maximum(lp.values[idx], 0.0))
         members = cl.members[c]

@@ -19,6 +19,7 @@ The backends (:mod:`~lpsched.offline.cpsat`, :mod:`~lpsched.offline.cbc`,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -74,9 +75,15 @@ class TimeIndexedModel:
         """Assignment rows plus memory rows."""
         return int(self.classes.n_classes + len(self.rows))
 
+    @cached_property
+    def _vars_by_class(self) -> tuple[np.ndarray, ...]:
+        order = np.argsort(self.var_class, kind="stable")
+        cuts = np.searchsorted(self.var_class[order], np.arange(self.classes.n_classes + 1))
+        return tuple(order[cuts[c]:cuts[c + 1]] for c in range(self.classes.n_classes))
+
     def class_vars(self, c: int) -> np.ndarray:
-        """Indices of the variables of class ``c``."""
-        return np.flatnonzero(self.var_class == c)
+        """Indices of the variables of class ``c``, in ascending start (grouped once, then cached)."""
+        return self._vars_by_class[c]
 
 
 def _cat(xs: list[np.ndarray]) -> np.ndarray:
