@@ -106,23 +106,26 @@ def mean_busy_bound(instance: Instance) -> int:
 
 def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0,
                         horizon_factor: float | None = 1.25, max_nonzeros: int = 20_000_000) -> int | None:
-    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP fails or the
-    model would have more than ``max_nonzeros`` memory-row entries (paper regime n = 1000 with
-    α = 1/32 has ~10^8: several GB; measured, hence the guard).
+    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP returns no
+    duals in time or the LP would have more than ``max_nonzeros`` entries (compact form,
+    :func:`~lpsched.offline.model.truncated_nonzeros`).
 
     The model is the aggregated one of :func:`lpsched.offline.model.build_model`, on the provably
     valid horizon of :func:`lpsched.offline.horizon.latest_completions` (computed from the TEL of a
     heuristic schedule, :func:`lpsched.offline.heuristics.best_schedule`), cut at
     ``horizon_factor`` × that schedule's makespan with late variables (``truncate``; ``None``: no
     cut). The cut keeps large instances tractable: at n = 1000 the valid horizon is ~25× the
-    makespan.
+    makespan. Large LPs are solved by column generation seeded with the heuristic schedule
+    (:func:`lpsched.offline.lp.solve_lp`).
 
     Validity: some optimal schedule completes every job within the valid horizon, so it is a
     feasible integer point of the uncut model, of cost equal to its TEL; with the cut, it maps to a
-    point of no higher cost (``build_model``'s ``truncate`` argument proves it). Either way the LP
-    optimum is at most the optimal TEL. The LP value is rounded up after subtracting a relative
-    tolerance of ``1e-6`` (GLOP's optimality tolerance), so floating point cannot push it above the
-    true LP optimum by more than that margin.
+    point of no higher cost (``build_model``'s ``truncate`` argument proves it). The value returned
+    is the Lagrangian bound ``L`` of :mod:`lpsched.offline.lp` computed from GLOP's last duals,
+    which bounds every point of the LP whatever the duals (so also when the column generation ran
+    out of time); it is at most the LP optimum, hence at most the optimal TEL. It is rounded up
+    after subtracting a relative tolerance of ``1e-6``, so floating point cannot push it above the
+    true bound by more than that margin.
     """
     if instance.n == 0:
         return 0
@@ -135,10 +138,10 @@ def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: i
     if cut is not None and truncated_nonzeros(instance, cut) > max_nonzeros:
         return None
     model = build_model(instance, tel_of(instance, inc), truncate=cut)
-    res = solve_lp(model, time_limit=time_limit)
-    if not res.optimal:
+    res = solve_lp(model, time_limit=time_limit, start_hint=inc)
+    if not np.isfinite(res.bound):
         return None
-    return int(np.ceil(res.value - 1e-6 * max(1.0, abs(res.value))))
+    return int(np.ceil(res.bound - 1e-6 * max(1.0, abs(res.bound))))
 
 
 def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> dict[str, int | str]:

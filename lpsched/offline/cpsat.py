@@ -73,6 +73,31 @@ def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
     return b if math.isfinite(b) else None
 
 
+def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[Any]) -> None:
+    """The memory constraints in the compact form of :mod:`~lpsched.offline.lp` (``N_τ``, ``Q_τ``)."""
+    from .lp import compact_coefficients
+
+    cl = model.classes
+    T = int(model.horizon)
+    enter_coef, leave_coef = compact_coefficients(cl)
+    enter: list[list[tuple[int, int]]] = [[] for _ in range(T + 1)]
+    leave: list[list[tuple[int, int]]] = [[] for _ in range(T + 2)]
+    for j in range(model.n_variables):
+        c, k = int(model.var_class[j]), int(model.var_start[j])
+        enter[k + 1].append((j, int(enter_coef[c])))
+        if k + int(cl.output[c]) + 1 <= T:
+            leave[k + int(cl.output[c]) + 1].append((j, int(leave_coef[c])))
+    n_tot = int(cl.count.sum())
+    N_prev: Any = 0
+    Q_prev: Any = 0
+    for tau in range(1, T + 1):
+        N = m.new_int_var(0, n_tot, "")
+        Q = m.new_int_var(0, int(model.M), "")
+        m.add(N == N_prev + sum(y[j] for j, _ in enter[tau]) - sum(y[j] for j, _ in leave[tau]))
+        m.add(Q == Q_prev + N + sum(sp * y[j] for j, sp in enter[tau]) - sum(pk * y[j] for j, pk in leave[tau]))
+        N_prev, Q_prev = N, Q
+
+
 def solve_cpsat(
     model: TimeIndexedModel,
     *,
@@ -84,6 +109,7 @@ def solve_cpsat(
     objective_lb: int | None = None,
     objective_ub: int | None = None,
     params: dict[str, Any] | None = None,
+    memory: str = "both",
 ) -> BackendOutcome:
     """Solve ``model`` with CP-SAT.
 
@@ -106,6 +132,11 @@ def solve_cpsat(
         Added as ``objective <= objective_ub`` (keeps every schedule at least as good as the hint).
     params : dict, optional
         Further CP-SAT parameters (name -> value), e.g. ``{"linearization_level": 2}``.
+    memory : str
+        How the memory constraints are stated: ``explicit`` (one row per round), ``compact`` (the
+        ``N``/``Q`` sequences of :mod:`~lpsched.offline.lp`, integer here), or ``both`` (default:
+        the same constraints twice, which gave CP-SAT's bound +1 to +7 on paper s = 50, n = 30 in
+        60 s, see docs/offline.md).
 
     Returns
     -------
@@ -119,8 +150,13 @@ def solve_cpsat(
     for c in range(model.classes.n_classes):
         idx = model.class_vars(c)
         m.add(sum(y[j] for j in idx) == int(model.classes.count[c]))
-    for _, v, cf in model.rows:
+    if memory not in ("explicit", "compact", "both"):
+        raise ValueError(f"unknown memory form '{memory}' (known: explicit, compact, both)")
+    mem = memory
+    for _, v, cf in (model.rows if mem in ("explicit", "both") else model.core_rows):
         m.add(cp_model.LinearExpr.weighted_sum([y[j] for j in v], [int(x) for x in cf]) <= model.M)
+    if mem in ("compact", "both"):
+        _add_compact_memory(m, model, y)
     obj = cp_model.LinearExpr.weighted_sum(y, [int(x) for x in model.var_cost])
     if objective_lb is not None:
         m.add(obj >= int(objective_lb))

@@ -68,6 +68,7 @@ def lp_guided_schedules(
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
     time_limit: float = 30.0,
     max_nonzeros: int = 20_000_000,
+    start_hint: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Schedules rounded from the LP relaxation solved at capacities ``f·M``.
 
@@ -83,7 +84,10 @@ def lp_guided_schedules(
         Seconds for all LPs together; fractions left when it runs out are skipped.
     max_nonzeros : int
         Nothing is tried when the LP would have more memory-row entries
-        (:func:`~lpsched.offline.model.truncated_nonzeros`; paper regime n = 1000, α = 1/32: ~10^8).
+        (:func:`~lpsched.offline.model.truncated_nonzeros`).
+    start_hint : int array, optional
+        Starts of a schedule, to seed the column generation of large LPs
+        (:func:`~lpsched.offline.lp.solve_lp`).
 
     Returns
     -------
@@ -104,7 +108,7 @@ def lp_guided_schedules(
             continue
         relaxed = instance.replace(M=cap)
         model = build_model(relaxed, None, truncate=horizon)
-        lp = solve_lp(model, time_limit=left)
+        lp = solve_lp(model, time_limit=left, start_hint=start_hint)
         if lp.optimal:
             out[f"lp_{f:g}"] = schedule_from_lp(instance, model, lp)
     return out

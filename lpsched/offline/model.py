@@ -41,9 +41,6 @@ class TimeIndexedModel:
         Class, start and objective coefficient of each variable.
     var_ub : int array
         Upper bound of each variable (its class size).
-    rows : list of (round, var indices, coefficients)
-        One memory constraint ``Σ coef·y <= M`` per round that some variable touches (round ``>= 1``),
-        then the optional core rows (tagged with a negative round ``−1 − slot``).
     M : int
     horizon : int
         ``T``, the last round of the model.
@@ -52,6 +49,12 @@ class TimeIndexedModel:
     late_cost : int array or None
         Only for a truncated model (a relaxation, LP only): per class, the cost of its late variable
         (``-1``: the class has none, its valid horizon is within the cut).
+    core_len : tuple of int arrays
+        Per core level, each class's core length (:func:`~lpsched.offline.cumulative.core_lengths`).
+
+    The constraint rows are derived from these on first use (:attr:`memory_rows`, :attr:`core_rows`,
+    :attr:`rows`), so an LP-only user that never asks for them (the compact LP of
+    :mod:`~lpsched.offline.lp`) never pays for the ``Σ o_c`` entries per start.
     """
 
     classes: JobClasses
@@ -59,11 +62,11 @@ class TimeIndexedModel:
     var_start: np.ndarray
     var_cost: np.ndarray
     var_ub: np.ndarray
-    rows: list[tuple[int, np.ndarray, np.ndarray]]
     M: int
     horizon: int
     latest: np.ndarray
     late_cost: np.ndarray | None = None
+    core_len: tuple[np.ndarray, ...] = ()
 
     @property
     def n_variables(self) -> int:
@@ -72,8 +75,25 @@ class TimeIndexedModel:
 
     @property
     def n_constraints(self) -> int:
-        """Assignment rows plus memory rows."""
+        """Assignment rows plus memory and core rows."""
         return int(self.classes.n_classes + len(self.rows))
+
+    @cached_property
+    def memory_rows(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """One memory constraint ``Σ coef·y <= M`` per round ``τ >= 1`` that some variable touches, as
+        ``(τ, variable indices, coefficients)``; rounds where even every variable at its upper bound
+        fits are left out (redundant)."""
+        return _memory_rows(self)
+
+    @cached_property
+    def core_rows(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """The core no-overlap rows ``Σ M·y <= M`` (tagged with the negative round ``−1 − slot``)."""
+        return _core_rows(self)
+
+    @cached_property
+    def rows(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Memory rows, then core rows: what the integer backends add."""
+        return self.memory_rows + self.core_rows
 
     @cached_property
     def _vars_by_class(self) -> tuple[np.ndarray, ...]:
@@ -139,78 +159,90 @@ def build_model(
         late_cost = np.where(cut < latest, cut + 1 - classes.arrival, -1).astype(np.int64)
         latest = np.minimum(latest, cut)
     vc, vs, cost, vub = [], [], [], []
-    ent_tau, ent_var, ent_coef = [], [], []
-    nv = 0
     for c in range(nc):
-        a, s, o = int(classes.arrival[c]), int(classes.prompt[c]), int(classes.output[c])
+        a, o = int(classes.arrival[c]), int(classes.output[c])
         ks = np.arange(a, int(latest[c]) - o + 1, dtype=np.int64)
-        m = ks.size
-        idx = np.arange(nv, nv + m)
-        vc.append(np.full(m, c, dtype=np.int64))
+        vc.append(np.full(ks.size, c, dtype=np.int64))
         vs.append(ks)
         cost.append(ks + o - a)
-        vub.append(np.full(m, int(classes.count[c]), dtype=np.int64))
-        sh = run_shape(s, o)
+        vub.append(np.full(ks.size, int(classes.count[c]), dtype=np.int64))
+    core_len: list[np.ndarray] = []
+    if core_rows > 0 and nc:
+        from .cumulative import best_core_levels, core_lengths
+
+        for P in best_core_levels(instance, core_rows):
+            cj = core_lengths(instance, P)
+            # a class's jobs are interchangeable: all have the same core length
+            core_len.append(np.array([int(cj[classes.members[c][0]]) for c in range(nc)], dtype=np.int64))
+    horizon = int(latest.max()) if nc else 0
+    return TimeIndexedModel(
+        classes=classes, var_class=_cat(vc), var_start=_cat(vs), var_cost=_cat(cost), var_ub=_cat(vub),
+        M=instance.M, horizon=horizon, latest=latest, late_cost=late_cost, core_len=tuple(core_len),
+    )
+
+
+def _memory_rows(model: TimeIndexedModel) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    cl = model.classes
+    ent_tau, ent_var, ent_coef = [], [], []
+    for c in range(cl.n_classes):
+        idx = model.class_vars(c)
+        if idx.size == 0:
+            continue
+        o = int(cl.output[c])
         r = np.arange(1, o + 1)
-        ent_tau.append((ks[:, None] + r[None, :]).ravel())
+        ent_tau.append((model.var_start[idx][:, None] + r[None, :]).ravel())
         ent_var.append(np.repeat(idx, o))
-        ent_coef.append(np.tile(sh, m))
-        nv += m
+        ent_coef.append(np.tile(run_shape(int(cl.prompt[c]), o), idx.size))
     tau, var, coef = _cat(ent_tau), _cat(ent_var), _cat(ent_coef)
     order = np.argsort(tau, kind="stable")
     tau, var, coef = tau[order], var[order], coef[order]
     rows: list[tuple[int, np.ndarray, np.ndarray]] = []
-    vub_all = _cat(vub)
     if tau.size:
         cuts = np.flatnonzero(np.diff(tau)) + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, tau.size], strict=True):
             v, cf = var[lo:hi], coef[lo:hi]
-            ub_all = vub_all[v]
-            if int((cf * ub_all).sum()) <= instance.M:
+            if int((cf * model.var_ub[v]).sum()) <= model.M:
                 continue  # even every variable at its upper bound fits: the row is redundant
             rows.append((int(tau[lo]), v, cf))
-    if core_rows > 0 and tau.size:
-        from .cumulative import best_core_levels, core_lengths
+    return rows
 
-        vcl, vst = _cat(vc), _cat(vs)
-        for P in best_core_levels(instance, core_rows):
-            cj = core_lengths(instance, P)
-            # a class's jobs are interchangeable: all have the same core length
-            cc = np.array([int(cj[classes.members[c][0]]) for c in range(nc)], dtype=np.int64)
-            clen = cc[vcl]
-            sel = np.flatnonzero(clen >= 1)
-            if np.unique(vcl[sel]).size < 2 and int(vub_all[sel].max(initial=0)) < 2:
+
+def _core_rows(model: TimeIndexedModel) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+    vcl, vst, vub = model.var_class, model.var_start, model.var_ub
+    for cc in model.core_len:
+        clen = cc[vcl]
+        sel = np.flatnonzero(clen >= 1)
+        if np.unique(vcl[sel]).size < 2 and int(vub[sel].max(initial=0)) < 2:
+            continue
+        o_v = model.classes.output[vcl[sel]]
+        ts, vs_ = [], []
+        for off in range(int(clen[sel].max(initial=0))):
+            ok = clen[sel] > off
+            ts.append(vst[sel][ok] + o_v[ok] - 1 - off)  # slot covered by the core
+            vs_.append(sel[ok])
+        t_all, v_all = _cat(ts), _cat(vs_)
+        order = np.argsort(t_all, kind="stable")
+        t_all, v_all = t_all[order], v_all[order]
+        cuts = np.flatnonzero(np.diff(t_all)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, t_all.size], strict=True):
+            v = v_all[lo:hi]
+            if int(vub[v].sum()) <= 1:
                 continue
-            o_v = classes.output[vcl[sel]]
-            ts, vs_ = [], []
-            for off in range(int(clen[sel].max(initial=0))):
-                ok = clen[sel] > off
-                ts.append(vst[sel][ok] + o_v[ok] - 1 - off)  # slot covered by the core
-                vs_.append(sel[ok])
-            t_all, v_all = _cat(ts), _cat(vs_)
-            order = np.argsort(t_all, kind="stable")
-            t_all, v_all = t_all[order], v_all[order]
-            cuts = np.flatnonzero(np.diff(t_all)) + 1
-            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, t_all.size], strict=True):
-                v = v_all[lo:hi]
-                if int(vub_all[v].sum()) <= 1:
-                    continue
-                rows.append((-1 - int(t_all[lo]), v, np.full(v.size, instance.M, dtype=np.int64)))
-    horizon = int(latest.max()) if nc else 0
-    return TimeIndexedModel(
-        classes=classes, var_class=_cat(vc), var_start=_cat(vs), var_cost=_cat(cost),
-        var_ub=_cat(vub), rows=rows, M=instance.M, horizon=horizon, latest=latest, late_cost=late_cost,
-    )
+            rows.append((-1 - int(t_all[lo]), v, np.full(v.size, model.M, dtype=np.int64)))
+    return rows
 
 
 def truncated_nonzeros(instance: Instance, truncate: int) -> int:
-    """Memory-row entries of ``build_model(instance, …, truncate=truncate)`` at most (one per class,
-    start and round of its run), to refuse a model too large to build before building it."""
+    """Matrix entries of the LP of ``build_model(instance, …, truncate=truncate)`` at most (the compact
+    LP of :mod:`~lpsched.offline.lp`: five per start variable and five per round), to refuse a model
+    too large to build before building it."""
     if instance.n == 0:
         return 0
     keys = np.unique(np.stack([instance.arrival, instance.prompt, instance.output], axis=1), axis=0)
     a, o = keys[:, 0], keys[:, 2]
-    return int((np.maximum(0, int(truncate) - a - o + 1) * o).sum())
+    horizon = max(int(truncate), int((a + o).max()))
+    return 5 * int(np.maximum(0, int(truncate) - a - o + 1).sum()) + 5 * horizon
 
 
 def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedModel, np.ndarray]:
@@ -228,20 +260,9 @@ def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedMode
     """
     keep = np.asarray(keep, dtype=bool)
     old = np.flatnonzero(keep)
-    new_of = np.full(model.n_variables, -1, dtype=np.int64)
-    new_of[old] = np.arange(old.size)
-    rows = []
-    for tau, v, cf in model.rows:
-        m = keep[v]
-        if not m.any():
-            continue
-        v2, cf2 = new_of[v[m]], cf[m]
-        if int((cf2 * model.var_ub[v[m]]).sum()) <= model.M:
-            continue
-        rows.append((tau, v2, cf2))
     sub = TimeIndexedModel(
         classes=model.classes, var_class=model.var_class[old], var_start=model.var_start[old],
-        var_cost=model.var_cost[old], var_ub=model.var_ub[old], rows=rows, M=model.M,
-        horizon=model.horizon, latest=model.latest, late_cost=model.late_cost,
+        var_cost=model.var_cost[old], var_ub=model.var_ub[old], M=model.M, horizon=model.horizon,
+        latest=model.latest, late_cost=model.late_cost, core_len=model.core_len,
     )
     return sub, old

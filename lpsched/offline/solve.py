@@ -219,18 +219,18 @@ def solve_hindsight(
         target = ub  # the model holds every schedule of TEL <= target
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
-            lp = solve_lp(model, time_limit=max(1.0, (0.5 if core_rows else 0.25) * time_limit))
+            lp = solve_lp(model, time_limit=max(1.0, (0.5 if core_rows else 0.25) * time_limit), start_hint=inc)
             if lp.optimal:
-                lp_lb = math.ceil(lp.value - 1e-6 * max(1.0, abs(lp.value)))
+                lp_lb = math.ceil(lp.bound - 1e-6 * max(1.0, abs(lp.bound)))
                 info["lp_bound"] = lp_lb
                 bound = lb = max(lb, lp_lb)
                 if not is_tight(instance):
                     inc, inc_name, ub = _lp_guided_incumbent(instance, model, lp, inc, inc_name, ub, time_limit,
                                                              t0, seed, info)
                     best, best_src = inc, inc_name
-                # Reduced-cost fixing: a variable with z + d_j > UB - 1 is in no schedule better than UB.
+                # Reduced-cost fixing: a variable with L + d_j > UB - 1 is in no schedule better than UB.
                 margin = 1e-3 + 1e-6 * ub
-                keep = lp.value + lp.reduced_costs <= ub - 1 + margin
+                keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
                 model, _ = restrict(model, keep)
                 target = ub - 1
@@ -256,7 +256,9 @@ def solve_hindsight(
         kw = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=hint_vals,
                   objective_lb=lb if strong else None, objective_ub=target if strong else None)
         if backend == "cpsat":
-            out = solve_cpsat(model, params=proof_params(workers) if strong else None, **kw)
+            # the plain model is Jaillet et al.'s as written: explicit memory rows only
+            out = solve_cpsat(model, params=proof_params(workers) if strong else None,
+                              memory="both" if strong else "explicit", **kw)
         else:
             from .cbc import solve_cbc
 
@@ -323,7 +325,7 @@ def _lp_guided_incumbent(instance: Instance, model: Any, lp: Any, inc: np.ndarra
     horizon = int(1.25 * int((inc + instance.output).max()))
     cands = {"lp_1": schedule_from_lp(instance, model, lp)}
     budget = min(0.1 * time_limit, max(0.0, time_limit - (time.perf_counter() - t0)) / 4)
-    cands.update(lp_guided_schedules(instance, horizon=horizon, time_limit=budget))
+    cands.update(lp_guided_schedules(instance, horizon=horizon, time_limit=budget, start_hint=inc))
     tels = {k: tel_of(instance, v) for k, v in cands.items()}
     info["lp_guided"] = tels
     name = min(tels, key=lambda k: tels[k])

@@ -1,0 +1,162 @@
+"""The compact LP (``N``/``Q`` rows), its column generation, and the bound and reduced costs it
+certifies from any duals."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from offline_brute import brute_force_opt
+from offline_instances import random_instance, tiny_instance
+from ortools.linear_solver import pywraplp
+
+from lpsched.generate import paper
+from lpsched.offline.heuristics import best_schedule, tel_of
+from lpsched.offline.lp import solve_lp
+from lpsched.offline.model import build_model
+
+
+def _explicit_lp(model) -> float:
+    """The LP with one explicit memory row per round (the textbook form), built here independently."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    y = [solver.NumVar(0.0, float(u), "") for u in model.var_ub]
+    obj = solver.Objective()
+    for c in range(model.classes.n_classes):
+        ct = solver.Constraint(float(model.classes.count[c]), float(model.classes.count[c]))
+        for j in np.flatnonzero(model.var_class == c):
+            ct.SetCoefficient(y[j], 1.0)
+        if model.late_cost is not None and model.late_cost[c] >= 0:
+            late = solver.NumVar(0.0, float(model.classes.count[c]), "")
+            ct.SetCoefficient(late, 1.0)
+            obj.SetCoefficient(late, float(model.late_cost[c]))
+    for j in range(model.n_variables):
+        obj.SetCoefficient(y[j], float(model.var_cost[j]))
+    # memory straight from MODEL.md §2: a start at k holds s + τ − k in rounds k < τ <= k + o
+    rows: dict[int, object] = {}
+    for j in range(model.n_variables):
+        c, k = int(model.var_class[j]), int(model.var_start[j])
+        s, o = int(model.classes.prompt[c]), int(model.classes.output[c])
+        for tau in range(k + 1, k + o + 1):
+            if tau not in rows:
+                rows[tau] = solver.Constraint(-solver.infinity(), float(model.M))
+            rows[tau].SetCoefficient(y[j], float(s + tau - k))
+    obj.SetMinimization()
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    return obj.Value()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compact_lp_equals_the_explicit_lp(seed):
+    rng = np.random.default_rng(900 + seed)
+    inst = random_instance(rng, (3, 9), (8, 20), 4, 6 if seed % 2 else 1)
+    for truncate in (None, int(inst.output.sum()) // 3):
+        model = build_model(inst, None, truncate=truncate)
+        lp = solve_lp(model)
+        ref = _explicit_lp(model)
+        assert lp.optimal
+        assert math.isclose(lp.value, ref, rel_tol=1e-7, abs_tol=1e-6), (truncate, lp.value, ref)
+        assert lp.bound <= lp.value + 1e-6 and lp.bound >= lp.value - 1e-5 * max(1.0, lp.value)
+
+
+@pytest.mark.parametrize("hint", [True, False])
+def test_column_generation_reaches_the_full_lp(hint):
+    inst = paper(2, n=120, s=4, lower=8, alpha=0.25, concurrency=6)
+    inc, _, _ = best_schedule(inst, seconds=0.0, seed=0)
+    cut = int(1.25 * int((inc + inst.output).max()))
+    model = build_model(inst, tel_of(inst, inc), truncate=cut)
+    full = solve_lp(model, column_generation=False)
+    cg = solve_lp(model, column_generation=True, start_hint=inc if hint else None)
+    assert full.optimal and cg.optimal
+    assert cg.rounds > 1 and cg.columns < model.n_variables  # columns were generated, not all of them
+    assert math.isclose(cg.value, full.value, rel_tol=1e-7)
+    assert cg.bound <= full.value + 1e-6 and cg.bound >= full.value - 1e-5 * full.value
+    # the LP solution uses only generated columns and meets the class counts
+    for c in range(model.classes.n_classes):
+        tot = cg.values[model.class_vars(c)].sum() + cg.late[c]
+        assert math.isclose(tot, model.classes.count[c], abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bound_of_a_first_restricted_lp_is_valid(seed):
+    """After one restricted LP (far from converged) the Lagrangian bound is still below the optimum."""
+    inst = tiny_instance(500 + seed, n_max=5, arrivals=seed % 2 == 1)
+    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                          [int(x) for x in inst.output])
+    model = build_model(inst, None, aggregate_classes=False)
+    first = solve_lp(model, column_generation=True, per_class=1, max_rounds=1)
+    full = solve_lp(model, column_generation=False)
+    assert np.isfinite(first.bound)
+    assert first.bound <= full.value + 1e-6 <= opt + 2e-6
+
+
+def _all_schedules(inst):
+    """Every feasible start vector of a tiny instance with its TEL (memory from MODEL.md §2)."""
+    H = int(inst.arrival.max() + inst.output.sum())
+    ranges = [range(int(a), H - int(o) + 1) for a, o in zip(inst.arrival, inst.output, strict=True)]
+    for ks in itertools.product(*ranges):
+        mem = [0] * (H + 2)
+        ok = True
+        for k, s, o in zip(ks, inst.prompt, inst.output, strict=True):
+            for tau in range(k + 1, k + int(o) + 1):
+                mem[tau] += int(s) + tau - k
+                if mem[tau] > inst.M:
+                    ok = False
+        if ok:
+            yield ks, sum(k + int(o) - int(a) for k, o, a in zip(ks, inst.output, inst.arrival, strict=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("rounds", [1, None])
+def test_reduced_costs_certify_fixing(seed, rounds):
+    """Every schedule that starts job i at k costs at least ``bound + d`` of the variable (i, k),
+    for converged and for first-round duals (exhaustive over all schedules of 3-job instances)."""
+    rng = np.random.default_rng(700 + seed)
+    inst = random_instance(rng, (3, 4), (6, 10), 3, 3)
+    model = build_model(inst, None, aggregate_classes=False)
+    lp = solve_lp(model, column_generation=rounds is not None, per_class=2, max_rounds=rounds)
+    best_with: dict[tuple[int, int], int] = {}
+    for ks, tel in _all_schedules(inst):
+        for i, k in enumerate(ks):
+            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
+    assert best_with, "no feasible schedule enumerated"
+    checked = 0
+    for j in range(model.n_variables):
+        c, k = int(model.var_class[j]), int(model.var_start[j])
+        i = int(model.classes.members[c][0])
+        if (i, k) in best_with:
+            assert lp.bound + lp.reduced_costs[j] <= best_with[(i, k)] + 1e-6
+            checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cpsat_memory_forms_agree_with_brute_force(seed):
+    """CP-SAT on the explicit, compact and combined memory constraints: same optimum as the brute force."""
+    from lpsched.offline.cpsat import solve_cpsat
+
+    inst = tiny_instance(600 + seed, n_max=5, arrivals=seed % 2 == 0)
+    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                          [int(x) for x in inst.output])
+    model = build_model(inst, None)
+    for memory in ("explicit", "compact", "both"):
+        out = solve_cpsat(model, time_limit=20, workers=1, seed=0, log=False, memory=memory)
+        assert out.proven_optimal
+        value = sum(int(model.var_cost[j]) * v for j, v in out.values.items())
+        assert value == opt, (memory, value, opt)
+    with pytest.raises(ValueError, match="memory form"):
+        solve_cpsat(model, time_limit=1, workers=1, seed=0, log=False, memory="dense")
+
+
+def test_bound_equals_the_lp_with_core_rows():
+    """With core rows the certified bound uses their multipliers too: it matches the LP value."""
+    from lpsched.generate import jaillet
+
+    inst = jaillet(2, n=12)
+    model = build_model(inst, None, core_rows=2)
+    assert model.core_rows
+    lp = solve_lp(model)
+    plain = solve_lp(build_model(inst, None))
+    assert lp.optimal and lp.value > plain.value + 1.0  # the core rows bite on this instance
+    assert math.isclose(lp.bound, lp.value, rel_tol=1e-6)
