@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
+
+from bench_large_gap import large_gap_row
 
 from lpsched.generate import jaillet, paper
-from lpsched.offline import lower_bounds, solve_hindsight
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.lp_rounding import lp_guided_schedules
+from lpsched.offline import solve_hindsight
+from lpsched.offline.lp_rounding import DEFAULT_FRACTIONS
 
 FAMILIES = {
     "jaillet-zero": lambda seed, n: jaillet(seed),
@@ -119,17 +119,9 @@ def main() -> None:
         for alpha in (0.25, 1 / 32):
             for s in (4, 50):
                 inst = paper(0, n=1000, s=s, lower=8, alpha=alpha, concurrency=10)
-                t0 = time.perf_counter()
-                first, _, _ = best_schedule(inst, seconds=0.0, seed=0)
-                horizon = int(1.25 * int((first + inst.output).max()))
-                guided = lp_guided_schedules(inst, horizon=horizon, time_limit=args.time_limit, start_hint=first)
-                k, name, _ = best_schedule(inst, seconds=args.time_limit, seed=0, extra=guided)
-                lb = lower_bounds(inst, lp=True, lp_time_limit=args.time_limit)
-                ub = tel_of(inst, k)
-                row = {"family": "paper-large", "n": 1000, "s": s, "alpha": alpha, "ub": ub,
-                       "lb": lb["best_value"], "lb_name": lb["best"], "gap_ub_over_lb": ub / lb["best_value"] - 1,
-                       "mean_busy": lb["mean_busy"], "lp": lb.get("lp_relaxation"),
-                       "heuristic": name, "seconds": time.perf_counter() - t0}
+                row = {"family": "paper-large", "s": s, "alpha": alpha,
+                       **large_gap_row(inst, lp_time=args.time_limit, fractions=DEFAULT_FRACTIONS,
+                                       ls_time=args.time_limit, log=False)}
                 all_rows.append(row)
                 print(json.dumps(row), flush=True)
     if args.json_out:

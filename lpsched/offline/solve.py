@@ -234,8 +234,10 @@ def solve_hindsight(
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
                 model, _ = restrict(model, keep)
                 target = ub - 1
-        n_vars, n_cons = model.n_variables, model.n_constraints
-        if formulation in ("cumulative", "hybrid"):
+        n_vars = model.n_variables
+        if formulation not in ("cumulative", "hybrid"):
+            n_cons = model.n_constraints  # the explicit rows, which the backends build anyway
+        else:
             remaining = max(0.5, time_limit - (time.perf_counter() - t0))
             best, best_src, bound, solver_status = _solve_interval(
                 instance, model, formulation, inc, best, best_src, bound, lb, target, ub,
