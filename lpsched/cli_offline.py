@@ -15,23 +15,26 @@ def _solve_text(d: dict) -> str:
     status = d["status"]
     head = "proven optimal" if status == "OPTIMAL" else status.lower()
     gap = "-" if d["gap"] is None else f"{100 * d['gap']:.2f}%"
+    ran = (d.get("info") or {}).get("backend_ran")
+    backend = d["backend"] if ran in (None, d["backend"]) else f"{d['backend']}: {ran}"
     return "\n".join([
         f"status   {status} ({head})",
         f"TEL      {d['objective']}",
         f"bound    {d['bound']}",
         f"gap      {gap}",
-        f"time     {d['seconds']:.2f} s  (backend {d['backend']}, {d['n_variables']} variables, "
+        f"time     {d['seconds']:.2f} s  (backend {backend}, {d['n_variables']} variables, "
         f"{d['n_constraints']} constraints, horizon {d['horizon']}, schedule from {d['incumbent']})",
     ])
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--backend", type=click.Choice(["cpsat", "pulp"]), default="cpsat", show_default=True,
-              help="OR-Tools CP-SAT or CBC through PuLP.")
+@click.option("--backend", type=click.Choice(["cpsat", "highs", "pulp"]), default="cpsat", show_default=True,
+              help="OR-Tools CP-SAT (with OR-Tools' HiGHS MIP alongside on instances that are not tight), "
+                   "HiGHS alone, or CBC through PuLP.")
 @click.option("--formulation", type=click.Choice(["auto", "cumulative", "strong", "hybrid", "plain"]),
               default="auto", show_default=True,
-              help="Model: auto = interval/cumulative model on tight instances, else time-indexed.")
+              help="Model: auto = time-indexed, then the interval/cumulative model on tight instances.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Solver threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver and local-search seed.")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BackendOutcome", "require_exact_model"]
+__all__ = ["BackendOutcome", "StopSignal", "require_exact_model"]
 
 
 @dataclass
@@ -46,3 +48,34 @@ def require_exact_model(model: Any) -> None:
     """
     if getattr(model, "late_cost", None) is not None:
         raise ValueError("a truncated time-indexed model is a relaxation for LP bounds, not for integer backends")
+
+
+class StopSignal:
+    """Asks running solvers to stop early (thread-safe): each backend registers how to interrupt
+    itself (:meth:`on_stop`); :meth:`stop` sets the flag and calls every registered action (it may
+    be called again, e.g. when a solver had not yet started its search the first time; the actions
+    are idempotent). A solver that registers after :meth:`stop` is interrupted at once. An
+    interrupted solver still reports its best solution and its proven bound."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._actions: list[Callable[[], None]] = []
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def on_stop(self, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._actions.append(action)
+            if not self._stopped:
+                return
+        action()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            actions = list(self._actions)
+        for action in actions:
+            action()

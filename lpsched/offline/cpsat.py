@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .backend import BackendOutcome, require_exact_model
+from .backend import BackendOutcome, StopSignal, require_exact_model
 from .model import TimeIndexedModel
 
 __all__ = ["solve_cpsat", "run_cpsat", "quiet_native_stderr", "proven_bound"]
@@ -38,11 +38,11 @@ def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
 
 
 def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed: int, log: bool,
-              **params: Any) -> tuple[cp_model.CpSolver, int]:
+              stop: StopSignal | None = None, **params: Any) -> tuple[cp_model.CpSolver, int]:
     """Solve a CP-SAT model with lpsched's standard parameters (extra ones by keyword).
 
     Without ``log``, CP-SAT's native diagnostics are silenced (:func:`quiet_native_stderr`); with it,
-    the search log is shown.
+    the search log is shown. ``stop`` (optional) can end the search early from another thread.
     """
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -55,6 +55,10 @@ def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed:
             getattr(p, key).extend(val)
         else:
             setattr(p, key, val)
+    if stop is not None:
+        stop.on_stop(solver.stop_search)
+        if stop.stopped:
+            p.max_time_in_seconds = 0.0
     with quiet_native_stderr(not log):
         status = solver.solve(model)
     return solver, status
@@ -110,6 +114,7 @@ def solve_cpsat(
     objective_ub: int | None = None,
     params: dict[str, Any] | None = None,
     memory: str = "both",
+    stop: StopSignal | None = None,
 ) -> BackendOutcome:
     """Solve ``model`` with CP-SAT.
 
@@ -137,6 +142,9 @@ def solve_cpsat(
         ``N``/``Q`` sequences of :mod:`~lpsched.offline.lp`, integer here), or ``both`` (default:
         the same constraints twice, which gave CP-SAT's bound +1 to +7 on paper s = 50, n = 30 in
         60 s, see docs/offline.md).
+    stop : StopSignal, optional
+        Ends the search early when signalled (the portfolio of
+        :func:`~lpsched.offline.solve.solve_hindsight` stops CP-SAT once HiGHS has a proof).
 
     Returns
     -------
@@ -166,7 +174,8 @@ def solve_cpsat(
     if hint is not None:
         for j in range(model.n_variables):
             m.add_hint(y[j], int(hint.get(j, 0)))
-    solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, **(params or {}))
+    solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, stop=stop,
+                               **(params or {}))
     name = solver.status_name(status)
     values = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import OptionError
 from ..instance import Instance
 from ..verify import require_feasible, starts_array, verify_schedule
+from .backend import BackendOutcome, StopSignal
 from .bounds import lower_bounds
 from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
@@ -31,7 +32,7 @@ from .result import SolveResult
 
 __all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS"]
 
-BACKENDS = ("cpsat", "pulp")
+BACKENDS = ("cpsat", "highs", "pulp")
 FORMULATIONS = ("auto", "cumulative", "strong", "hybrid", "plain")
 
 
@@ -114,8 +115,11 @@ def solve_hindsight(
     Parameters
     ----------
     instance : Instance
-    backend : {"cpsat", "pulp"}
-        OR-Tools CP-SAT (default) or CBC through PuLP.
+    backend : {"cpsat", "highs", "pulp"}
+        OR-Tools CP-SAT (default; on the ``strong`` model of an instance that is not tight and with
+        at least two workers, one worker runs OR-Tools' HiGHS MIP alongside, see
+        :func:`_cpsat_highs_portfolio`; ``info["backend_ran"]`` says what ran), HiGHS alone
+        (OR-Tools' bundled HiGHS through MathOpt), or CBC through PuLP.
     time_limit : float
         Wall-clock budget in seconds for the whole solve (heuristics included).
     workers : int
@@ -257,14 +261,8 @@ def solve_hindsight(
         remaining = max(0.5, time_limit - (time.perf_counter() - t0))
         kw = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=hint_vals,
                   objective_lb=lb if strong else None, objective_ub=target if strong else None)
-        if backend == "cpsat":
-            # the plain model is Jaillet et al.'s as written: explicit memory rows only
-            out = solve_cpsat(model, params=proof_params(workers) if strong else None,
-                              memory="both" if strong else "explicit", **kw)
-        else:
-            from .cbc import solve_cbc
-
-            out = solve_cbc(model, **kw)
+        out, ran = _run_backend(backend, model, strong=strong, portfolio=strong and not is_tight(instance), **kw)
+        info["backend_ran"] = ran
         solver_status = out.status_text
         info["solver"] = out.info
         if out.values is not None:
@@ -292,6 +290,77 @@ def solve_hindsight(
         starts={jid: int(k) for jid, k in zip(instance.ids, best, strict=True)},
         seconds=time.perf_counter() - t0, backend=backend, n_variables=n_vars,
         n_constraints=n_cons, horizon=horizon, incumbent=best_src, info=info,
+    )
+
+
+def _run_backend(backend: str, model: Any, *, strong: bool, portfolio: bool, workers: int,
+                 **kw: Any) -> tuple[BackendOutcome, str]:
+    """Step (4): the integer backend on the time-indexed model; returns the outcome and what ran.
+
+    ``cpsat`` on the ``strong`` model of an instance that is not tight (``portfolio``), with at
+    least two workers, runs :func:`_cpsat_highs_portfolio`; the ``plain`` model is Jaillet et al.'s
+    as written (explicit memory rows only, CP-SAT's default workers).
+    """
+    if backend == "pulp":
+        from .cbc import solve_cbc
+
+        return solve_cbc(model, workers=workers, **kw), "pulp"
+    if backend == "highs":
+        from .highs import solve_highs
+
+        return solve_highs(model, workers=workers, **kw), "highs"
+    if strong and portfolio and workers >= 2:
+        return _cpsat_highs_portfolio(model, workers=workers, **kw), "cpsat+highs"
+    return solve_cpsat(model, params=proof_params(workers) if strong else None,
+                       memory="both" if strong else "explicit", workers=workers, **kw), "cpsat"
+
+
+def _cpsat_highs_portfolio(model: Any, *, workers: int, **kw: Any) -> BackendOutcome:
+    """CP-SAT (``workers − 1`` workers) and HiGHS' branch-and-cut (one thread) side by side on
+    the same model; the first proof (optimal or infeasible) stops the other.
+
+    Measured (docs/offline.md, fifth round): on the paper regime HiGHS proves instances CP-SAT
+    leaves open for 60 s (s = 50, n = 30: all five seeds in 8–35 s alone; CP-SAT none) and CP-SAT
+    proves others first (s = 4, n = 50 seeds HiGHS leaves open), so neither alone is the better
+    choice. Merged outcome: the cheaper solution, the larger bound (each solver's bound is valid
+    for the model), proof or infeasibility from either. A failure of HiGHS (an exception) leaves
+    CP-SAT's outcome, with the error in ``info``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .highs import solve_highs
+
+    stop = StopSignal()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fut_h = pool.submit(solve_highs, model, workers=1, stop=stop, **kw)
+        fut_c = pool.submit(solve_cpsat, model, params=proof_params(workers - 1), memory="both",
+                            workers=workers - 1, stop=stop, **kw)
+        for fut in (fut_h, fut_c):
+            fut.add_done_callback(lambda f: stop.stop() if f.exception() is None and
+                                  (f.result().proven_optimal or f.result().infeasible) else None)
+        while not (fut_h.done() and fut_c.done()):
+            if stop.stopped:
+                stop.stop()  # again, in case the other solver had not started its search yet
+            time.sleep(0.05)
+    out_c = fut_c.result()
+    if fut_h.exception() is not None:
+        out_c.info["highs_error"] = repr(fut_h.exception())
+        return out_c
+    out_h = fut_h.result()
+    cost = model.var_cost
+
+    def value(o: BackendOutcome) -> float:
+        return math.inf if o.values is None else float(sum(cost[j] * v for j, v in o.values.items()))
+
+    best = min((out_c, out_h), key=value)
+    bounds = [o.bound for o in (out_c, out_h) if o.bound is not None]
+    proved = [name for name, o in (("cpsat", out_c), ("highs", out_h)) if o.proven_optimal or o.infeasible]
+    return BackendOutcome(
+        proven_optimal=any(o.proven_optimal for o in (out_c, out_h)) and best.values is not None,
+        infeasible=best.values is None and any(o.infeasible for o in (out_c, out_h)),
+        values=best.values, bound=max(bounds) if bounds else None,
+        status_text=f"cpsat {out_c.status_text}, highs {out_h.status_text}",
+        info={"cpsat": out_c.info, "highs": out_h.info, "proved_by": proved[0] if proved else None},
     )
 
 

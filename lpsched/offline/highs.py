@@ -1,0 +1,201 @@
+"""HiGHS backend of the hindsight IP: the MIP solver bundled with OR-Tools, through MathOpt.
+
+The model is the compact LP of :mod:`~lpsched.offline.lp` (start counts, ``N_τ``, ``Q_τ``; the
+core rows if the model has them) with every variable integer, plus the objective window
+``objective_lb <= cost <= objective_ub``. It is handed to HiGHS as a MathOpt ``ModelProto`` built
+from the sparse arrays (no per-variable Python objects), so building costs about as much as the
+LP's. HiGHS is the HiGHS inside OR-Tools' own library; the separate ``highspy`` wheel is not used
+(installing it next to OR-Tools breaks OR-Tools' import).
+
+HiGHS is run with a zero relative gap and an absolute gap below one unit (the objective is
+integral), so its ``OPTIMAL`` is a proof; the dual bound it reports is kept also when it stops on
+the time limit, with or without a solution: every solution of the model costs at least that much.
+MathOpt's HiGHS interface takes no solution hint, so the ``hint`` argument is accepted for the
+common backend signature and ignored (in the ``strong`` pipeline the incumbent is cut off by
+``objective_ub`` anyway).
+
+HiGHS runs in a child Python process (the model and parameters go in as serialized protos, the
+result comes back the same way; ~0.2 s of start-up). MathOpt's HiGHS interface neither honours
+a solve interrupter nor calls callbacks (both measured), so a child process is the only way to
+stop HiGHS early when another solver of the portfolio already has the proof: it is killed. It
+also keeps a crash inside HiGHS (seen with solution hints through OR-Tools' ``model_builder``)
+out of the caller's process.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from .backend import BackendOutcome, StopSignal, require_exact_model
+from .model import TimeIndexedModel
+
+__all__ = ["solve_highs"]
+
+#: The child process: reads the model and parameter protos from stdin, solves with HiGHS, writes
+#: the result proto to the file named by its argument (stdout stays free for HiGHS' log).
+_CHILD = """
+import sys
+from ortools.math_opt import model_pb2, parameters_pb2
+from ortools.math_opt.core.python import solver
+from ortools.math_opt.python import callback, init_arguments, model_parameters
+data = sys.stdin.buffer.read()
+n = int.from_bytes(data[:8], "little")
+model = model_pb2.ModelProto.FromString(data[8:8 + n])
+params = parameters_pb2.SolveParametersProto.FromString(data[8 + n:])
+res = solver.solve(model, parameters_pb2.SOLVER_TYPE_HIGHS,
+                   init_arguments.StreamableSolverInitArguments().to_proto(), params,
+                   model_parameters.ModelSolveParameters().to_proto(), None,
+                   callback.CallbackRegistration().to_proto(), None, None)
+with open(sys.argv[1], "wb") as f:
+    f.write(res.SerializeToString())
+"""
+
+#: Seconds a HiGHS child may run past its own time limit before it is killed.
+CHILD_GRACE = 30.0
+
+
+def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub: int | None) -> tuple[Any, int]:
+    """The MathOpt model (integer compact LP + objective window) and the number of start variables."""
+    from ortools.math_opt import model_pb2
+
+    from .lp import _matrix
+
+    A, lo, up, obj, rhs = _matrix(model)
+    nv = A.shape[1]
+    rlo, rup = rhs[0], rhs[1]
+    if objective_lb is not None or objective_ub is not None:
+        import scipy.sparse as sp
+
+        A = sp.vstack([A, sp.csr_matrix(obj.reshape(1, -1))])
+        rlo = np.r_[rlo, -np.inf if objective_lb is None else float(objective_lb)]
+        rup = np.r_[rup, np.inf if objective_ub is None else float(objective_ub)]
+    A = A.tocsr()
+    A.sum_duplicates()
+    A.sort_indices()
+    p = model_pb2.ModelProto(name="hindsight")
+    p.variables.ids.extend(range(nv))
+    p.variables.lower_bounds.extend(lo.tolist())
+    p.variables.upper_bounds.extend(up.tolist())
+    p.variables.integers.extend([True] * nv)
+    nz = np.flatnonzero(obj)
+    p.objective.linear_coefficients.ids.extend(nz.tolist())
+    p.objective.linear_coefficients.values.extend(obj[nz].tolist())
+    nr = A.shape[0]
+    p.linear_constraints.ids.extend(range(nr))
+    p.linear_constraints.lower_bounds.extend(rlo.tolist())
+    p.linear_constraints.upper_bounds.extend(rup.tolist())
+    rows = np.repeat(np.arange(nr), np.diff(A.indptr))
+    p.linear_constraint_matrix.row_ids.extend(rows.tolist())
+    p.linear_constraint_matrix.column_ids.extend(A.indices.tolist())
+    p.linear_constraint_matrix.coefficients.extend(A.data.tolist())
+    return p, model.n_variables
+
+
+def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool, stop: StopSignal | None) -> Any:
+    """Run HiGHS on ``proto`` in a child Python process; the result proto, or ``None`` if ``stop``
+    killed it. Raises ``RuntimeError`` if the child fails (its stderr is in the message)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from ortools.math_opt import result_pb2
+
+    body = proto.SerializeToString()
+    data = len(body).to_bytes(8, "little") + body + params.SerializeToString()
+    fd, out_path = tempfile.mkstemp(prefix="lpsched-highs-", suffix=".pb")
+    os.close(fd)
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, out_path], stdin=subprocess.PIPE,
+                                stdout=None if log else subprocess.DEVNULL, stderr=subprocess.PIPE)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        if stop is not None:
+            stop.on_stop(kill)
+        try:
+            _, err = proc.communicate(data, timeout=time_limit + CHILD_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            raise RuntimeError(f"HiGHS did not stop within {CHILD_GRACE:.0f} s of its time limit") from None
+        if killed.is_set():
+            return None
+        if proc.returncode != 0:
+            tail = err.decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"HiGHS child process failed (exit {proc.returncode}): {' / '.join(tail)}")
+        with open(out_path, "rb") as f:
+            return result_pb2.SolveResultProto.FromString(f.read())
+    finally:
+        os.unlink(out_path)
+
+
+def solve_highs(
+    model: TimeIndexedModel,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    log: bool,
+    hint: dict[int, int] | None = None,
+    objective_lb: int | None = None,
+    objective_ub: int | None = None,
+    stop: StopSignal | None = None,
+) -> BackendOutcome:
+    """Solve ``model`` with HiGHS (branch-and-cut) through OR-Tools' MathOpt.
+
+    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
+    seed; ``workers`` is not passed on (MathOpt sets HiGHS' threads only globally; its
+    branch-and-cut is essentially sequential); ``hint`` is ignored (see the module text).
+
+    Returns
+    -------
+    BackendOutcome
+        ``proven_optimal`` only when HiGHS terminated OPTIMAL *and* its dual bound, rounded up,
+        reaches the solution's value; ``bound`` is HiGHS' dual bound (also on a time limit).
+    """
+    require_exact_model(model)
+    from ortools.math_opt import parameters_pb2, result_pb2, solution_pb2
+
+    t0 = time.perf_counter()
+    proto, nx = _model_proto(model, objective_lb, objective_ub)
+    params = parameters_pb2.SolveParametersProto(
+        enable_output=bool(log), random_seed=int(seed),
+        relative_gap_tolerance=0.0, absolute_gap_tolerance=0.5,
+    )
+    params.time_limit.FromTimedelta(timedelta(seconds=max(0.01, float(time_limit) - (time.perf_counter() - t0))))
+    res = _solve_in_child(proto, params, float(time_limit), log, stop)
+    if res is None:  # stopped from outside (another solver had the proof)
+        return BackendOutcome(False, False, None, None, "STOPPED",
+                              info={"wall_time": time.perf_counter() - t0, "nodes": 0, "simplex_iterations": 0})
+    reason = res.termination.reason
+    values = None
+    value = math.inf
+    for sol in res.solutions:
+        ps = sol.primal_solution
+        if ps.feasibility_status == solution_pb2.SOLUTION_STATUS_FEASIBLE and ps.objective_value < value:
+            ids = np.asarray(ps.variable_values.ids, dtype=np.int64)
+            vals = np.rint(np.asarray(ps.variable_values.values)).astype(np.int64)
+            sel = (ids < nx) & (vals != 0)
+            values = {int(j): int(v) for j, v in zip(ids[sel], vals[sel], strict=True)}
+            value = float(ps.objective_value)
+    dual = float(res.termination.objective_bounds.dual_bound)
+    infeasible = reason == result_pb2.TERMINATION_REASON_INFEASIBLE
+    bound = dual if math.isfinite(dual) and not infeasible else None
+    proven = (reason == result_pb2.TERMINATION_REASON_OPTIMAL and values is not None and bound is not None
+              and math.ceil(bound - 1e-6) >= round(value))
+    name = result_pb2.TerminationReasonProto.Name(reason).removeprefix("TERMINATION_REASON_")
+    return BackendOutcome(
+        proven_optimal=proven, infeasible=infeasible, values=values, bound=bound, status_text=name,
+        info={"wall_time": time.perf_counter() - t0, "nodes": int(res.solve_stats.node_count),
+              "simplex_iterations": int(res.solve_stats.simplex_iterations)},
+    )
