@@ -356,7 +356,8 @@ def _cpsat_highs_portfolio(model: Any, *, workers: int, **kw: Any) -> BackendOut
     bounds = [o.bound for o in (out_c, out_h) if o.bound is not None]
     proved = [name for name, o in (("cpsat", out_c), ("highs", out_h)) if o.proven_optimal or o.infeasible]
     return BackendOutcome(
-        proven_optimal=any(o.proven_optimal for o in (out_c, out_h)) and best.values is not None,
+        # a proof covers the merged solution only if that solution is as cheap as the proven one
+        proven_optimal=any(o.proven_optimal and value(o) <= value(best) for o in (out_c, out_h)),
         infeasible=best.values is None and any(o.infeasible for o in (out_c, out_h)),
         values=best.values, bound=max(bounds) if bounds else None,
         status_text=f"cpsat {out_c.status_text}, highs {out_h.status_text}",
