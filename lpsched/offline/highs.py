@@ -64,9 +64,9 @@ def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub
     """The MathOpt model (integer compact LP + objective window) and the number of start variables."""
     from ortools.math_opt import model_pb2
 
-    from .lp import _matrix
+    from .lp import compact_matrix
 
-    A, lo, up, obj, rhs = _matrix(model)
+    A, lo, up, obj, rhs = compact_matrix(model)
     nv = A.shape[1]
     rlo, rup = rhs[0], rhs[1]
     if objective_lb is not None or objective_ub is not None:

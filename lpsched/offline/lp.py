@@ -55,7 +55,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from .classes import JobClasses, run_shape
 from .model import TimeIndexedModel, restrict
 
-__all__ = ["LPResult", "solve_lp", "compact_coefficients", "COLGEN_MIN_VARIABLES"]
+__all__ = ["LPResult", "solve_lp", "compact_coefficients", "compact_matrix", "COLGEN_MIN_VARIABLES"]
 
 #: Models with more start variables (and no core rows) are solved by column generation.
 COLGEN_MIN_VARIABLES = 20_000
@@ -112,8 +112,11 @@ def compact_coefficients(classes: JobClasses) -> tuple[np.ndarray, np.ndarray]:
     return enter, leave
 
 
-def _matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The compact LP as sparse data: matrix, variable bounds, objective, row right-hand sides."""
+def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The compact LP as sparse data: matrix, variable bounds, objective, row right-hand sides
+    (rows: one assignment row per class, the ``N`` and ``Q`` rows of every round, the core rows;
+    columns: start variables, late variables, ``N_τ``, ``Q_τ``). The LP here and the integer model
+    of :mod:`~lpsched.offline.highs` are both built from it."""
     cl = model.classes
     nc, nx, T = cl.n_classes, model.n_variables, int(model.horizon)
     vc, k = model.var_class, model.var_start
@@ -171,7 +174,7 @@ def _matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, np.ndar
 
 def _glop(model: TimeIndexedModel, time_limit: float) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``."""
-    A, lo, up, obj, rhs = _matrix(model)
+    A, lo, up, obj, rhs = compact_matrix(model)
     builder = mbh.ModelBuilderHelper()
     builder.fill_model_from_sparse_data(lo, up, obj, rhs[0], rhs[1], A)
     solver = mbh.ModelSolverHelper("glop")

@@ -24,18 +24,21 @@ from ortools.sat.python import cp_model
 from ..instance import Instance
 from ..memory import memory_profile
 from ..verify import verify_schedule
-from .classes import run_shape
+from .classes import aggregate, run_shape
 from .cpsat import run_cpsat
 
 __all__ = ["window_search", "resolve_window"]
 
 
 def resolve_window(instance: Instance, starts: np.ndarray, free: np.ndarray, *, reach: int,
-                   time_limit: float, workers: int = 1, seed: int = 0) -> np.ndarray | None:
+                   time_limit: float, workers: int = 1, seed: int = 0,
+                   class_of: np.ndarray | None = None) -> np.ndarray | None:
     """Re-place the jobs ``free`` optimally (within ``± reach`` rounds of their starts) with every
     other job fixed; the improved starts (instance order), or ``None`` if nothing better was found.
 
-    The returned schedule is feasible (checked by :func:`~lpsched.verify.verify_schedule`).
+    ``class_of`` is :func:`~lpsched.offline.classes.aggregate`'s class of each job (computed if not
+    given); the freed jobs of one class share their variables. The returned schedule is feasible
+    (checked by :func:`~lpsched.verify.verify_schedule`).
     """
     n = instance.n
     free = np.asarray(free, dtype=np.int64)
@@ -50,18 +53,20 @@ def resolve_window(instance: Instance, starts: np.ndarray, free: np.ndarray, *, 
     F = memory_profile(s[fixed], starts[fixed], o[fixed], horizon=T) if fixed.any() else np.zeros(T + 1, np.int64)
     F = np.pad(F, (0, max(0, T + 1 - F.size)))[: T + 1]
     cap = M - F
-    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    if class_of is None:
+        class_of = aggregate(instance).class_of
+    groups: dict[int, list[int]] = defaultdict(list)
     for i in free:
-        groups[(int(a[i]), int(s[i]), int(o[i]))].append(int(i))
+        groups[int(class_of[i])].append(int(i))
     m = cp_model.CpModel()
     rows: dict[int, list[tuple[object, int]]] = defaultdict(list)
     obj_terms: list[tuple[object, int]] = []
-    hint_of: dict[tuple[tuple[int, int, int], int], int] = defaultdict(int)
+    hint_of: dict[tuple[int, int], int] = defaultdict(int)
     for i in free:
-        hint_of[((int(a[i]), int(s[i]), int(o[i])), int(starts[i]))] += 1
-    var_of: dict[tuple[tuple[int, int, int], int], object] = {}
+        hint_of[(int(class_of[i]), int(starts[i]))] += 1
+    var_of: dict[tuple[int, int], object] = {}
     for key, members in groups.items():
-        ai, si, oi = key
+        ai, si, oi = int(a[members[0]]), int(s[members[0]]), int(o[members[0]])
         shape = run_shape(si, oi)
         ks = set()
         for i in members:
@@ -90,14 +95,12 @@ def resolve_window(instance: Instance, starts: np.ndarray, free: np.ndarray, *, 
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=False)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
+    new_ks: dict[int, list[int]] = defaultdict(list)
+    for (c, k), v in sorted(var_of.items(), key=lambda kv: kv[0]):
+        new_ks[c].extend([k] * int(solver.value(v)))
     new = np.array(starts, dtype=np.int64)
-    for key, members in groups.items():
-        ks: list[int] = []
-        for (key2, k), v in var_of.items():
-            if key2 == key:
-                ks.extend([k] * int(solver.value(v)))
-        ks.sort()
-        for i, k in zip(sorted(members, key=lambda j: int(starts[j])), ks, strict=True):
+    for c, members in groups.items():
+        for i, k in zip(sorted(members, key=lambda j: int(starts[j])), new_ks[c], strict=True):
             new[i] = k
     rep = verify_schedule(instance, new)
     if not rep.feasible or rep.tel >= int((starts + o - a).sum()):
@@ -144,6 +147,7 @@ def window_search(
     if n < 2 or seconds <= 0:
         return best
     reach = 16 if reach is None else int(reach)
+    class_of = aggregate(instance).class_of
     deadline = time.perf_counter() + seconds
     p = 0
     while time.perf_counter() < deadline:
@@ -157,7 +161,7 @@ def window_search(
             free = order[first:first + jobs_per_window]
             left = deadline - time.perf_counter()
             new = resolve_window(instance, best, free, reach=reach, time_limit=min(window_time, left),
-                                 workers=workers, seed=seed + p)
+                                 workers=workers, seed=seed + p, class_of=class_of)
             if new is not None:
                 best = new
                 improved = True
