@@ -121,7 +121,8 @@ def main() -> None:
                 inst = paper(0, n=1000, s=s, lower=8, alpha=alpha, concurrency=10)
                 row = {"family": "paper-large", "s": s, "alpha": alpha,
                        **large_gap_row(inst, lp_time=args.time_limit, fractions=DEFAULT_FRACTIONS,
-                                       ls_time=args.time_limit, window_time=4 * args.time_limit, log=False)}
+                                       ls_time=args.time_limit, window_time=4 * args.time_limit,
+                                       tune_time=2 * args.time_limit, log=False)}
                 all_rows.append(row)
                 print(json.dumps(row), flush=True)
     if args.json_out:

@@ -26,6 +26,7 @@ from .bounds import lower_bounds
 from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
 from .heuristics import best_schedule, tel_of
+from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
 from .lp import solve_lp
 from .model import build_model, restrict
 from .result import SolveResult
@@ -173,7 +174,8 @@ def solve_hindsight(
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"workers must be >= 1, got {workers}")
-    if formulation == "auto":
+    auto = formulation == "auto"
+    if auto:
         formulation = choose_formulation(instance, backend)
         if formulation == "portfolio":
             return _auto_portfolio(instance, time_limit, t0, backend=backend, workers=workers, seed=seed, log=log,
@@ -220,6 +222,9 @@ def solve_hindsight(
                             aggregate_classes=formulation in ("strong", "cumulative"),
                             use_incumbent_horizon=strong, core_rows=core_rows)
         horizon = model.horizon
+        if auto and formulation == "strong" and model.n_variables > LARGE_MODEL_VARIABLES:
+            return _solve_large(instance, model, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
+                                log=log, info=info, backend=backend)
         target = ub  # the model holds every schedule of TEL <= target
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
@@ -290,6 +295,31 @@ def solve_hindsight(
         starts={jid: int(k) for jid, k in zip(instance.ids, best, strict=True)},
         seconds=time.perf_counter() - t0, backend=backend, n_variables=n_vars,
         n_constraints=n_cons, horizon=horizon, incumbent=best_src, info=info,
+    )
+
+
+def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str, time_limit: float, t0: float, *,
+                 workers: int, seed: int, log: bool, info: dict[str, Any], backend: str) -> SolveResult:
+    """``auto`` on a model too large for the integer backends (more than
+    :data:`~lpsched.offline.large.LARGE_MODEL_VARIABLES` start variables): the rest of the budget
+    goes to :func:`~lpsched.offline.large.large_search` (truncated LP bound, LP-guided schedules,
+    pace tuning, local and window search), which returns a verified schedule and a certified bound.
+    """
+    remaining = max(1.0, time_limit - (time.perf_counter() - t0))
+    res = large_search(instance, LargeBudget.split(remaining), workers=workers, seed=seed, first=inc,
+                       first_name=inc_name, log=log)
+    info.update(path="large", large=res.info, solver_status="not run (large instance)")
+    if res.lp_bound is not None:
+        info["lp_bound"] = math.ceil(res.lp_bound - 1e-6 * abs(res.lp_bound))
+    chk = require_feasible(verify_schedule(instance, res.starts), f"solve_hindsight (large: {res.source})")
+    obj = chk.tel
+    bound = min(res.bound, obj)
+    status = "OPTIMAL" if bound >= obj else "FEASIBLE"
+    return SolveResult(
+        status=status, objective=obj, bound=int(bound), gap=(obj - bound) / obj if obj else 0.0,
+        starts={jid: int(k) for jid, k in zip(instance.ids, res.starts, strict=True)},
+        seconds=time.perf_counter() - t0, backend=backend, n_variables=model.n_variables,
+        n_constraints=0, horizon=model.horizon, incumbent=res.source, info=info,
     )
 
 

@@ -1,0 +1,166 @@
+"""Large instances: the best schedule and certified bound a time budget buys when the IP is out of reach.
+
+At n ≈ 1,000 the time-indexed model has 10^5–10^6 start variables; no integer solver closes
+anything there in minutes (measured: ``solve_hindsight`` on paper s = 4, α = 1/4, n = 1000 with
+the integer path gave a 6.6 % gap and overran a 60 s limit by 24 s, against 3.9 % here). What
+works at that size is a pipeline of its own, each step measured in docs/offline.md:
+
+1. heuristics (:func:`~lpsched.offline.heuristics.best_schedule` with no search): its makespan
+   sets the cut ``1.25 ×`` makespan of the truncated LP;
+2. the LP bound: the compact LP of the truncated model by column generation around that schedule
+   (:func:`~lpsched.offline.lp.solve_lp`); its Lagrangian bound is certified even when the time
+   runs out before convergence;
+3. LP-guided schedules at reduced capacities (:mod:`~lpsched.offline.lp_rounding`), if those LPs
+   converge in time;
+4. the pace tuning (:func:`~lpsched.offline.heuristics.tuned_fluid_schedule`) and local search;
+5. window search (:mod:`~lpsched.offline.window_search`): exact CP-SAT re-solves of ~50-job windows.
+
+The result is verified; the bound is the best of the cheap bounds of
+:func:`~lpsched.offline.bounds.lower_bounds` and the LP bound. ``benchmarks/bench_large_gap.py``
+runs the same function with its own budgets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..instance import Instance
+from ..verify import require_feasible, verify_schedule
+from .bounds import lower_bounds
+from .heuristics import best_schedule, tel_of
+from .lp import solve_lp
+from .lp_rounding import lp_guided_schedules
+from .model import build_model
+from .window_search import window_search
+
+__all__ = ["LargeBudget", "LargeSearchResult", "large_search", "LARGE_MODEL_VARIABLES"]
+
+#: ``solve_hindsight(formulation="auto")`` takes this path when the strong model has more start
+#: variables (paper s = 4, α = 1/4: n = 500 has ~1.3·10^5, n = 1000 5·10^5).
+LARGE_MODEL_VARIABLES = 150_000
+
+
+@dataclass(frozen=True)
+class LargeBudget:
+    """Seconds of each step of :func:`large_search`: ``lp`` for the LP bound, ``guided`` for the
+    LP-guided schedules at all ``fractions`` together. With ``total``, the window search gets
+    whatever is left of it (steps that finish early leave their time to it) instead of ``window``."""
+
+    lp: float
+    guided: float
+    tune: float
+    local_search: float
+    window: float
+    fractions: tuple[float, ...] = (0.96, 0.95, 0.94)
+    total: float | None = None
+
+    @classmethod
+    def split(cls, time_limit: float) -> LargeBudget:
+        """Shares of one budget: LP bound 10 %, LP-guided schedules 15 %, pace tuning 15 %, local
+        search 10 %, window search the rest (at least 45 %; 5 % is left for the bounds and the
+        verification)."""
+        t = float(time_limit)
+        return cls(lp=0.10 * t, guided=0.15 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t,
+                   fractions=(0.96, 0.95, 0.94), total=t)
+
+
+@dataclass
+class LargeSearchResult:
+    """Outcome of :func:`large_search`: a verified schedule and a certified bound."""
+
+    starts: np.ndarray
+    tel: int
+    source: str
+    bound: int
+    bound_name: str
+    lp_bound: float | None
+    lp_converged: bool
+    info: dict = field(default_factory=dict)
+
+
+def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, seed: int = 0,
+                 first: np.ndarray | None = None, first_name: str = "given", extra: dict[str, np.ndarray] | None = None,
+                 log: bool = False) -> LargeSearchResult:
+    """Run the pipeline of the module text within ``budget``.
+
+    Parameters
+    ----------
+    instance : Instance
+    budget : LargeBudget
+    workers, seed : int
+        CP-SAT workers of the window search; seed of the local and window search.
+    first : int array, optional
+        A feasible schedule to start from (step 1 is skipped); it sets the LP's cut.
+    first_name : str
+        Its name in the result's ``source``.
+    extra : dict name -> starts, optional
+        Further candidate schedules (e.g. a user's hint).
+    log : bool
+        Print progress lines.
+
+    Returns
+    -------
+    LargeSearchResult
+    """
+    t0 = time.perf_counter()
+    if first is None:
+        first, first_name, _ = best_schedule(instance, seconds=0.0, seed=seed, extra=extra)
+    else:
+        first = np.asarray(first, dtype=np.int64)
+        require_feasible(verify_schedule(instance, first), "large_search start")
+    horizon = int(1.25 * int((first + instance.output).max()))
+    t1 = time.perf_counter()
+    model = build_model(instance, tel_of(instance, first), truncate=horizon)
+    lp = solve_lp(model, time_limit=budget.lp, start_hint=first)
+    t2 = time.perf_counter()
+    if log:
+        print(f"  {instance.name}: LP bound {lp.bound:,.0f} after {lp.rounds} LPs, {lp.columns:,} of "
+              f"{model.n_variables:,} columns, converged {lp.optimal}, {t2 - t1:.0f} s", flush=True)
+    guided = lp_guided_schedules(instance, horizon=horizon, fractions=budget.fractions,
+                                 time_limit=budget.guided, start_hint=first)
+    t3 = time.perf_counter()
+    guided_tel = {k: tel_of(instance, v) for k, v in guided.items()}
+    if log:
+        print(f"  LP-guided: {guided_tel} ({t3 - t2:.0f} s)", flush=True)
+    cands = dict(guided)
+    cands.update(extra or {})
+    cands[first_name] = first
+    best, name, tels = best_schedule(instance, seconds=budget.tune + budget.local_search, seed=seed,
+                                     extra=cands, tune_seconds=budget.tune)
+    before_window = tel_of(instance, best)
+    t4 = time.perf_counter()
+    if log and "fluid_tuned" in tels:
+        print(f"  tuned pace {tels['fluid_tuned']:,}; after local search {before_window:,} ({name}, "
+              f"{t4 - t3:.0f} s)", flush=True)
+    window = budget.window if budget.total is None else budget.total - (t4 - t0) - 1.0
+    if window > 0:
+        best = window_search(instance, best, seconds=window, jobs_per_window=50, window_time=4.0,
+                             workers=workers, seed=seed)
+        if tel_of(instance, best) < before_window:
+            name = f"{name}+window"
+        if log:
+            print(f"  window search: {before_window:,} -> {tel_of(instance, best):,} "
+                  f"({time.perf_counter() - t4:.0f} s)", flush=True)
+    require_feasible(verify_schedule(instance, best), "large-instance search")
+    t5 = time.perf_counter()
+    cheap = lower_bounds(instance)
+    lb, lb_name = int(cheap["best_value"]), str(cheap["best"])
+    lp_bound = float(lp.bound) if math.isfinite(lp.bound) else None
+    if lp_bound is not None:
+        lp_lb = math.ceil(lp_bound - 1e-6 * abs(lp_bound))
+        if lp_lb > lb:
+            lb, lb_name = lp_lb, "lp_relaxation"
+    ub = tel_of(instance, best)
+    info = {"first_heuristic": tel_of(instance, first), "first_name": first_name,
+            "tuned_pace": tels.get("fluid_tuned"), "before_window_search": before_window,
+            "guided": guided_tel, "lp_rounds": lp.rounds, "lp_columns": lp.columns,
+            "lp_model_variables": model.n_variables, "lower_bounds": cheap,
+            "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
+                        "window": t5 - t4}}
+    return LargeSearchResult(starts=best, tel=ub, source=name, bound=min(lb, ub), bound_name=lb_name,
+                             lp_bound=lp_bound, lp_converged=bool(lp.optimal), info=info)
+

@@ -1,0 +1,89 @@
+"""The large-instance path (:mod:`lpsched.offline.large`) and ``solve_hindsight``'s switch to it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lpsched.baseline import serial_schedule
+from lpsched.generate import paper
+from lpsched.offline import solve_hindsight
+from lpsched.offline.bounds import lower_bounds
+from lpsched.offline.heuristics import tel_of
+from lpsched.offline.large import LargeBudget, large_search
+from lpsched.verify import verify_schedule
+
+sys.path.insert(0, str(Path(__file__).parent))
+from offline_brute import brute_force_opt
+from offline_instances import tiny_instance
+
+SMALL = LargeBudget(lp=2.0, guided=3.0, tune=1.0, local_search=0.5, window=2.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_large_search_brackets_the_brute_force_optimum(seed: int) -> None:
+    inst = tiny_instance(900 + seed, n_max=6, arrivals=seed % 2 == 1)
+    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                          [int(x) for x in inst.output])
+    res = large_search(inst, SMALL, workers=1, seed=seed)
+    rep = verify_schedule(inst, res.starts)
+    assert rep.feasible and rep.tel == res.tel
+    assert res.bound <= opt <= res.tel
+    assert res.bound >= int(lower_bounds(inst)["best_value"]) or res.bound == res.tel
+
+
+def test_large_search_never_worse_than_its_start_and_reports_its_parts() -> None:
+    inst = paper(3, n=120, s=4, lower=8, alpha=1 / 8, concurrency=10)
+    start = serial_schedule(inst)
+    res = large_search(inst, SMALL, workers=1, first=start, first_name="serial")
+    assert verify_schedule(inst, res.starts).feasible
+    assert res.tel <= tel_of(inst, start)
+    assert res.tel < tel_of(inst, start)  # the serial schedule is far from good
+    lb = lower_bounds(inst)
+    assert int(lb["best_value"]) <= res.bound <= res.tel
+    if res.lp_bound is not None:
+        assert res.lp_bound <= res.tel + 1e-6
+    assert res.info["lp_model_variables"] > 0 and set(res.info["seconds"]) >= {"lp", "window"}
+
+
+def test_budget_split_leaves_the_rest_to_the_window_search() -> None:
+    b = LargeBudget.split(100.0)
+    assert b.total == 100.0
+    assert b.lp + b.guided + b.tune + b.local_search + b.window <= 100.0 - 4.9
+
+
+def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
+    import lpsched.offline.solve as solve_mod
+
+    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 0)
+    large = 0
+    for seed in range(8):
+        inst = tiny_instance(950 + seed, n_max=6)
+        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                              [int(x) for x in inst.output])
+        res = solve_hindsight(inst, time_limit=4, workers=1)
+        starts = np.array([res.starts[j] for j in inst.ids])
+        assert verify_schedule(inst, starts).tel == res.objective
+        assert res.bound <= opt <= res.objective
+        if res.status == "OPTIMAL":
+            assert res.objective == opt
+        if res.info.get("path") == "large":  # else the certified bounds closed it before the model
+            large += 1
+            assert res.info["solver_status"].startswith("not run")
+    assert large >= 1
+
+
+def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
+    import lpsched.offline.solve as solve_mod
+
+    inst = paper(0, n=150, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    res = solve_hindsight(inst, time_limit=12, workers=1)
+    assert res.info["path"] == "large"
+    assert res.status in ("FEASIBLE", "OPTIMAL") and res.bound <= res.objective
+    assert res.bound >= int(lower_bounds(inst)["best_value"])
+    assert res.objective <= min(res.info["heuristics"].values())
+    assert res.to_dict()["objective"] == res.objective

@@ -1,0 +1,73 @@
+"""The tuned fluid pace (:func:`lpsched.offline.heuristics.tuned_fluid_schedule`) and its use in
+:func:`~lpsched.offline.heuristics.best_schedule`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from offline_instances import random_instance
+
+from lpsched.generate import jaillet, paper
+from lpsched.offline.heuristics import best_schedule, fluid_schedules, tel_of, tuned_fluid_schedule
+from lpsched.verify import verify_schedule
+
+
+@pytest.mark.parametrize("alpha,s", [(1 / 4, 4), (1 / 32, 4), (1 / 4, 50)])
+def test_tuned_pace_is_feasible_and_never_worse_than_its_start(alpha, s) -> None:
+    inst = paper(1, n=150, s=s, lower=8, alpha=alpha, concurrency=10)
+    start = fluid_schedules(inst, thetas=(1.06,), offsets=(0.5,))["fluid_1.06_0.5"]
+    k, info = tuned_fluid_schedule(inst, theta=1.06, beta=0.5, max_evals=120, seconds=120)
+    assert verify_schedule(inst, k).feasible
+    assert tel_of(inst, k) == info["tel"] <= tel_of(inst, start)
+    assert 1 <= info["evals"] <= 120
+    assert len(info["theta"]) in (4, 7, 13)
+
+
+def test_tuned_pace_gains_on_long_outputs() -> None:
+    """The case it was built for: α = 1/32 (outputs 8..256), where one pace leaves memory idle."""
+    inst = paper(0, n=300, s=4, lower=8, alpha=1 / 32, concurrency=10)
+    fixed = fluid_schedules(inst)
+    best_fixed = min(tel_of(inst, k) for k in fixed.values())
+    k, _ = tuned_fluid_schedule(inst, theta=1.06, beta=0.5, max_evals=400, seconds=120)
+    assert tel_of(inst, k) < best_fixed
+
+
+def test_tuned_pace_is_deterministic_and_respects_the_budget() -> None:
+    inst = paper(2, n=80, s=4, lower=8, alpha=1 / 8, concurrency=10)
+    a, ia = tuned_fluid_schedule(inst, max_evals=60, seconds=120)
+    b, ib = tuned_fluid_schedule(inst, max_evals=60, seconds=120)
+    assert np.array_equal(a, b) and ia == ib
+    assert ia["evals"] == 60  # far from converged at 60 list schedules
+    c, ic = tuned_fluid_schedule(inst, max_evals=1, seconds=120)
+    assert ic["evals"] == 1 and verify_schedule(inst, c).feasible
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tuned_pace_with_arrivals_and_small_instances(seed) -> None:
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, (1, 25), (8, 40), 4, 10)
+    k, info = tuned_fluid_schedule(inst, max_evals=80, seconds=60)
+    assert verify_schedule(inst, k).feasible and tel_of(inst, k) == info["tel"]
+    assert np.all(k >= inst.arrival)
+
+
+def test_best_schedule_includes_the_tuned_pace_only_with_a_budget() -> None:
+    inst = jaillet(3, arrivals="poisson")
+    _, _, tels_small = best_schedule(inst, seconds=1.0)
+    assert "fluid_tuned" not in tels_small  # below TUNE_MIN_JOBS: all for the local search
+    _, _, tels = best_schedule(inst, seconds=1.0, tune_seconds=0.5)
+    assert "fluid_tuned" in tels
+    assert tels["fluid_tuned"] <= min(v for nm, v in tels.items() if nm.startswith("fluid_") and nm != "fluid_tuned")
+    _, _, tels0 = best_schedule(inst, seconds=1.0, tune_seconds=0.0)
+    assert "fluid_tuned" not in tels0
+    _, _, tels_free = best_schedule(inst, seconds=0.0)
+    assert "fluid_tuned" not in tels_free
+
+
+def test_best_schedule_tunes_by_default_from_tune_min_jobs() -> None:
+    from lpsched.offline.heuristics import TUNE_MIN_JOBS
+
+    inst = paper(0, n=TUNE_MIN_JOBS, s=4, lower=8, alpha=1 / 8, concurrency=10)
+    k, _, tels = best_schedule(inst, seconds=1.0)
+    assert "fluid_tuned" in tels and verify_schedule(inst, k).feasible
+    assert tel_of(inst, k) <= tels["fluid_tuned"]
