@@ -15,15 +15,20 @@ def _solve_text(d: dict) -> str:
     status = d["status"]
     head = "proven optimal" if status == "OPTIMAL" else status.lower()
     gap = "-" if d["gap"] is None else f"{100 * d['gap']:.2f}%"
-    ran = (d.get("info") or {}).get("backend_ran")
+    info = d.get("info") or {}
+    ran = info.get("backend_ran")
     backend = d["backend"] if ran in (None, d["backend"]) else f"{d['backend']}: {ran}"
+    if info.get("path") == "large":
+        how = (f"large-instance path, no IP solved: the model would have {d['n_variables']} variables; "
+               f"bound from {info.get('bound_name')}")
+    else:
+        how = f"backend {backend}, {d['n_variables']} variables, {d['n_constraints']} constraints"
     return "\n".join([
         f"status   {status} ({head})",
         f"TEL      {d['objective']}",
         f"bound    {d['bound']}",
         f"gap      {gap}",
-        f"time     {d['seconds']:.2f} s  (backend {backend}, {d['n_variables']} variables, "
-        f"{d['n_constraints']} constraints, horizon {d['horizon']}, schedule from {d['incumbent']})",
+        f"time     {d['seconds']:.2f} s  ({how}, horizon {d['horizon']}, schedule from {d['incumbent']})",
     ])
 
 

@@ -67,3 +67,18 @@ def test_bad_input_exit_2(tmp_path, capsys) -> None:
     assert _run(["solve", str(f), "--backend", "gurobi"]) == 2
     err = capsys.readouterr().err
     assert err.count("lpsched: error:") == 4
+
+
+def test_solve_text_on_the_large_path(tmp_path, monkeypatch) -> None:
+    import lpsched.offline.solve as solve_mod
+
+    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    inst = paper(1, n=60, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    f = tmp_path / "p.json"
+    save_instance(inst, f)
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(cli, ["solve", str(f), "--time-limit", "6", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "large-instance path" in r.output and "bound from" in r.output
+    tel = int(next(line.split()[1] for line in r.output.splitlines() if line.startswith("TEL")))
+    assert verify_schedule(inst, load_schedule(out)).tel == tel

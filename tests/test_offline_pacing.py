@@ -20,7 +20,7 @@ def test_tuned_pace_is_feasible_and_never_worse_than_its_start(alpha, s) -> None
     assert verify_schedule(inst, k).feasible
     assert tel_of(inst, k) == info["tel"] <= tel_of(inst, start)
     assert 1 <= info["evals"] <= 120
-    assert len(info["theta"]) in (4, 7, 13)
+    assert len(info["theta"]) == len(info["beta"]) in (4, 7, 13)
 
 
 def test_tuned_pace_gains_on_long_outputs() -> None:
@@ -71,3 +71,37 @@ def test_best_schedule_tunes_by_default_from_tune_min_jobs() -> None:
     k, _, tels = best_schedule(inst, seconds=1.0)
     assert "fluid_tuned" in tels and verify_schedule(inst, k).feasible
     assert tel_of(inst, k) <= tels["fluid_tuned"]
+
+
+def _earliest_fit_direct(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:
+    """The definition, one start at a time (reference for the sliding-maximum fast path)."""
+    k = release
+    while True:
+        seg = np.zeros(shape.size, dtype=np.int64)
+        part = mem[k + 1 : k + 1 + shape.size]
+        seg[: part.size] = part
+        if np.all(seg + shape <= M):
+            return k
+        k += 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_earliest_fit_fast_path_matches_the_definition(seed) -> None:
+    from lpsched.offline.classes import run_shape
+    from lpsched.offline.heuristics import earliest_fit
+
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        M = int(rng.integers(5, 300))
+        s = int(rng.integers(0, M // 2))
+        o = int(rng.integers(1, M - s + 1))
+        T = int(rng.integers(1, 700))
+        mem = rng.integers(0, M + 1, T).astype(np.int64)
+        if rng.random() < 0.5:  # flatter profiles, where fits are found
+            mem = np.minimum(mem, rng.integers(0, M + 1))
+        rel = int(rng.integers(0, T + 5))
+        shape = run_shape(s, o)
+        assert earliest_fit(mem, M, shape, rel) == _earliest_fit_direct(mem, M, shape, rel)
+        bumpy = shape + rng.integers(0, 2, o)  # a shape that is not linear: the general test
+        if bumpy.max() <= M:
+            assert earliest_fit(mem, M, bumpy, rel) == _earliest_fit_direct(mem, M, bumpy, rel)

@@ -61,6 +61,18 @@ def _grow(mem: np.ndarray, need: int) -> np.ndarray:
     return out
 
 
+def _window_max(x: np.ndarray, w: int) -> np.ndarray:
+    """``out[i] = max(x[i : i + w])`` for ``i = 0..len(x) − w`` (van Herk / Gil-Werman: block
+    prefix and suffix maxima, O(len(x)) numpy work whatever ``w``)."""
+    n = x.size
+    pad = (-n) % w
+    blocks = np.concatenate([x, np.full(pad, np.iinfo(np.int64).min, dtype=np.int64)]).reshape(-1, w)
+    pre = np.maximum.accumulate(blocks, axis=1).ravel()
+    suf = np.maximum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    m = n - w + 1
+    return np.maximum(suf[:m], pre[w - 1 : w - 1 + m])
+
+
 def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:
     """Earliest ``k >= release`` with ``mem[k + r] + shape[r - 1] <= M`` for ``r = 1..o``.
 
@@ -78,19 +90,32 @@ def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> in
     -------
     int
         The start (always exists: past the profile's end memory is empty and ``shape <= M``).
+
+    Notes
+    -----
+    When the shape grows by one token per round (``shape[r − 1] = b + r``, the memory model of
+    MODEL.md §2) the test for start ``k`` is ``max_{t = k+1..k+o} (mem[t] + t) <= M − b + k``: one
+    sliding maximum of ``mem[t] + t`` per chunk of candidate starts instead of an ``o``-wide window
+    per start (the general shape keeps the direct test; a test checks that both agree).
     """
     o = shape.size
     k = release
     end = mem.size
     chunk = 256
+    linear = o > 1 and int(shape[-1]) - int(shape[0]) == o - 1 and bool(np.all(np.diff(shape) == 1))
+    base = int(shape[0]) - 1
     while True:
         if k + 1 >= end:
             return k
         hi = min(end, k + 1 + chunk + o)
         seg = np.zeros(chunk + o, dtype=np.int64)
         seg[: hi - (k + 1)] = mem[k + 1 : hi]
-        win = np.lib.stride_tricks.sliding_window_view(seg, o)[:chunk]
-        ok = np.all(win + shape <= M, axis=1)
+        if linear:
+            g = seg + np.arange(k + 1, k + 1 + chunk + o, dtype=np.int64)
+            ok = _window_max(g, o)[:chunk] <= M - base + np.arange(k, k + chunk, dtype=np.int64)
+        else:
+            win = np.lib.stride_tricks.sliding_window_view(seg, o)[:chunk]
+            ok = np.all(win + shape <= M, axis=1)
         idx = np.flatnonzero(ok)
         if idx.size:
             return k + int(idx[0])
@@ -151,8 +176,8 @@ def _fluid_plan(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fluid_release_schedule(instance: Instance, order: np.ndarray, V: np.ndarray, theta: np.ndarray | float,
-                            beta: float) -> np.ndarray:
-    """The list schedule of ``order`` with the ``j``-th job released at ``θ_j·V_j/M − β·o_j``."""
+                            beta: np.ndarray | float) -> np.ndarray:
+    """The list schedule of ``order`` with the ``j``-th job released at ``θ_j·V_j/M − β_j·o_j``."""
     rel = np.zeros(instance.n, dtype=np.int64)
     rel[order] = np.maximum(0, np.floor(theta * V / instance.M - beta * instance.output[order])).astype(np.int64)
     return list_schedule(instance, order, release=rel)
@@ -178,21 +203,22 @@ def tuned_fluid_schedule(
     theta: float = 1.06,
     beta: float = 0.0,
     levels: Sequence[int] = (4, 7, 13),
-    max_evals: int = 1500,
+    max_evals: int = 2000,
     seconds: float = 60.0,
 ) -> tuple[np.ndarray, dict[str, object]]:
-    """A fluid-release schedule whose pace ``θ`` varies along the schedule, tuned by descent.
+    """A fluid-release schedule whose pace ``θ`` and offset ``β`` vary along the schedule, tuned by descent.
 
     :func:`fluid_schedules` releases the ``j``-th smallest-volume job at ``θ·V_j/M − β·o_j`` with
-    one ``θ`` for the whole schedule. How much memory a schedule can keep busy changes along it
-    (long runs free their whole peak at once and the memory refills one token per run and
+    one ``(θ, β)`` for the whole schedule. How much memory a schedule can keep busy changes along
+    it (long runs free their whole peak at once and the memory refills one token per run and
     round), so one pace is too fast somewhere and too slow elsewhere: on paper s = 4, α = 1/32,
-    n = 1000 the best single-pace schedule keeps 87–94 % of the memory busy. Here ``θ_j`` is a
-    piecewise-linear function of the volume rank ``j/(n−1)`` with ``K`` equally spaced knots; a
-    coordinate descent moves each knot (and ``β``) by ``±step``, keeps every move that lowers TEL,
-    halves the step after a sweep without gain (from 0.04 down to 0.0025), and then refines to
-    the next ``K`` of ``levels`` (knots interpolated). Deterministic for a given ``max_evals``
-    (list schedules evaluated); ``seconds`` is a safety cap that can end it earlier.
+    n = 1000 the best single-pace schedule keeps 87–94 % of the memory busy. Here ``θ_j`` and
+    ``β_j`` are piecewise-linear functions of the volume rank ``j/(n−1)`` with ``K`` equally
+    spaced knots each; a coordinate descent moves each knot by ``±step`` (``β`` knots by
+    ``±5·step``), keeps every move that lowers TEL, halves the step after a sweep without gain
+    (from 0.04 down to 0.0025), and then refines to the next ``K`` of ``levels`` (the knots of
+    ``K = 4, 7, 13`` are nested, so a refinement keeps the schedule). Deterministic for a given
+    ``max_evals`` (list schedules evaluated); ``seconds`` is a safety cap that can end it earlier.
 
     Parameters
     ----------
@@ -209,50 +235,50 @@ def tuned_fluid_schedule(
     Returns
     -------
     (starts, info)
-        A feasible schedule (by construction: a list schedule) and ``{"theta": knots, "beta",
-        "evals", "tel"}``.
+        A feasible schedule (by construction: a list schedule) and ``{"theta": knots, "beta":
+        knots, "evals", "tel"}``.
     """
     order, V = _fluid_plan(instance)
     q = np.arange(instance.n) / max(1, instance.n - 1)
     deadline = time.perf_counter() + seconds
     evals = 0
 
-    def run(kn: np.ndarray, b: float) -> tuple[int, np.ndarray]:
+    def run(kt: np.ndarray, kb: np.ndarray) -> tuple[int, np.ndarray]:
         nonlocal evals
         evals += 1
-        th = np.interp(q, np.linspace(0.0, 1.0, kn.size), kn)
-        st = _fluid_release_schedule(instance, order, V, th, b)
+        grid = np.linspace(0.0, 1.0, kt.size)
+        st = _fluid_release_schedule(instance, order, V, np.interp(q, grid, kt), np.interp(q, grid, kb))
         return tel_of(instance, st), st
-
-    knots = np.full(max(1, int(levels[0])) if levels else 1, float(theta))
-    b = float(beta)
-    best_tel, best = run(knots, b)
 
     def budget_left() -> bool:
         return evals < max_evals and time.perf_counter() < deadline
 
+    K0 = max(1, int(levels[0])) if levels else 1
+    kt, kb = np.full(K0, float(theta)), np.full(K0, float(beta))
+    best_tel, best = run(kt, kb)
     for K in levels:
         K = max(1, int(K))
-        if K != knots.size:
-            knots = np.interp(np.linspace(0.0, 1.0, K), np.linspace(0.0, 1.0, knots.size), knots)
+        if K != kt.size:
+            old, new = np.linspace(0.0, 1.0, kt.size), np.linspace(0.0, 1.0, K)
+            kt, kb = np.interp(new, old, kt), np.interp(new, old, kb)
         step = 0.04
         while step >= 0.0025 and budget_left():
             improved = False
-            for i in range(K + 1):
+            for i in range(2 * K):
                 for d in (step, -step):
                     if not budget_left():
                         break
-                    kn, bb = knots.copy(), b
+                    t_, b_ = kt.copy(), kb.copy()
                     if i < K:
-                        kn[i] = max(0.0, kn[i] + d)
+                        t_[i] = max(0.0, t_[i] + d)
                     else:
-                        bb = max(0.0, b + 5 * d)
-                    t, st = run(kn, bb)
+                        b_[i - K] = max(0.0, b_[i - K] + 5 * d)
+                    t, st = run(t_, b_)
                     if t < best_tel:
-                        best_tel, best, knots, b, improved = t, st, kn, bb, True
+                        best_tel, best, kt, kb, improved = t, st, t_, b_, True
             if not improved:
                 step /= 2
-    return best, {"theta": knots.tolist(), "beta": b, "evals": evals, "tel": best_tel}
+    return best, {"theta": kt.tolist(), "beta": kb.tolist(), "evals": evals, "tel": best_tel}
 
 
 def _left_justify(instance: Instance, starts: np.ndarray, mem: np.ndarray) -> bool:

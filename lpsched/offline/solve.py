@@ -308,7 +308,7 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
     res = large_search(instance, LargeBudget.split(remaining), workers=workers, seed=seed, first=inc,
                        first_name=inc_name, log=log)
-    info.update(path="large", large=res.info, solver_status="not run (large instance)")
+    info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         info["lp_bound"] = math.ceil(res.lp_bound - 1e-6 * abs(res.lp_bound))
     chk = require_feasible(verify_schedule(instance, res.starts), f"solve_hindsight (large: {res.source})")
