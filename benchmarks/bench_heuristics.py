@@ -11,28 +11,11 @@ start of a chunk checked against an ``o``-wide window), their ratio, and the sec
 from __future__ import annotations
 
 import argparse
+import functools
 import time
-
-import numpy as np
 
 import lpsched.offline.heuristics as H
 from lpsched.generate import paper
-
-
-def direct_earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:
-    """The earlier implementation: an ``o``-wide window test for every candidate start."""
-    o, k, end, chunk = shape.size, release, mem.size, 256
-    while True:
-        if k + 1 >= end:
-            return k
-        hi = min(end, k + 1 + chunk + o)
-        seg = np.zeros(chunk + o, dtype=np.int64)
-        seg[: hi - (k + 1)] = mem[k + 1 : hi]
-        win = np.lib.stride_tricks.sliding_window_view(seg, o)[:chunk]
-        idx = np.flatnonzero(np.all(win + shape <= M, axis=1))
-        if idx.size:
-            return k + int(idx[0])
-        k += chunk
 
 
 def time_fluid(inst, repeat: int) -> tuple[float, int]:
@@ -58,7 +41,7 @@ def main() -> None:
             inst = paper(0, n=n, s=4, lower=8, alpha=1 / inv, concurrency=10)
             H.earliest_fit = fast
             t_fast, tel_fast = time_fluid(inst, args.repeat)
-            H.earliest_fit = direct_earliest_fit
+            H.earliest_fit = functools.partial(fast, sliding_max=False)
             try:
                 t_dir, tel_dir = time_fluid(inst, args.repeat)
             finally:

@@ -101,7 +101,8 @@ def test_earliest_fit_fast_path_matches_the_definition(seed) -> None:
             mem = np.minimum(mem, rng.integers(0, M + 1))
         rel = int(rng.integers(0, T + 5))
         shape = run_shape(s, o)
-        assert earliest_fit(mem, M, shape, rel) == _earliest_fit_direct(mem, M, shape, rel)
+        want = _earliest_fit_direct(mem, M, shape, rel)
+        assert earliest_fit(mem, M, shape, rel) == want == earliest_fit(mem, M, shape, rel, sliding_max=False)
         bumpy = shape + rng.integers(0, 2, o)  # a shape that is not linear: the general test
         if bumpy.max() <= M:
             assert earliest_fit(mem, M, bumpy, rel) == _earliest_fit_direct(mem, M, bumpy, rel)

@@ -73,7 +73,7 @@ def _window_max(x: np.ndarray, w: int) -> np.ndarray:
     return np.maximum(suf[:m], pre[w - 1 : w - 1 + m])
 
 
-def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:
+def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int, *, sliding_max: bool = True) -> int:
     """Earliest ``k >= release`` with ``mem[k + r] + shape[r - 1] <= M`` for ``r = 1..o``.
 
     Parameters
@@ -85,6 +85,9 @@ def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> in
         The run's memory in its rounds ``1..o`` (:func:`~lpsched.offline.classes.run_shape`).
     release : int
         Earliest allowed start.
+    sliding_max : bool
+        Use the sliding-maximum test for linear shapes (see Notes); ``False`` forces the direct
+        window test (for comparisons: ``benchmarks/bench_heuristics.py``).
 
     Returns
     -------
@@ -102,7 +105,7 @@ def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> in
     k = release
     end = mem.size
     chunk = 256
-    linear = o > 1 and int(shape[-1]) - int(shape[0]) == o - 1 and bool(np.all(np.diff(shape) == 1))
+    linear = sliding_max and o > 1 and int(shape[-1]) - int(shape[0]) == o - 1 and bool(np.all(np.diff(shape) == 1))
     base = int(shape[0]) - 1
     while True:
         if k + 1 >= end:
@@ -431,7 +434,8 @@ def best_schedule(
     ----------
     instance : Instance
     seconds : float
-        Budget of the pace tuning and the local search together.
+        Total budget: the pace tuning and the local search share what building the candidate
+        schedules leaves of it.
     seed : int
     extra : dict name -> starts, optional
         Further candidate schedules (e.g. a user's hint); infeasible ones are ignored.

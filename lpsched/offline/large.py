@@ -2,7 +2,7 @@
 
 At n ≈ 1,000 the time-indexed model has 10^5–10^6 start variables; no integer solver closes
 anything there in minutes (measured: ``solve_hindsight`` on paper s = 4, α = 1/4, n = 1000 with
-the integer path gave a 6.6 % gap and overran a 60 s limit by 24 s, against 3.9 % here). What
+the integer path gave a 6.6 % gap and overran a 60 s limit by 24 s, against 4.8 % here in 59 s). What
 works at that size is a pipeline of its own, each step measured in docs/offline.md:
 
 1. heuristics (:func:`~lpsched.offline.heuristics.best_schedule` with no search): its makespan
@@ -47,7 +47,11 @@ __all__ = ["LargeBudget", "LargeSearchResult", "large_search", "LARGE_MODEL_VARI
 LP_VARIABLES_PER_SECOND = 20_000
 
 #: ``solve_hindsight(formulation="auto")`` takes this path when the strong model has more start
-#: variables (paper s = 4, α = 1/4: n = 500 has ~1.3·10^5, n = 1000 5·10^5).
+#: variables (paper s = 4: α = 1/4, n = 500 has 2.6·10^5; α = 1/32, n = 100 5·10^5). Measured with
+#: 60 s (docs/offline.md, sixth round): above it the large path always won (α = 1/32, n = 100:
+#: 3.99 % vs 5.59 %; α = 1/8, n = 200: 3.33 % vs 8.73 %), also at 7.5·10^4 (α = 1/4, n = 200:
+#: 2.91 % vs 3.92 %), but at 5·10^4 (α = 1/32, n = 50) the integer path proves the optimum in 2 s
+#: and the large path cannot, hence a conservative threshold.
 LARGE_MODEL_VARIABLES = 150_000
 
 
