@@ -195,9 +195,14 @@ def fluid_schedules(instance: Instance, thetas: Sequence[float] = (0.9, 0.95, 1.
     as many jobs as fit at once, so their peaks collide; the release dates spread the starts the
     way a fluid schedule at full memory would. One schedule per ``(θ, β)``, named ``fluid_θ_β``.
     """
+    return {f"fluid_{th:g}_{off:g}": k for (th, off), k in _fluid_grid(instance, thetas, offsets).items()}
+
+
+def _fluid_grid(instance: Instance, thetas: Sequence[float] = (0.9, 0.95, 1.0, 1.03, 1.06, 1.1, 1.2),
+                offsets: Sequence[float] = (0.0, 0.5, 1.0)) -> dict[tuple[float, float], np.ndarray]:
+    """The schedules of :func:`fluid_schedules`, keyed by ``(θ, β)``."""
     order, V = _fluid_plan(instance)
-    return {f"fluid_{th:g}_{off:g}": _fluid_release_schedule(instance, order, V, th, off)
-            for th in thetas for off in offsets}
+    return {(th, off): _fluid_release_schedule(instance, order, V, th, off) for th in thetas for off in offsets}
 
 
 def tuned_fluid_schedule(
@@ -462,15 +467,13 @@ def best_schedule(
     cands.update(online_schedules(instance))
     for name, order in _orders(instance).items():
         cands[f"list_{name}"] = list_schedule(instance, order)
-    fluid = fluid_schedules(instance)
-    cands.update(fluid)
+    fluid = _fluid_grid(instance)
+    cands.update({f"fluid_{th:g}_{off:g}": k for (th, off), k in fluid.items()})
     if tune_seconds is None:
         tune_seconds = seconds / 2 if instance.n >= TUNE_MIN_JOBS else 0.0
-    tune = tune_seconds
-    if tune > 0 and instance.n > 1:
-        start = min(fluid, key=lambda nm: tel_of(instance, fluid[nm]))
-        _, th, b = start.split("_")
-        cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=float(th), beta=float(b), seconds=tune)
+    if tune_seconds > 0 and instance.n > 1:
+        th, b = min(fluid, key=lambda key: tel_of(instance, fluid[key]))
+        cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=th, beta=b, seconds=tune_seconds)
     for name, k in (extra or {}).items():
         k = np.asarray(k, dtype=np.int64)
         if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:

@@ -72,15 +72,14 @@ def _auto_portfolio(instance: Instance, time_limit: float, t0: float, **kw: Any)
     kw = {**kw, "hint": first.starts}
     second = solve_hindsight(instance, time_limit=remaining, formulation="cumulative", **kw)
     best = second if second.objective <= first.objective else first
-    bound = max(first.bound, second.bound)
     obj = best.objective
-    status = "OPTIMAL" if bound >= obj else "FEASIBLE"
+    status, bound, gap = _status(obj, max(first.bound, second.bound))
     info = {**best.info, "formulation": "auto: strong then cumulative",
             "strong": {"objective": first.objective, "bound": first.bound, "seconds": first.seconds},
             "cumulative": {"objective": second.objective, "bound": second.bound, "seconds": second.seconds}}
     return SolveResult(
-        status=status, objective=obj, bound=min(bound, obj), gap=(obj - min(bound, obj)) / obj if obj else 0.0,
-        starts=best.starts, seconds=time.perf_counter() - t0, backend=best.backend,
+        status=status, objective=obj, bound=bound, gap=gap, starts=best.starts,
+        seconds=time.perf_counter() - t0, backend=best.backend,
         n_variables=best.n_variables, n_constraints=best.n_constraints, horizon=best.horizon,
         incumbent=best.incumbent, info=info,
     )
@@ -285,17 +284,26 @@ def solve_hindsight(
         elif out.bound is not None:
             bound = max(bound, math.ceil(out.bound - 1e-6))
     # (4) verify and report
-    res = require_feasible(verify_schedule(instance, best), f"solve_hindsight ({best_src})")
-    obj = res.tel
-    bound = min(bound, obj) if bound >= obj else bound
-    status = "OPTIMAL" if bound >= obj else "FEASIBLE"
     info["solver_status"] = solver_status
-    return SolveResult(
-        status=status, objective=obj, bound=int(bound), gap=(obj - bound) / obj if obj else 0.0,
-        starts={jid: int(k) for jid, k in zip(instance.ids, best, strict=True)},
-        seconds=time.perf_counter() - t0, backend=backend, n_variables=n_vars,
-        n_constraints=n_cons, horizon=horizon, incumbent=best_src, info=info,
-    )
+    return _verified_result(instance, best, best_src, bound, t0, backend=backend, n_variables=n_vars,
+                            n_constraints=n_cons, horizon=horizon, info=info)
+
+
+def _status(obj: int, bound: float) -> tuple[str, int, float]:
+    """Status, bound (never above the value) and gap of a schedule of TEL ``obj``: ``OPTIMAL``
+    only when the certified bound reaches it."""
+    b = int(min(bound, obj))
+    return ("OPTIMAL" if b >= obj else "FEASIBLE"), b, (obj - b) / obj if obj else 0.0
+
+
+def _verified_result(instance: Instance, starts: np.ndarray, source: str, bound: float, t0: float,
+                     **fields: Any) -> SolveResult:
+    """Step (4): verify the schedule (raises if infeasible) and report it with :func:`_status`."""
+    obj = require_feasible(verify_schedule(instance, starts), f"solve_hindsight ({source})").tel
+    status, b, gap = _status(obj, bound)
+    return SolveResult(status=status, objective=obj, bound=b, gap=gap,
+                       starts={jid: int(k) for jid, k in zip(instance.ids, starts, strict=True)},
+                       seconds=time.perf_counter() - t0, incumbent=source, **fields)
 
 
 def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str, time_limit: float, t0: float, *,
@@ -311,16 +319,8 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
     info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         info["lp_bound"] = math.ceil(res.lp_bound - 1e-6 * abs(res.lp_bound))
-    chk = require_feasible(verify_schedule(instance, res.starts), f"solve_hindsight (large: {res.source})")
-    obj = chk.tel
-    bound = min(res.bound, obj)
-    status = "OPTIMAL" if bound >= obj else "FEASIBLE"
-    return SolveResult(
-        status=status, objective=obj, bound=int(bound), gap=(obj - bound) / obj if obj else 0.0,
-        starts={jid: int(k) for jid, k in zip(instance.ids, res.starts, strict=True)},
-        seconds=time.perf_counter() - t0, backend=backend, n_variables=model.n_variables,
-        n_constraints=0, horizon=model.horizon, incumbent=res.source, info=info,
-    )
+    return _verified_result(instance, res.starts, res.source, res.bound, t0, backend=backend,
+                            n_variables=model.n_variables, n_constraints=0, horizon=model.horizon, info=info)
 
 
 def _run_backend(backend: str, model: Any, *, strong: bool, portfolio: bool, workers: int,
