@@ -132,3 +132,19 @@ def test_stop_signal_calls_late_registrations_and_repeats() -> None:
     assert calls == ["a", "b"]
     s.stop()
     assert calls == ["a", "b", "a", "b"]
+
+
+def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child still running ``KILL_AFTER`` seconds after the caller's limit is killed: no
+    solution, no bound, no exception, and the call returns at once (here ``KILL_AFTER`` is
+    negative so the kill comes before HiGHS can answer)."""
+    import lpsched.offline.highs as highs_mod
+
+    model, ub = _hard_model()
+    monkeypatch.setattr(highs_mod, "KILL_AFTER", -119.0)
+    t0 = time.perf_counter()
+    out = solve_highs(model, time_limit=120, workers=1, seed=0, log=False, objective_ub=ub - 1)
+    assert time.perf_counter() - t0 < 30
+    assert out.status_text == "TIME_LIMIT_KILLED"
+    assert out.values is None and out.bound is None
+    assert not out.proven_optimal and not out.infeasible

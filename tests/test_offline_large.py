@@ -87,3 +87,47 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
     assert res.bound >= int(lower_bounds(inst)["best_value"])
     assert res.objective <= min(res.info["heuristics"].values())
     assert res.to_dict()["objective"] == res.objective
+
+
+def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
+    """The window step of the integer path (thresholds lowered to take it on tiny instances):
+    the incumbent it improves re-runs the reduced-cost fixing, which must stay valid, so the
+    result still brackets (and when proven, equals) the brute-force optimum."""
+    import lpsched.offline.solve as solve_mod
+
+    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", -1)
+    monkeypatch.setattr(solve_mod, "WINDOW_MIN_GAP", -1.0)
+    took = 0
+    seed = 0
+    while took < 4 and seed < 200:
+        inst = tiny_instance(1200 + seed, n_max=6)
+        seed += 1
+        if solve_mod.is_tight(inst):
+            continue
+        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                              [int(x) for x in inst.output])
+        res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0)
+        starts = np.array([res.starts[j] for j in inst.ids])
+        assert verify_schedule(inst, starts).tel == res.objective
+        assert res.bound <= opt <= res.objective
+        if res.status == "OPTIMAL":
+            assert res.objective == opt
+        if "window_search" in res.info:
+            took += 1
+            assert res.info["window_search"]["after"] <= res.info["window_search"]["before"]
+    assert took == 4
+
+
+def test_integer_path_window_step_on_a_paper_instance(monkeypatch) -> None:
+    """On a mid-size paper instance without local search the window step improves the incumbent,
+    and the solver then starts from the improved one."""
+    import lpsched.offline.solve as solve_mod
+
+    inst = paper(1, n=80, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", 0)
+    res = solve_hindsight(inst, time_limit=20, workers=2, heuristic_seconds=0)
+    ws = res.info["window_search"]
+    assert ws["after"] < ws["before"]
+    assert res.objective <= ws["after"]
+    assert "+window" in res.incumbent or res.incumbent == "solver"
+    assert not solve_mod._wants_window_search(paper(1, n=80, s=4, M=40), 10**6, 1000, 1)  # tight: never

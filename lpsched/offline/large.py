@@ -47,12 +47,13 @@ __all__ = ["LargeBudget", "LargeSearchResult", "large_search", "LARGE_MODEL_VARI
 LP_VARIABLES_PER_SECOND = 20_000
 
 #: ``solve_hindsight(formulation="auto")`` takes this path when the strong model has more start
-#: variables (paper s = 4: α = 1/4, n = 500 has 2.6·10^5; α = 1/32, n = 100 5·10^5). Measured with
-#: 60 s (docs/offline.md, sixth round): above it the large path always won (α = 1/32, n = 100:
-#: 3.99 % vs 5.59 %; α = 1/8, n = 200: 3.33 % vs 8.73 %), also at 7.5·10^4 (α = 1/4, n = 200:
-#: 2.91 % vs 3.92 %), but at 5·10^4 (α = 1/32, n = 50) the integer path proves the optimum in 2 s
-#: and the large path cannot, hence a conservative threshold.
-LARGE_MODEL_VARIABLES = 150_000
+#: variables (paper s = 4: α = 1/4, n = 200 has 7.5·10^4; α = 1/32, n = 100 5·10^5). Measured with
+#: 60 s, integer path (with its window step) vs this path (docs/offline.md, seventh round):
+#: α = 1/4, s = 50, n = 200 (8.8·10^4): 4.99 % vs 3.93 %; α = 1/8, n = 100 (8.2·10^4): 2.55 % vs
+#: 2.09 %; α = 1/4, s = 4, n = 200 (7.5·10^4): 2.48 % vs 2.59 %; below, the integer path wins:
+#: n = 150 (4.9·10^4) 2.25 % vs 2.50 %, s = 50, n = 100 (3.5·10^4) 3.12 % vs 3.25 %, and at
+#: α = 1/32, n = 50 (5·10^4) it proves the optimum in 2 s, which this path cannot.
+LARGE_MODEL_VARIABLES = 60_000
 
 
 @dataclass(frozen=True)

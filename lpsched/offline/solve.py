@@ -147,7 +147,9 @@ def solve_hindsight(
         Budget of the local search (default ``min(5, 0.1·time_limit)``).
     lp_fixing : bool
         (not ``plain``) Solve the LP relaxation first: its bound, and reduced-cost fixing of every
-        variable that cannot be in a schedule better than the incumbent.
+        variable that cannot be in a schedule better than the incumbent. Where the LP shows a
+        proof is out of reach (instances that are not tight; :data:`WINDOW_MIN_VARIABLES`), window
+        search improves the incumbent first, with up to :data:`WINDOW_SHARE` of the remaining time.
     core_rows : int, optional
         (not ``plain``) Peak thresholds of core no-overlap rows added to the time-indexed model
         (:func:`~lpsched.offline.model.build_model`); default 1 when :func:`is_tight`, else 0.
@@ -239,9 +241,27 @@ def solve_hindsight(
                 # Reduced-cost fixing: a variable with L + d_j > UB - 1 is in no schedule better than UB.
                 margin = 1e-3 + 1e-6 * ub
                 keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
+                if _wants_window_search(instance, int(keep.sum()), ub, lp_lb):
+                    inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
+                                                          workers, seed, info)
+                    best, best_src = inc, inc_name
+                    keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
                 model, _ = restrict(model, keep)
                 target = ub - 1
+            else:
+                # not converged: the Lagrangian bound of the last duals is still certified (lp.py);
+                # no fixing, and a model this slow to relax leaves the solver no proof to find
+                if math.isfinite(lp.bound):
+                    lp_lb = math.ceil(lp.bound - 1e-6 * max(1.0, abs(lp.bound)))
+                    info["lp_bound"] = lp_lb
+                    bound = lb = max(lb, lp_lb)
+                info["lp_converged"] = False
+                if _wants_window_search(instance, model.n_variables, ub, lb):
+                    inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
+                                                          workers, seed, info)
+                    best, best_src = inc, inc_name
+                    target = ub
         n_vars = model.n_variables
         if formulation not in ("cumulative", "hybrid"):
             n_cons = model.n_constraints  # the explicit rows, which the backends build anyway
@@ -436,6 +456,43 @@ def _lp_guided_incumbent(instance: Instance, model: Any, lp: Any, inc: np.ndarra
     cand = improve(instance, cands[name], seconds=0.05 * time_limit, seed=seed)
     require_feasible(verify_schedule(instance, cand), f"LP-guided schedule ({name})")
     return cand, f"{name}+ls", tel_of(instance, cand)
+
+
+#: The integer path spends part of its budget on window search (:mod:`~lpsched.offline.window_search`)
+#: before the integer solver when a proof is out of reach: the model left after reduced-cost fixing
+#: has more start variables than this and the LP leaves more than :data:`WINDOW_MIN_GAP` of the
+#: incumbent. Measured with 60 s (docs/offline.md, seventh round): the solvers proved paper-regime
+#: instances up to n = 50 with 700–2,200 variables left and LP gaps below 1 %; from n = 100
+#: (5,000 and more) they neither proved nor improved the schedule, and window search did.
+WINDOW_MIN_VARIABLES = 4_000
+WINDOW_MIN_GAP = 0.01
+#: Share of the remaining time the window search may use (it stops earlier when a pass over the
+#: schedule finds nothing); the integer solver gets the rest, with the better incumbent.
+WINDOW_SHARE = 0.5
+
+
+def _wants_window_search(instance: Instance, n_left: int, ub: int, lp_lb: int) -> bool:
+    """The rule of :data:`WINDOW_MIN_VARIABLES`: a large model after fixing and a wide LP gap, on
+    an instance that is not tight (on tight ones the interval model is the better search)."""
+    return (n_left > WINDOW_MIN_VARIABLES and ub - lp_lb > WINDOW_MIN_GAP * ub
+            and not is_tight(instance))
+
+
+def _window_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: int, time_limit: float,
+                      t0: float, workers: int, seed: int, info: dict[str, Any]) -> tuple[np.ndarray, str, int]:
+    """Improve the incumbent by window search with up to :data:`WINDOW_SHARE` of the remaining time
+    (the windows of the large-instance path: ~50 jobs, 4 s each)."""
+    from .window_search import window_search
+
+    t = time.perf_counter()
+    budget = WINDOW_SHARE * max(0.0, time_limit - (t - t0))
+    cand = window_search(instance, inc, seconds=budget, jobs_per_window=50, window_time=min(4.0, budget / 4),
+                         workers=workers, seed=seed)
+    tel = require_feasible(verify_schedule(instance, cand), "window search").tel
+    info["window_search"] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
+    if tel < ub:
+        return cand, f"{inc_name}+window", tel
+    return inc, inc_name, ub
 
 
 def _solve_interval(instance: Instance, model: Any, formulation: str, inc: np.ndarray,
