@@ -57,9 +57,10 @@ with open(sys.argv[1], "wb") as f:
 """
 
 #: HiGHS checks its time limit only between steps (at paper n = 150 its root node ran 17 s past
-#: it), so it is given this many seconds less than the caller's limit, and its child process is
-#: killed :data:`KILL_AFTER` seconds after the caller's limit. A killed child gives no solution and
-#: no bound (status ``TIME_LIMIT_KILLED``): the caller's budget comes first.
+#: it), so it is given this many seconds less than the caller's limit (but at least half of it),
+#: and its child process is killed :data:`KILL_AFTER` seconds after the caller's limit. A killed
+#: child gives no solution and no bound (status ``TIME_LIMIT_KILLED``): the caller's budget
+#: comes first.
 CHILD_GRACE = 2.0
 KILL_AFTER = 0.5
 
@@ -180,7 +181,7 @@ def solve_highs(
         relative_gap_tolerance=0.0, absolute_gap_tolerance=0.5,
     )
     left = float(time_limit) - (time.perf_counter() - t0)
-    params.time_limit.FromTimedelta(timedelta(seconds=max(0.01, min(left - CHILD_GRACE, 0.9 * left))))
+    params.time_limit.FromTimedelta(timedelta(seconds=max(0.01, 0.5 * left, left - CHILD_GRACE)))
     res, how = _solve_in_child(proto, params, max(0.01, left), log, stop)
     if res is None:  # stopped from outside (another solver had the proof), or killed at the limit
         return BackendOutcome(False, False, None, None, "STOPPED" if how == "stopped" else "TIME_LIMIT_KILLED",

@@ -462,7 +462,7 @@ def _lp_guided_incumbent(instance: Instance, model: Any, lp: Any, inc: np.ndarra
 #: before the integer solver when a proof is out of reach: the model left after reduced-cost fixing
 #: has more start variables than this and the LP leaves more than :data:`WINDOW_MIN_GAP` of the
 #: incumbent. Measured with 60 s (docs/offline.md, seventh round): the solvers proved paper-regime
-#: instances up to n = 50 with 700–2,200 variables left and LP gaps below 1 %; from n = 100
+#: instances up to n = 50 with 300–2,200 variables left; from n = 100
 #: (5,000 and more) they neither proved nor improved the schedule, and window search did.
 WINDOW_MIN_VARIABLES = 4_000
 WINDOW_MIN_GAP = 0.01
