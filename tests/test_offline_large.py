@@ -81,12 +81,31 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
 
     inst = paper(0, n=150, s=4, lower=8, alpha=1 / 4, concurrency=10)
     monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    budgets: list[float] = []
+    real = solve_mod.best_schedule
+
+    def recording(*args, **kw):
+        budgets.append(kw["seconds"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(solve_mod, "best_schedule", recording)
     res = solve_hindsight(inst, time_limit=12, workers=1)
     assert res.info["path"] == "large"
     assert res.status in ("FEASIBLE", "OPTIMAL") and res.bound <= res.objective
     assert res.bound >= int(lower_bounds(inst)["best_value"])
     assert res.objective <= min(res.info["heuristics"].values())
     assert res.to_dict()["objective"] == res.objective
+    # n >= LARGE_PROBE_JOBS: the size was probed on the cheap heuristics, and the budget of step 1's
+    # local search was not spent before the large path (which searches on its own)
+    assert solve_mod.LARGE_PROBE_JOBS <= inst.n
+    assert budgets == [0.0]
+
+
+def test_probe_keeps_mid_size_instances_on_the_integer_path() -> None:
+    inst = paper(2, n=110, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    res = solve_hindsight(inst, time_limit=8, workers=2)
+    assert "path" not in res.info and res.info["backend_ran"] == "cpsat+highs"
+    assert res.bound <= res.objective
 
 
 def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:

@@ -45,6 +45,10 @@ def is_tight(instance: Instance) -> bool:
 
 #: Share of the time limit ``auto`` gives ``strong`` before trying ``cumulative`` on tight instances.
 AUTO_STRONG_SHARE = 0.5
+#: From this many jobs on, ``auto`` first builds the model on the cheap heuristics' schedule to see
+#: whether it exceeds :data:`~lpsched.offline.large.LARGE_MODEL_VARIABLES` (paper regime: from
+#: n ≈ 100 at α = 1/8, n ≈ 50 at α = 1/32 it comes close); costs well under a second below it.
+LARGE_PROBE_JOBS = 100
 
 
 def choose_formulation(instance: Instance, backend: str = "cpsat") -> str:
@@ -195,6 +199,16 @@ def solve_hindsight(
     if strong:
         hs = min(5.0, 0.1 * time_limit) if heuristic_seconds is None else heuristic_seconds
         extra = {"hint": hint_arr} if hint_arr is not None else None
+        if auto and formulation == "strong" and instance.n >= LARGE_PROBE_JOBS:
+            # is the model beyond the integer path? then the large path gets the whole budget
+            # (it tunes and searches on its own; a local search here would be repeated there)
+            inc, inc_name, tels = best_schedule(instance, seconds=0.0, seed=seed, extra=extra)
+            probe = build_model(instance, tel_of(instance, inc))
+            if probe.n_variables > LARGE_MODEL_VARIABLES:
+                info["heuristics"] = tels
+                return _solve_large(instance, probe, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
+                                    log=log, info=info, backend=backend)
+            extra = {**(extra or {}), inc_name: inc}
         inc, inc_name, tels = best_schedule(instance, seconds=hs, seed=seed, extra=extra)
         info["heuristics"] = tels
     else:
@@ -469,6 +483,9 @@ WINDOW_MIN_GAP = 0.01
 #: Share of the remaining time the window search may use (it stops earlier when a pass over the
 #: schedule finds nothing); the integer solver gets the rest, with the better incumbent.
 WINDOW_SHARE = 0.5
+#: Jobs per window and CP-SAT seconds per window of that step.
+WINDOW_JOBS = 50
+WINDOW_SECONDS = 4.0
 
 
 def _wants_window_search(instance: Instance, n_left: int, ub: int, lp_lb: int) -> bool:
@@ -486,8 +503,8 @@ def _window_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: in
 
     t = time.perf_counter()
     budget = WINDOW_SHARE * max(0.0, time_limit - (t - t0))
-    cand = window_search(instance, inc, seconds=budget, jobs_per_window=50, window_time=min(4.0, budget / 4),
-                         workers=workers, seed=seed)
+    cand = window_search(instance, inc, seconds=budget, jobs_per_window=WINDOW_JOBS,
+                         window_time=min(WINDOW_SECONDS, budget / 4), workers=workers, seed=seed)
     tel = require_feasible(verify_schedule(instance, cand), "window search").tel
     info["window_search"] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
     if tel < ub:
