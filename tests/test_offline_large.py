@@ -53,6 +53,9 @@ def test_budget_split_leaves_the_rest_to_the_window_search() -> None:
     b = LargeBudget.split(100.0)
     assert b.total == 100.0
     assert b.lp + b.guided + b.tune + b.local_search + b.window <= 100.0 - 4.9
+    # without a converged LP its time, the guided share and the extra tuning still leave a fifth
+    assert b.lp + b.guided + b.tune + b.tune_without_lp + b.local_search <= 80.0
+    assert b.tune_without_lp > 0 and LargeBudget(lp=1, guided=1, tune=1, local_search=1, window=1).tune_without_lp == 0
 
 
 def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
