@@ -130,7 +130,7 @@ def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: i
     if instance.n == 0:
         return 0
     from .heuristics import best_schedule, tel_of
-    from .lp import solve_lp
+    from .lp import integer_bound, solve_lp
     from .model import build_model, truncated_nonzeros
 
     inc, _, _ = best_schedule(instance, seconds=0.0, seed=seed)
@@ -141,7 +141,7 @@ def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: i
     res = solve_lp(model, time_limit=time_limit, start_hint=inc)
     if not np.isfinite(res.bound):
         return None
-    return int(np.ceil(res.bound - 1e-6 * max(1.0, abs(res.bound))))
+    return integer_bound(res.bound)
 
 
 def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> dict[str, int | str]:

@@ -34,7 +34,7 @@ from ..instance import Instance
 from ..verify import require_feasible, verify_schedule
 from .bounds import lower_bounds
 from .heuristics import best_schedule, tel_of
-from .lp import solve_lp
+from .lp import integer_bound, solve_lp
 from .lp_rounding import lp_guided_schedules
 from .model import build_model
 from .window_search import window_search
@@ -187,7 +187,7 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     lb, lb_name = int(cheap["best_value"]), str(cheap["best"])
     lp_bound = float(lp.bound) if lp is not None and math.isfinite(lp.bound) else None
     if lp_bound is not None:
-        lp_lb = math.ceil(lp_bound - 1e-6 * abs(lp_bound))
+        lp_lb = integer_bound(lp_bound)
         if lp_lb > lb:
             lb, lb_name = lp_lb, "lp_relaxation"
     ub = tel_of(instance, best)

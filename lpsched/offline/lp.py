@@ -45,6 +45,7 @@ columns).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -55,7 +56,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from .classes import JobClasses, run_shape
 from .model import TimeIndexedModel, restrict
 
-__all__ = ["LPResult", "solve_lp", "compact_coefficients", "compact_matrix", "COLGEN_MIN_VARIABLES"]
+__all__ = ["LPResult", "solve_lp", "integer_bound", "compact_coefficients", "compact_matrix", "COLGEN_MIN_VARIABLES"]
 
 #: Models with more start variables (and no core rows) are solved by column generation.
 COLGEN_MIN_VARIABLES = 20_000
@@ -216,6 +217,13 @@ def _pricing(model: TimeIndexedModel, duals: np.ndarray) -> tuple[float, np.ndar
     aux = (np.minimum(0.0, dN) * float(cl.count.sum())).sum() + (np.minimum(0.0, dQ) * float(model.M)).sum()
     L = float((cl.count * m).sum() + aux + core_term) if np.all(np.isfinite(m)) else float("-inf")
     return L, dprime, m
+
+
+def integer_bound(bound: float) -> int:
+    """A certified LP bound (``LPResult.bound``, finite) as a bound on the integer TEL: rounded up
+    after subtracting a relative tolerance of ``1e-6``, so GLOP's floating point cannot push it
+    above the true bound by more than that margin."""
+    return math.ceil(bound - 1e-6 * max(1.0, abs(bound)))
 
 
 def solve_lp(

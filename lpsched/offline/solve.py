@@ -27,7 +27,7 @@ from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
 from .heuristics import best_schedule, tel_of
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
-from .lp import solve_lp
+from .lp import integer_bound, solve_lp
 from .model import build_model, restrict
 from .result import SolveResult
 
@@ -244,10 +244,10 @@ def solve_hindsight(
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
             lp = solve_lp(model, time_limit=max(1.0, (0.5 if core_rows else 0.25) * time_limit), start_hint=inc)
+            if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
+                info["lp_bound"] = integer_bound(lp.bound)
+                bound = lb = max(lb, info["lp_bound"])
             if lp.optimal:
-                lp_lb = math.ceil(lp.bound - 1e-6 * max(1.0, abs(lp.bound)))
-                info["lp_bound"] = lp_lb
-                bound = lb = max(lb, lp_lb)
                 if not is_tight(instance):
                     inc, inc_name, ub = _lp_guided_incumbent(instance, model, lp, inc, inc_name, ub, time_limit,
                                                              t0, seed, info)
@@ -255,7 +255,7 @@ def solve_hindsight(
                 # Reduced-cost fixing: a variable with L + d_j > UB - 1 is in no schedule better than UB.
                 margin = 1e-3 + 1e-6 * ub
                 keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
-                if _wants_window_search(instance, int(keep.sum()), ub, lp_lb):
+                if _wants_window_search(instance, int(keep.sum()), ub, lb):
                     inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
                                                           workers, seed, info)
                     best, best_src = inc, inc_name
@@ -263,13 +263,7 @@ def solve_hindsight(
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
                 model, _ = restrict(model, keep)
                 target = ub - 1
-            else:
-                # not converged: the Lagrangian bound of the last duals is still certified (lp.py);
-                # no fixing, and a model this slow to relax leaves the solver no proof to find
-                if math.isfinite(lp.bound):
-                    lp_lb = math.ceil(lp.bound - 1e-6 * max(1.0, abs(lp.bound)))
-                    info["lp_bound"] = lp_lb
-                    bound = lb = max(lb, lp_lb)
+            else:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
                 info["lp_converged"] = False
                 if _wants_window_search(instance, model.n_variables, ub, lb):
                     inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
@@ -352,7 +346,7 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
                        first_name=inc_name, log=log)
     info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
-        info["lp_bound"] = math.ceil(res.lp_bound - 1e-6 * abs(res.lp_bound))
+        info["lp_bound"] = integer_bound(res.lp_bound)
     return _verified_result(instance, res.starts, res.source, res.bound, t0, backend=backend,
                             n_variables=model.n_variables, n_constraints=0, horizon=model.horizon, info=info)
 
@@ -488,10 +482,10 @@ WINDOW_JOBS = 50
 WINDOW_SECONDS = 4.0
 
 
-def _wants_window_search(instance: Instance, n_left: int, ub: int, lp_lb: int) -> bool:
+def _wants_window_search(instance: Instance, n_left: int, ub: int, lb: int) -> bool:
     """The rule of :data:`WINDOW_MIN_VARIABLES`: a large model after fixing and a wide LP gap, on
     an instance that is not tight (on tight ones the interval model is the better search)."""
-    return (n_left > WINDOW_MIN_VARIABLES and ub - lp_lb > WINDOW_MIN_GAP * ub
+    return (n_left > WINDOW_MIN_VARIABLES and ub - lb > WINDOW_MIN_GAP * ub
             and not is_tight(instance))
 
 
