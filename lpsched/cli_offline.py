@@ -70,7 +70,8 @@ def solve(file: str, backend: str, formulation: str, time_limit: float, workers:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--lp", is_flag=True, help="Also solve the LP relaxation (GLOP).")
+@click.option("--lp", is_flag=True,
+              help="Also solve the LP relaxation (GLOP) and, when two jobs peak above M/2, the chain LP.")
 @json_option
 def bounds(file: str, lp: bool, as_json: bool) -> None:
     """Certified lower bounds on the optimal TEL of FILE, and which is tightest."""
