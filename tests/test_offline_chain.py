@@ -11,6 +11,7 @@ from test_offline_lp_compact import _all_schedules
 from lpsched.instance import Instance
 from lpsched.offline import chain
 from lpsched.offline.bounds import chain_lp_bound
+from lpsched.offline.heuristics import best_schedule
 from lpsched.offline.lp import solve_lp
 from lpsched.offline.model import build_model
 
@@ -80,7 +81,7 @@ def test_bound_from_arbitrary_duals_is_valid(seed):
     A, *_ = chain.chain_matrix(model, nodes)
     for _ in range(5):
         duals = rng.normal(0.0, 3.0, A.shape[0])
-        L, rc = chain._bound_and_costs(model, nodes, long, duals)
+        L, rc, _, _ = chain._bound_and_costs(model, nodes, long, duals)
         assert L <= opt + 1e-6
         assert np.all(rc >= 0)
 
@@ -125,3 +126,25 @@ def test_chain_dp_matches_enumeration():
         best_bf, through_bf = _chains_by_enumeration(nodes, w, p, s, inst.M)
         assert best == pytest.approx(best_bf)
         assert np.allclose(through, through_bf)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_column_generation_reaches_the_full_chain_lp(seed):
+    """Started from one schedule's starts only (width 0, one column per class and round), the column
+    generation ends at the full chain LP's bound, and its reduced costs still certify fixing."""
+    rng = np.random.default_rng(3700 + seed)
+    inst = random_instance(rng, (3, 4), (6, 10), 3, 3 if seed % 2 else 1)
+    model = build_model(inst, None, aggregate_classes=False)
+    full = chain.solve_chain_lp(model)
+    inc, _, _ = best_schedule(inst, seconds=0.0)
+    cg = chain.solve_chain_lp(model, start_hint=inc, column_generation=True, width=0, per_class=1)
+    assert cg.optimal and cg.rounds >= 1
+    assert cg.bound == pytest.approx(full.bound, abs=1e-5)
+    best_with: dict[tuple[int, int], int] = {}
+    for ks, tel in _all_schedules(inst):
+        for i, k in enumerate(ks):
+            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
+    for j in range(model.n_variables):
+        i, k = int(model.classes.members[int(model.var_class[j])][0]), int(model.var_start[j])
+        if (i, k) in best_with:
+            assert cg.bound + cg.reduced_costs[j] <= best_with[(i, k)] + 1e-6

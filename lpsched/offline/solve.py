@@ -47,8 +47,10 @@ def is_tight(instance: Instance) -> bool:
 #: Share of the time limit ``auto`` gives ``strong`` before trying ``cumulative`` on tight instances.
 AUTO_STRONG_SHARE = 0.5
 #: Tight instances whose model has at most this many start variables get the chain LP (chain.py)
-#: before the LP: at n = 50 in the Jaillet regime (40,000 variables) GLOP needs ~30 s for it.
-CHAIN_MAX_VARIABLES = 15_000
+#: before the LP (Jaillet regime, n = 50: 40,000 variables, ~18 s with column generation).
+CHAIN_MAX_VARIABLES = 150_000
+#: Share of the time limit the chain LP may take (at least the LP's share).
+CHAIN_SHARE = 0.8
 #: From this many jobs on, ``auto`` first builds the model on the cheap heuristics' schedule to see
 #: whether it exceeds :data:`~lpsched.offline.large.LARGE_MODEL_VARIABLES` (paper regime: from
 #: n ≈ 100 at α = 1/8, n ≈ 50 at α = 1/32 it comes close); costs well under a second below it.
@@ -250,8 +252,9 @@ def solve_hindsight(
             lp_share = max(1.0, (0.5 if core_rows else 0.25) * time_limit)
             lp, t_lp = None, time.perf_counter()
             if is_tight(instance) and model.n_variables <= CHAIN_MAX_VARIABLES and model.late_cost is None:
-                # the chain LP (chain.py): much stronger where many jobs are long; used when it converges
-                chain = solve_chain_lp(model, time_limit=lp_share)
+                # the chain LP (chain.py): much stronger where many jobs are long; used when it converges.
+                # On tight instances no proof is in reach without it, so it may take most of the budget.
+                chain = solve_chain_lp(model, time_limit=max(lp_share, CHAIN_SHARE * time_limit), start_hint=inc)
                 info["chain_lp"] = {"converged": chain.optimal,
                                     "bound": integer_bound(chain.bound) if math.isfinite(chain.bound) else None}
                 if math.isfinite(chain.bound):
@@ -260,7 +263,9 @@ def solve_hindsight(
                     lp = chain
             if lp is None:
                 left = lp_share - (time.perf_counter() - t_lp)
-                lp = solve_lp(model, time_limit=max(1.0, left), start_hint=inc)
+                if "chain_lp" in info and info["chain_lp"]["bound"] is not None and left < 1.0:
+                    left = 0.0  # the chain LP used the share: keep its bound, no fixing
+                lp = solve_lp(model, time_limit=max(1.0, left), start_hint=inc) if left > 0 else chain
             if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
                 info["lp_bound"] = integer_bound(lp.bound)
                 bound = lb = max(lb, info["lp_bound"])
