@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from offline_brute import brute_force_opt
 from offline_instances import random_instance, tiny_instance
-from test_offline_lp_compact import _all_schedules
+from test_offline_lp_compact import assert_fixing_certified, best_tel_with
 
 from lpsched.instance import Instance
 from lpsched.offline import chain
@@ -54,18 +54,8 @@ def test_chain_reduced_costs_certify_fixing(seed):
     inst = random_instance(rng, (3, 4), (6, 10), 3, 3 if seed % 2 else 1)
     model = build_model(inst, None, aggregate_classes=False)
     res = chain.solve_chain_lp(model)
-    best_with: dict[tuple[int, int], int] = {}
-    for ks, tel in _all_schedules(inst):
-        for i, k in enumerate(ks):
-            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
-    checked = 0
-    for j in range(model.n_variables):
-        c, k = int(model.var_class[j]), int(model.var_start[j])
-        i = int(model.classes.members[c][0])
-        if (i, k) in best_with:
-            assert res.bound + res.reduced_costs[j] <= best_with[(i, k)] + 1e-6
-            checked += 1
-    assert checked > 0
+    best_with = best_tel_with(inst)
+    assert_fixing_certified(model, res, best_with)
     assert res.bound <= min(best_with.values()) + 1e-6
 
 
@@ -140,11 +130,5 @@ def test_column_generation_reaches_the_full_chain_lp(seed):
     cg = chain.solve_chain_lp(model, start_hint=inc, column_generation=True, width=0, per_class=1)
     assert cg.optimal and cg.rounds >= 1
     assert cg.bound == pytest.approx(full.bound, abs=1e-5)
-    best_with: dict[tuple[int, int], int] = {}
-    for ks, tel in _all_schedules(inst):
-        for i, k in enumerate(ks):
-            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
-    for j in range(model.n_variables):
-        i, k = int(model.classes.members[int(model.var_class[j])][0]), int(model.var_start[j])
-        if (i, k) in best_with:
-            assert cg.bound + cg.reduced_costs[j] <= best_with[(i, k)] + 1e-6
+    best_with = best_tel_with(inst)
+    assert_fixing_certified(model, cg, best_with)

@@ -107,6 +107,27 @@ def _all_schedules(inst):
             yield ks, sum(k + int(o) - int(a) for k, o, a in zip(ks, inst.output, inst.arrival, strict=True))
 
 
+def best_tel_with(inst) -> dict[tuple[int, int], int]:
+    """Per (job, start) used by some feasible schedule, the least TEL of such a schedule."""
+    best_with: dict[tuple[int, int], int] = {}
+    for ks, tel in _all_schedules(inst):
+        for i, k in enumerate(ks):
+            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
+    return best_with
+
+
+def assert_fixing_certified(model, res, best_with) -> None:
+    """``bound + d_j`` is at most the TEL of every schedule that uses variable ``j`` (one-job classes)."""
+    checked = 0
+    for j in range(model.n_variables):
+        c, k = int(model.var_class[j]), int(model.var_start[j])
+        i = int(model.classes.members[c][0])
+        if (i, k) in best_with:
+            assert res.bound + res.reduced_costs[j] <= best_with[(i, k)] + 1e-6
+            checked += 1
+    assert checked > 0
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("rounds", [1, None])
 def test_reduced_costs_certify_fixing(seed, rounds):
@@ -116,19 +137,9 @@ def test_reduced_costs_certify_fixing(seed, rounds):
     inst = random_instance(rng, (3, 4), (6, 10), 3, 3)
     model = build_model(inst, None, aggregate_classes=False)
     lp = solve_lp(model, column_generation=rounds is not None, per_class=2, max_rounds=rounds)
-    best_with: dict[tuple[int, int], int] = {}
-    for ks, tel in _all_schedules(inst):
-        for i, k in enumerate(ks):
-            best_with[(i, k)] = min(best_with.get((i, k), tel), tel)
+    best_with = best_tel_with(inst)
     assert best_with, "no feasible schedule enumerated"
-    checked = 0
-    for j in range(model.n_variables):
-        c, k = int(model.var_class[j]), int(model.var_start[j])
-        i = int(model.classes.members[c][0])
-        if (i, k) in best_with:
-            assert lp.bound + lp.reduced_costs[j] <= best_with[(i, k)] + 1e-6
-            checked += 1
-    assert checked > 0
+    assert_fixing_certified(model, lp, best_with)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -54,7 +54,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from .classes import run_shape
-from .lp import LPResult
+from .lp import LPResult, cheapest_per_class, hint_window
 from .model import TimeIndexedModel, restrict
 
 __all__ = ["long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp", "solve_chain_lp",
@@ -323,13 +323,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
             return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
         L, rc, _, _ = _bound_and_costs(model, nodes, long, duals)
         return LPResult(optimal, z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
-    cl = model.classes
-    keep = np.zeros(nx, dtype=bool)
-    for c in range(nc):
-        idx = model.class_vars(c)
-        ks = model.var_start[idx]
-        for j in cl.members[c]:
-            keep[idx[np.abs(ks - int(start_hint[j])) <= width]] = True
+    keep = hint_window(model, start_hint, width)
     tags = {int(t): r for r, (t, _, _) in enumerate(model.rows)}
     bound, rounds, rc, values, z, done = float("-inf"), 0, z_nan, z_nan, float("nan"), False
     while time.perf_counter() < t_end:
@@ -362,10 +356,5 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
         if not neg.any():
             done = True
             break
-        cand = np.flatnonzero(neg)
-        cand = cand[np.lexsort((score[cand], model.var_class[cand]))]
-        cls = model.var_class[cand]
-        first = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
-        rank = np.arange(cand.size) - np.repeat(first, np.diff(np.r_[first, cand.size]))
-        keep[cand[rank < per_class]] = True
+        keep[cheapest_per_class(neg, score, model.var_class, per_class)] = True
     return LPResult(done, z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()), rounds)

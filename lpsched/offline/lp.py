@@ -219,6 +219,29 @@ def _pricing(model: TimeIndexedModel, duals: np.ndarray) -> tuple[float, np.ndar
     return L, dprime, m
 
 
+def hint_window(model: TimeIndexedModel, start_hint: np.ndarray, width: int) -> np.ndarray:
+    """Boolean per variable: a start within ``width`` rounds of some member's start in
+    ``start_hint`` (per job, instance order): the first restricted LP of a column generation."""
+    keep = np.zeros(model.n_variables, dtype=bool)
+    for c in range(model.classes.n_classes):
+        idx = model.class_vars(c)
+        ks = model.var_start[idx]
+        for j in model.classes.members[c]:
+            keep[idx[np.abs(ks - int(start_hint[j])) <= width]] = True
+    return keep
+
+
+def cheapest_per_class(mask: np.ndarray, score: np.ndarray, var_class: np.ndarray, per_class: int) -> np.ndarray:
+    """Indices of the ``per_class`` lowest-``score`` variables of each class among those where
+    ``mask`` holds: the columns a column-generation round adds (here and in ``chain.py``)."""
+    cand = np.flatnonzero(mask)
+    cand = cand[np.lexsort((score[cand], var_class[cand]))]
+    cls = var_class[cand]
+    first = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
+    rank = np.arange(cand.size) - np.repeat(first, np.diff(np.r_[first, cand.size]))
+    return cand[rank < per_class]
+
+
 def integer_bound(bound: float) -> int:
     """A certified LP bound (``LPResult.bound``, finite) as a bound on the integer TEL: rounded up
     after subtracting a relative tolerance of ``1e-6``, so GLOP's floating point cannot push it
@@ -268,12 +291,7 @@ def solve_lp(
     if not use_cg:
         keep = np.ones(nx, dtype=bool)
     elif start_hint is not None:
-        keep = np.zeros(nx, dtype=bool)
-        for c in range(nc):
-            idx = model.class_vars(c)
-            ks = model.var_start[idx]
-            for j in cl.members[c]:
-                keep[idx[np.abs(ks - int(start_hint[j])) <= width]] = True
+        keep = hint_window(model, start_hint, width)
     else:
         keep = np.zeros(nx, dtype=bool)
         for c in range(nc):
@@ -301,12 +319,7 @@ def solve_lp(
         neg = (~keep) & (rc_full < -1e-7 * max(1.0, abs(z)))
         if not neg.any() or time.perf_counter() >= t_end or (max_rounds is not None and rounds >= max_rounds):
             break
-        cand = np.flatnonzero(neg)
-        cand = cand[np.lexsort((rc_full[cand], model.var_class[cand]))]
-        cls = model.var_class[cand]
-        first = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
-        rank = np.arange(cand.size) - np.repeat(first, np.diff(np.r_[first, cand.size]))
-        keep[cand[rank < per_class]] = True
+        keep[cheapest_per_class(neg, rc_full, model.var_class, per_class)] = True
     values = np.zeros(nx)
     values[old] = vals_sub[:old.size]
     late = np.zeros(nc)
