@@ -156,9 +156,10 @@ def chain_lp_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 
     :func:`lpsched.offline.lp.integer_bound`. Much stronger than the LP where many jobs are long
     (the Jaillet regime); slower too (~30 s at n = 50 there).
     """
-    if instance.n < 2 or int((2 * (instance.prompt + instance.output) > instance.M).sum()) < 2:
+    from .chain import long_jobs, solve_chain_lp
+
+    if int(long_jobs(instance).sum()) < 2:
         return None
-    from .chain import solve_chain_lp
     from .heuristics import best_schedule, tel_of
     from .lp import integer_bound
     from .model import build_model

@@ -24,9 +24,9 @@ increasing completion (every arc moves forward: ``k_j >= C_i`` or ``C_j >= C_i +
 so the LP is a relaxation: every schedule is a point of it. Chains need not be elementary (a class
 may appear more often than it has jobs; the assignment rows hold only on average).
 
-Measured on Jaillet instances (``docs/offline.md``, eighth round): at n = 8–12 the LP with four core
-levels is 82–91 % of the proven optimum, the chain LP 93–99 %; at n = 50 (all at 0, seed 1) the
-bound rises from 6,538 (LP, 4 core levels) to 7,415.
+Measured on Jaillet instances (``docs/offline.md``, third and eighth rounds): at n = 10–12 the LP
+with core rows is 82–91 % of the proven optimum, the chain LP at n = 8–12 93–99 %; at n = 50 (all
+at 0, seed 1) the bound rises from 6,538 (LP, 4 core levels) to 7,415.
 
 **A bound from any duals.** As in :mod:`~lpsched.offline.lp`, the bound is the Lagrangian of the
 duals GLOP returns, so it is certified even when GLOP stops early: with ``d'`` the reduced costs
@@ -53,20 +53,28 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from .classes import run_shape
-from .lp import LPResult, cheapest_per_class, hint_window
+from ..instance import Instance
+from .lp import LPResult, cheapest_per_class, compact_coefficients, hint_window
 from .model import TimeIndexedModel, restrict
 
-__all__ = ["long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp", "solve_chain_lp",
-           "CHAIN_COLGEN_MIN_VARIABLES"]
+__all__ = ["is_long", "long_jobs", "long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp",
+           "solve_chain_lp", "CHAIN_COLGEN_MIN_VARIABLES"]
+
+
+def is_long(peak: np.ndarray, M: int) -> np.ndarray:
+    """The rule of the chain: a peak above ``M/2`` (two such jobs can never both be at their peak)."""
+    return 2 * np.asarray(peak) > M
+
+
+def long_jobs(instance: Instance) -> np.ndarray:
+    """Boolean per job of ``instance``: its peak ``s + o`` is above ``M/2`` (:func:`is_long`)."""
+    return is_long(instance.prompt + instance.output, instance.M)
 
 
 def long_classes(model: TimeIndexedModel) -> np.ndarray:
-    """Boolean per class: peak ``s + o`` above ``M/2`` (two such jobs cannot peak together)."""
-    cl = model.classes
-    peak = np.array([int(run_shape(int(cl.prompt[c]), int(cl.output[c]))[-1]) for c in range(cl.n_classes)],
-                    dtype=np.int64)
-    return 2 * peak > model.M
+    """Boolean per class of ``model``: its peak is above ``M/2`` (:func:`is_long`)."""
+    _, peak = compact_coefficients(model.classes)
+    return is_long(peak, model.M)
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,7 @@ def chain_nodes(model: TimeIndexedModel, long: np.ndarray | None = None) -> Chai
     var = np.flatnonzero(long[model.var_class])
     c = model.var_class[var]
     k = model.var_start[var]
-    s = np.array([int(run_shape(int(cl.prompt[j]), int(cl.output[j]))[0]) - 1 for j in range(cl.n_classes)],
-                 dtype=np.int64)
-    p = s + cl.output
+    s, p = compact_coefficients(cl)  # prompt (first round's tokens − 1) and peak of each class
     C = k + cl.output[c]
     order = np.lexsort((c, C))
     var, c, k, C = var[order], c[order], k[order], C[order]
@@ -244,26 +250,27 @@ def chain_dp(nodes: ChainNodes, w: np.ndarray) -> tuple[float, np.ndarray]:
     return float(f.min()), through
 
 
-def _bound_and_costs(model: TimeIndexedModel, nodes: ChainNodes, long: np.ndarray,
-                     duals: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
-    """``(L, reduced costs, cheapest chain, cheapest chain through each node)`` of the module text
-    for duals ``[assignment rows, model.rows]`` (any values: the ``<= M`` rows' are clipped to 0)."""
+def _bound_and_costs(model: TimeIndexedModel, nodes: ChainNodes, long: np.ndarray, duals: np.ndarray,
+                     R: sp.csr_matrix | None = None) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
+    """``(L, reduced costs, cheapest chain, cheapest chain through each node, d')`` of the module
+    text for duals ``[assignment rows, model.rows]`` (any values: the ``<= M`` rows' are clipped to
+    0); ``R`` is :func:`_row_matrix` of ``model`` if the caller has it."""
     cl = model.classes
     nc = cl.n_classes
-    R = _row_matrix(model)
+    R = _row_matrix(model) if R is None else R
     pi = np.minimum(0.0, duals[nc:nc + R.shape[0]])  # ``<=`` rows of a minimisation: clipped, still valid
     dprime = model.var_cost - R.T @ pi
     m = np.full(nc, np.inf)
     np.minimum.at(m, model.var_class, dprime)
     if not np.all(np.isfinite(m[~long])):
-        return float("-inf"), np.zeros(model.n_variables), 0.0, np.zeros(nodes.var.size)
+        return float("-inf"), np.zeros(model.n_variables), 0.0, np.zeros(nodes.var.size), dprime
     mu = duals[:nc]
     w = dprime[nodes.var] - mu[nodes.cls]
     best, through = chain_dp(nodes, w)
     L = float((cl.count * np.where(long, mu, m)).sum() + best + float(model.M) * pi.sum())
     rc = np.maximum(0.0, dprime - m[model.var_class])
     rc[nodes.var] = np.maximum(0.0, through - best)
-    return L, rc, best, through
+    return L, rc, best, through, dprime
 
 
 def _glop_chain(model: TimeIndexedModel, nodes: ChainNodes, seconds: float) -> tuple[bool, np.ndarray | None,
@@ -321,10 +328,11 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
         optimal, duals, values, z = _glop_chain(model, nodes, t_end - time.perf_counter())
         if duals is None:
             return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
-        L, rc, _, _ = _bound_and_costs(model, nodes, long, duals)
+        L, rc, _, _, _ = _bound_and_costs(model, nodes, long, duals)
         return LPResult(optimal, z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
     keep = hint_window(model, start_hint, width)
     tags = {int(t): r for r, (t, _, _) in enumerate(model.rows)}
+    R = _row_matrix(model)
     bound, rounds, rc, values, z, done = float("-inf"), 0, z_nan, z_nan, float("nan"), False
     while time.perf_counter() < t_end:
         sub, old = restrict(model, keep)
@@ -338,7 +346,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
         for r, (t, _, _) in enumerate(sub.rows):
             if int(t) in tags:
                 full[nc + tags[int(t)]] = duals[nc + r]
-        L, rc_now, _, through = _bound_and_costs(model, nodes, long, full)
+        L, rc_now, _, through, dprime = _bound_and_costs(model, nodes, long, full, R)
         if L > bound:  # the reduced costs go with the bound of the same duals
             bound, rc = L, rc_now
         if not optimal:
@@ -346,9 +354,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
         values = np.zeros(nx)
         values[old] = vals_sub
         z = z_sub
-        _, _, best_sub, _ = _bound_and_costs(sub, sub_nodes, long, duals)
-        R = _row_matrix(model)
-        dprime = model.var_cost - R.T @ np.minimum(0.0, full[nc:])
+        best_sub = _bound_and_costs(sub, sub_nodes, long, duals)[2]
         score = dprime - full[:nc][model.var_class]  # short starts: reduced cost in the LP
         score[nodes.var] = through - best_sub       # long starts: a cheaper chain through them
         eps = 1e-7 * max(1.0, abs(z_sub))

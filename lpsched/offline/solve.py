@@ -23,7 +23,7 @@ from ..instance import Instance
 from ..verify import require_feasible, starts_array, verify_schedule
 from .backend import BackendOutcome, StopSignal
 from .bounds import lower_bounds
-from .chain import solve_chain_lp
+from .chain import long_jobs, solve_chain_lp
 from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
 from .heuristics import best_schedule, tel_of
@@ -41,7 +41,7 @@ FORMULATIONS = ("auto", "cumulative", "strong", "hybrid", "plain")
 def is_tight(instance: Instance) -> bool:
     """At least two jobs peak above ``M/2`` (so no-overlap structure exists): the ``auto`` rule
     picks the interval/cumulative model then, the time-indexed ``strong`` model otherwise."""
-    return int((2 * (instance.prompt + instance.output) > instance.M).sum()) >= 2
+    return int(long_jobs(instance).sum()) >= 2
 
 
 #: Share of the time limit ``auto`` gives ``strong`` before trying ``cumulative`` on tight instances.
@@ -263,9 +263,10 @@ def solve_hindsight(
                     lp = chain
             if lp is None:
                 left = lp_share - (time.perf_counter() - t_lp)
-                if "chain_lp" in info and info["chain_lp"]["bound"] is not None and left < 1.0:
-                    left = 0.0  # the chain LP used the share: keep its bound, no fixing
-                lp = solve_lp(model, time_limit=max(1.0, left), start_hint=inc) if left > 0 else chain
+                if "chain_lp" in info and left < 1.0:
+                    lp = chain  # the chain LP used the LP's share: its bound is kept above, no fixing
+                else:
+                    lp = solve_lp(model, time_limit=max(1.0, left), start_hint=inc)
             if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
                 info["lp_bound"] = integer_bound(lp.bound)
                 bound = lb = max(lb, info["lp_bound"])
