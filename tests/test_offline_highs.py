@@ -48,9 +48,15 @@ def test_highs_on_the_model_matches_brute_force(seed: int) -> None:
     rep = verify_schedule(inst, ks)
     assert rep.feasible and rep.tel == opt
     assert out.bound is not None and np.ceil(out.bound - 1e-6) == opt
-    # asking for a schedule better than the optimum is infeasible (the proof the pipeline uses)
-    cut = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1)
+    # asking for a schedule better than the optimum: with the objective as a row the model is
+    # infeasible; without it (the default) HiGHS proves a value above the cut-off; either proves
+    # that nothing better than the optimum exists, which is how the pipeline reads it
+    cut = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1,
+                      objective_rows=True)
     assert cut.infeasible and cut.values is None and not cut.proven_optimal
+    free = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1)
+    assert free.proven_optimal and not free.infeasible
+    assert verify_schedule(inst, _schedule(model, free.values, inst.n)).tel == opt > opt - 1
 
 
 @pytest.mark.parametrize("seed", range(4))
