@@ -21,10 +21,13 @@ def test_library_covers_policies_and_alphas() -> None:
 @pytest.mark.parametrize("path,inst", LIB, ids=[p.name for p, _ in LIB])
 def test_recorded_ratio_reproduces(path, inst) -> None:
     m = inst.meta["adversary"]
-    c = certify(inst, m["policy"], m["policy_options"], time_limit=20, workers=1)
+    # 40 s, not 20: amin-a1_32-construction (OPT 490) needs 13.5 s of `strong` with one worker on
+    # the 2-core test machine, and the tight portfolio gives `strong` half the limit; at 20 s that
+    # was at the edge (failed on 2026-12-01 with the eighth-round code as well). Proofs end early.
+    c = certify(inst, m["policy"], m["policy_options"], time_limit=40, workers=1)
     assert c.tel == m["tel"]
     if m["ratio"] is not None:
-        assert c.proven, f"{path.name}: OPT no longer proven within 20 s"
+        assert c.proven, f"{path.name}: OPT no longer proven within 40 s"
         assert c.ratio == pytest.approx(m["ratio"])
     else:
         assert c.ratio_at_least >= m["ratio_at_least"] - 1e-12

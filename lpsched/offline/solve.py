@@ -28,7 +28,7 @@ from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
 from .heuristics import best_schedule, tel_of
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
-from .lp import integer_bound, solve_lp
+from .lp import LPResult, integer_bound, solve_lp
 from .model import build_model, restrict
 from .result import SolveResult
 
@@ -66,25 +66,31 @@ def choose_formulation(instance: Instance, backend: str = "cpsat") -> str:
 
 
 def _auto_portfolio(instance: Instance, time_limit: float, t0: float, **kw: Any) -> SolveResult:
-    """``strong`` for a share of the budget; if unproven, ``cumulative`` for the rest, warm-started.
+    """``strong`` for a share of the budget; if unproven, ``cumulative`` for the rest, warm-started
+    and with the relaxation the first call solved (:func:`_reused_lp`): the LP (on tight instances
+    the chain LP, which may take most of a call's budget) is solved once.
 
     Measured (docs/offline.md): ``strong`` proves small tight instances (adversarial A_min
     constructions, n = 16) in about a second where ``cumulative`` stalls, while ``cumulative`` proves
     some reduced Jaillet instances that ``strong`` leaves open. Both results are verified; the
     better schedule and the larger proven bound are returned (each bound is valid on its own).
     """
-    first = solve_hindsight(instance, time_limit=AUTO_STRONG_SHARE * time_limit, formulation="strong", **kw)
+    # the LP (chain LP) is solved once, in the first call, with the whole call's LP budget; the
+    # strong model's solver gets AUTO_STRONG_SHARE of what is left, the interval model the rest
+    shared: dict[str, Any] = {"lp_time": CHAIN_SHARE * time_limit}
+    first = _solve(instance, time_limit=time_limit, formulation="strong", shared=shared,
+                   solver_share=AUTO_STRONG_SHARE, **kw)
     if first.status == "OPTIMAL":
         first.info["formulation"] = "auto: strong"
         first.seconds = time.perf_counter() - t0
         return first
     remaining = max(0.5, time_limit - (time.perf_counter() - t0))
     kw = {**kw, "hint": first.starts}
-    second = solve_hindsight(instance, time_limit=remaining, formulation="cumulative", **kw)
+    second = _solve(instance, time_limit=remaining, formulation="cumulative", shared=shared, **kw)
     best = second if second.objective <= first.objective else first
     obj = best.objective
     status, bound, gap = _status(obj, max(first.bound, second.bound))
-    info = {**best.info, "formulation": "auto: strong then cumulative",
+    info = {**best.info, "formulation": "auto: strong then cumulative", "lp_reused": bool(second.info.get("lp_reused")),
             "strong": {"objective": first.objective, "bound": first.bound, "seconds": first.seconds},
             "cumulative": {"objective": second.objective, "bound": second.bound, "seconds": second.seconds}}
     return SolveResult(
@@ -185,13 +191,28 @@ def solve_hindsight(
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"workers must be >= 1, got {workers}")
+    kw: dict[str, Any] = dict(backend=backend, workers=workers, seed=seed, log=log, hint=hint,
+                              heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing, core_rows=core_rows)
+    if formulation == "auto" and choose_formulation(instance, backend) == "portfolio":
+        return _auto_portfolio(instance, time_limit, t0, **kw)
+    return _solve(instance, time_limit=time_limit, formulation=formulation, t0=t0, **kw)
+
+
+def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int, seed: int, log: bool,
+           hint: Mapping[str, int] | np.ndarray | None, formulation: str, heuristic_seconds: float | None,
+           lp_fixing: bool, core_rows: int | None, t0: float | None = None,
+           shared: dict[str, Any] | None = None, solver_share: float = 1.0) -> SolveResult:
+    """The body of :func:`solve_hindsight` for one formulation (``auto`` is ``strong`` here).
+
+    ``shared``: the store of :func:`_auto_portfolio`; the first call leaves its relaxation there and
+    a later call on the same instance reuses it (:func:`_reused_lp`) instead of solving it again;
+    ``shared["lp_time"]`` caps the chain LP instead of :data:`CHAIN_SHARE` of ``time_limit``.
+    ``solver_share``: the integer solver gets this share of the time left when it starts.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
     auto = formulation == "auto"
     if auto:
         formulation = choose_formulation(instance, backend)
-        if formulation == "portfolio":
-            return _auto_portfolio(instance, time_limit, t0, backend=backend, workers=workers, seed=seed, log=log,
-                                   hint=hint, heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing,
-                                   core_rows=core_rows)
     if backend != "cpsat" and formulation in ("cumulative", "hybrid"):
         raise OptionError(f"formulation '{formulation}' needs the cpsat backend")
     info_form = formulation
@@ -215,7 +236,7 @@ def solve_hindsight(
                 return _solve_large(instance, probe, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
                                     log=log, info=info, backend=backend)
             extra = {**(extra or {}), inc_name: inc}
-        inc, inc_name, tels = best_schedule(instance, seconds=hs, seed=seed, extra=extra)
+        inc, inc_name, tels = best_schedule(instance, seconds=hs, seed=seed, extra=extra, orders=False)
         info["heuristics"] = tels
     else:
         from ..baseline import serial_schedule
@@ -250,11 +271,16 @@ def solve_hindsight(
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
             lp_share = max(1.0, (0.5 if core_rows else 0.25) * time_limit)
-            lp, t_lp = None, time.perf_counter()
-            if is_tight(instance) and model.n_variables <= CHAIN_MAX_VARIABLES and model.late_cost is None:
+            lp, t_lp = _reused_lp(shared, model, info), time.perf_counter()
+            if lp is not None:
+                if math.isfinite(lp.bound):
+                    bound = lb = max(lb, integer_bound(lp.bound))
+            elif is_tight(instance) and model.n_variables <= CHAIN_MAX_VARIABLES and model.late_cost is None:
                 # the chain LP (chain.py): much stronger where many jobs are long; used when it converges.
                 # On tight instances no proof is in reach without it, so it may take most of the budget.
-                chain = solve_chain_lp(model, time_limit=max(lp_share, CHAIN_SHARE * time_limit), start_hint=inc)
+                chain_time = (shared or {}).get("lp_time", max(lp_share, CHAIN_SHARE * time_limit))
+                chain = solve_chain_lp(model, time_limit=max(1.0, chain_time - (time.perf_counter() - t0)),
+                                       start_hint=inc)
                 info["chain_lp"] = {"converged": chain.optimal,
                                     "bound": integer_bound(chain.bound) if math.isfinite(chain.bound) else None}
                 if math.isfinite(chain.bound):
@@ -267,6 +293,8 @@ def solve_hindsight(
                     lp = chain  # the chain LP used the LP's share: its bound is kept above, no fixing
                 else:
                     lp = solve_lp(model, time_limit=max(1.0, left), start_hint=inc)
+            if shared is not None and "lp" not in shared:
+                shared.update(lp=lp, model=model, chain_lp=info.get("chain_lp"))
             if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
                 info["lp_bound"] = integer_bound(lp.bound)
                 bound = lb = max(lb, info["lp_bound"])
@@ -278,9 +306,10 @@ def solve_hindsight(
                 # Reduced-cost fixing: a variable with L + d_j > UB - 1 is in no schedule better than UB.
                 margin = 1e-3 + 1e-6 * ub
                 keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
-                if _wants_window_search(instance, int(keep.sum()), ub, lb):
-                    inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
-                                                          workers, seed, info)
+                searched = _search_incumbent(instance, int(keep.sum()), inc, inc_name, ub, lb, time_limit, t0,
+                                             workers, seed, info)
+                if searched is not None:
+                    inc, inc_name, ub = searched
                     best, best_src = inc, inc_name
                     keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
@@ -288,23 +317,29 @@ def solve_hindsight(
                 target = ub - 1
             else:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
                 info["lp_converged"] = False
-                if _wants_window_search(instance, model.n_variables, ub, lb):
-                    inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0,
-                                                          workers, seed, info)
+                searched = _search_incumbent(instance, model.n_variables, inc, inc_name, ub, lb, time_limit, t0,
+                                             workers, seed, info)
+                if searched is not None:
+                    inc, inc_name, ub = searched
                     best, best_src = inc, inc_name
                     target = ub
         n_vars = model.n_variables
         if formulation not in ("cumulative", "hybrid"):
             n_cons = model.n_constraints  # the explicit rows, which the backends build anyway
         else:
-            remaining = max(0.5, time_limit - (time.perf_counter() - t0))
+            remaining = max(0.5, solver_share * (time_limit - (time.perf_counter() - t0)))
             best, best_src, bound, solver_status = _solve_interval(
                 instance, model, formulation, inc, best, best_src, bound, lb, target, ub,
                 remaining, workers, seed, log, info)
             n_cons = int(info["solver"].get("intervals", 0))
             if formulation == "cumulative":
                 n_vars = instance.n
-    if lb < ub and formulation not in ("cumulative", "hybrid"):
+    skip = (lb < ub and strong and formulation not in ("cumulative", "hybrid") and solver_share < 1
+            and model.n_variables > ORDER_MIN_VARIABLES
+            and solver_share * (time_limit - (time.perf_counter() - t0)) < BACKEND_MIN_SECONDS)
+    if skip:  # building a model this size takes longer than the time left (a later stage gets it)
+        solver_status = "not run (too little time for a model this size)"
+    if lb < ub and formulation not in ("cumulative", "hybrid") and not skip:
         var_of = {(int(c), int(k)): j for j, (c, k) in enumerate(zip(model.var_class, model.var_start, strict=True))}
         counts = class_counts(model.classes, inc)
         hint_vals: dict[int, int] | None = {}
@@ -313,7 +348,7 @@ def solve_hindsight(
                 hint_vals = None
                 break
             hint_vals[var_of[key]] = m
-        remaining = max(0.5, time_limit - (time.perf_counter() - t0))
+        remaining = max(0.5, solver_share * (time_limit - (time.perf_counter() - t0)))
         kw = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=hint_vals,
                   objective_lb=lb if strong else None, objective_ub=target if strong else None)
         out, ran = _run_backend(backend, model, strong=strong, portfolio=strong and not is_tight(instance), **kw)
@@ -338,6 +373,36 @@ def solve_hindsight(
     info["solver_status"] = solver_status
     return _verified_result(instance, best, best_src, bound, t0, backend=backend, n_variables=n_vars,
                             n_constraints=n_cons, horizon=horizon, info=info)
+
+
+def _reused_lp(shared: dict[str, Any] | None, model: Any, info: dict[str, Any]) -> LPResult | None:
+    """The relaxation an earlier call left in ``shared``, its reduced costs mapped onto ``model``'s
+    variables by (class, start); ``None`` if there is none.
+
+    Valid because every call builds its model from the same classes with a valid horizon no longer
+    than the earlier one's (its incumbent is at least as good): every schedule of ``model`` is a
+    point of the earlier model, so the earlier bound ``L`` bounds it and ``L + d_j`` bounds every
+    schedule that uses a variable ``j``. A variable the earlier model did not have (not expected)
+    gets ``d_j = 0``, which keeps it.
+    """
+    if not shared or "lp" not in shared:
+        return None
+    old_lp, old = shared["lp"], shared["model"]
+    width = int(max(model.var_start.max(initial=0), old.var_start.max(initial=0))) + 1
+    key_old = old.var_class.astype(np.int64) * width + old.var_start
+    key_new = model.var_class.astype(np.int64) * width + model.var_start
+    rc, values = np.zeros(model.n_variables), np.zeros(model.n_variables)
+    if key_old.size:
+        order = np.argsort(key_old)
+        pos = np.minimum(np.searchsorted(key_old[order], key_new), key_old.size - 1)
+        found = key_old[order][pos] == key_new
+        rc[found] = old_lp.reduced_costs[order][pos][found]
+        values[found] = old_lp.values[order][pos][found]
+    info["lp_reused"] = True
+    if shared.get("chain_lp") is not None:
+        info["chain_lp"] = shared["chain_lp"]
+    return LPResult(old_lp.optimal, old_lp.value, rc, values, old_lp.late, old_lp.bound, old_lp.columns,
+                    old_lp.rounds)
 
 
 def _status(obj: int, bound: float) -> tuple[str, int, float]:
@@ -510,6 +575,72 @@ def _wants_window_search(instance: Instance, n_left: int, ub: int, lb: int) -> b
     an instance that is not tight (on tight ones the interval model is the better search)."""
     return (n_left > WINDOW_MIN_VARIABLES and ub - lb > WINDOW_MIN_GAP * ub
             and not is_tight(instance))
+
+
+#: The order step: when a proof is out of reach, the order search
+#: (:func:`~lpsched.offline.heuristics.order_search`) gets :data:`ORDER_SHARE` of the remaining
+#: time before the integer solver. On tight instances (the Jaillet regime) that is more than
+#: :data:`ORDER_MIN_VARIABLES` start variables left after fixing and a certified bound more than
+#: :data:`ORDER_MIN_GAP` below the incumbent; on the others, between
+#: :data:`ORDER_MIN_VARIABLES_NOT_TIGHT` and :data:`WINDOW_MIN_VARIABLES` variables (more take the
+#: window step, which the order step then follows: :func:`_search_incumbent`) and
+#: :data:`WINDOW_MIN_GAP`. Measured (docs/offline.md, ninth round): CP-SAT proves
+#: reduced Jaillet instances up to n ≈ 12 (≈ 3,600 variables); at n = 40–75 (30,000–100,000) the
+#: chain LP leaves 9–17 %, CP-SAT finds nothing better in the rest of 60 s, and the order search
+#: finds schedules 0.5–2 % better; the paper-regime proofs (n <= 50) leave 300–2,200 variables and
+#: never take the step.
+ORDER_MIN_VARIABLES = 8_000
+ORDER_MIN_VARIABLES_NOT_TIGHT = 2_500
+#: In the first stage of the tight portfolio, the integer solver is not started on a model of more
+#: than :data:`ORDER_MIN_VARIABLES` variables with less than this many seconds left for it: building
+#: its rows takes longer (measured: 9.5 s for 2.9 s of solver time at 100,000 variables).
+BACKEND_MIN_SECONDS = 5.0
+ORDER_MIN_GAP = 0.03
+ORDER_SHARE = 0.5
+
+
+def _wants_order_search(instance: Instance, n_left: int, ub: int, lb: int) -> bool:
+    """The rule of :data:`ORDER_MIN_VARIABLES` (checked after :func:`_wants_window_search`)."""
+    if is_tight(instance):
+        return n_left > ORDER_MIN_VARIABLES and ub - lb > ORDER_MIN_GAP * ub
+    return ORDER_MIN_VARIABLES_NOT_TIGHT < n_left <= WINDOW_MIN_VARIABLES and ub - lb > WINDOW_MIN_GAP * ub
+
+
+def _search_incumbent(instance: Instance, n_left: int, inc: np.ndarray, inc_name: str, ub: int, lb: int,
+                      time_limit: float, t0: float, workers: int, seed: int,
+                      info: dict[str, Any]) -> tuple[np.ndarray, str, int] | None:
+    """The window and order steps, when their rules ask for them: ``(starts, name, TEL)`` of the
+    (possibly) improved incumbent, or ``None`` when neither runs.
+
+    After the window step the order step gets half of what is left if the gap is still above
+    :data:`WINDOW_MIN_GAP`: measured (docs/offline.md, ninth round), windows gain more at s = 4,
+    n = 100 and the order search at s = 50, n = 100; one after the other is as good as the better.
+    """
+    if _wants_window_search(instance, n_left, ub, lb):
+        inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0, workers, seed, info)
+        if ub - lb > WINDOW_MIN_GAP * ub:
+            inc, inc_name, ub = _order_incumbent(instance, inc, inc_name, ub, time_limit, t0, seed, info)
+        return inc, inc_name, ub
+    if _wants_order_search(instance, n_left, ub, lb):
+        return _order_incumbent(instance, inc, inc_name, ub, time_limit, t0, seed, info)
+    return None
+
+
+def _order_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: int, time_limit: float, t0: float,
+                     seed: int, info: dict[str, Any]) -> tuple[np.ndarray, str, int]:
+    """Improve the incumbent with :data:`ORDER_SHARE` of the remaining time, split between the
+    order search and the ruin-and-recreate search of :func:`~lpsched.offline.heuristics.improve`."""
+    from .heuristics import improve, order_search
+
+    t = time.perf_counter()
+    budget = ORDER_SHARE * max(0.0, time_limit - (t - t0))
+    cand = order_search(instance, inc, seconds=budget / 2, seed=seed)
+    cand = improve(instance, cand, seconds=budget / 2, seed=seed)
+    tel = require_feasible(verify_schedule(instance, cand), "order search").tel
+    info["order_search"] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
+    if tel < ub:
+        return cand, f"{inc_name}+search", tel
+    return inc, inc_name, ub
 
 
 def _window_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: int, time_limit: float,
