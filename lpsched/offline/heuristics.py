@@ -562,7 +562,12 @@ def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
 #: From this many jobs on, :func:`best_schedule` spends half its budget on the pace tuning.
 TUNE_MIN_JOBS = 200
 #: Up to this many jobs, :func:`best_schedule` gives half its search budget to :func:`order_search`.
-ORDER_SEARCH_MAX_JOBS = 300
+#: Measured (``benchmarks/bench_order_search.py``, 3 s from the cheap heuristics' best, paper regime):
+#: order search / ruin-and-recreate alone −1.1 / −1.0 % (s = 4, n = 50), −2.9 / −1.5 % (n = 100),
+#: 0 / −2.2 % (n = 150), 0 / −1.0 % (n = 200); s = 50: −1.1 / 0, −3.2 / −0.2, −2.2 / −1.7,
+#: −0.8 / −1.2 % (n = 50–200). Above, the fluid-paced starts that win there are far from any list
+#: schedule (re-placed in their start order: +21 % at s = 4, n = 200).
+ORDER_SEARCH_MAX_JOBS = 150
 
 
 def best_schedule(

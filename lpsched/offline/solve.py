@@ -26,7 +26,7 @@ from .bounds import lower_bounds
 from .chain import long_jobs, solve_chain_lp
 from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
-from .heuristics import best_schedule, tel_of
+from .heuristics import ORDER_SEARCH_MAX_JOBS, best_schedule, tel_of
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
 from .lp import LPResult, integer_bound, solve_lp
 from .model import build_model, restrict
@@ -600,7 +600,10 @@ ORDER_SHARE = 0.5
 
 
 def _wants_order_search(instance: Instance, n_left: int, ub: int, lb: int) -> bool:
-    """The rule of :data:`ORDER_MIN_VARIABLES` (checked after :func:`_wants_window_search`)."""
+    """The rule of :data:`ORDER_MIN_VARIABLES` (checked after :func:`_wants_window_search`), up to
+    :data:`~lpsched.offline.heuristics.ORDER_SEARCH_MAX_JOBS` jobs."""
+    if instance.n > ORDER_SEARCH_MAX_JOBS:
+        return False
     if is_tight(instance):
         return n_left > ORDER_MIN_VARIABLES and ub - lb > ORDER_MIN_GAP * ub
     return ORDER_MIN_VARIABLES_NOT_TIGHT < n_left <= WINDOW_MIN_VARIABLES and ub - lb > WINDOW_MIN_GAP * ub
@@ -618,7 +621,7 @@ def _search_incumbent(instance: Instance, n_left: int, inc: np.ndarray, inc_name
     """
     if _wants_window_search(instance, n_left, ub, lb):
         inc, inc_name, ub = _window_incumbent(instance, inc, inc_name, ub, time_limit, t0, workers, seed, info)
-        if ub - lb > WINDOW_MIN_GAP * ub:
+        if ub - lb > WINDOW_MIN_GAP * ub and instance.n <= ORDER_SEARCH_MAX_JOBS:
             inc, inc_name, ub = _order_incumbent(instance, inc, inc_name, ub, time_limit, t0, seed, info)
         return inc, inc_name, ub
     if _wants_order_search(instance, n_left, ub, lb):

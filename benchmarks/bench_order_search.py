@@ -1,0 +1,45 @@
+"""How the order search (:func:`lpsched.offline.heuristics.order_search`) scales with n, and what it gains.
+
+For paper-regime instances (l = 8, c = 10, α = 1/4) at growing n, from the best schedule of the
+cheap heuristics (``best_schedule(seconds=0)``), prints the seconds per re-placement (a fixed
+number of evaluations, so the figure is deterministic in work), and the TEL reached within a fixed
+time by the order search and by the ruin-and-recreate search (:func:`~lpsched.offline.heuristics.improve`)
+alone, each from the same start and with the whole budget (no stall stop), as a change against that start.
+
+    python benchmarks/bench_order_search.py --n 25,50,100,200,400 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from lpsched.generate import paper
+from lpsched.offline.heuristics import best_schedule, improve, order_search, tel_of
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", default="25,50,100,200,400")
+    ap.add_argument("--s", default="4,50", help="comma-separated prompt lengths")
+    ap.add_argument("--seconds", type=float, default=5.0, help="budget of each search")
+    ap.add_argument("--evals", type=int, default=2000, help="re-placements timed per instance")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    print(f"{'s':>3} {'n':>5} {'ms/placement':>13} {'start TEL':>10} {'order search':>13} {'improve':>9}")
+    for s in (int(x) for x in args.s.split(",")):
+        for n in (int(x) for x in args.n.split(",")):
+            inst = paper(args.seed, n=n, s=s, lower=8, alpha=0.25, concurrency=10)
+            start, _, _ = best_schedule(inst, seconds=0)
+            t0 = tel_of(inst, start)
+            t = time.perf_counter()
+            order_search(inst, start, seconds=1e9, seed=args.seed, max_evals=args.evals, stall=10**9)
+            per = (time.perf_counter() - t) / args.evals
+            by_order = tel_of(inst, order_search(inst, start, seconds=args.seconds, seed=args.seed, stall=10**9))
+            by_improve = tel_of(inst, improve(inst, start, seconds=args.seconds, seed=args.seed, stall=10**9))
+            print(f"{s:>3} {n:>5} {1000 * per:>13.3f} {t0:>10} {100 * (by_order / t0 - 1):>12.2f}% "
+                  f"{100 * (by_improve / t0 - 1):>8.2f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()
