@@ -1,7 +1,10 @@
 """The order search (:func:`lpsched.offline.heuristics.order_search`) and its list placer, and the
-relaxation the tight-instance portfolio solves once and reuses (:func:`lpsched.offline.solve._reused_lp`)."""
+relaxation the tight-instance portfolio solves once and reuses (:func:`lpsched.offline.solve._reused_lp`),
+and the rules that run the order and window steps before the solver."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -9,8 +12,9 @@ from offline_instances import random_instance
 
 from lpsched.baseline import serial_schedule
 from lpsched.generate import jaillet, paper
+from lpsched.offline import solve as S
 from lpsched.offline import solve_hindsight
-from lpsched.offline.heuristics import _ListPlacer, list_schedule, order_search, tel_of
+from lpsched.offline.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search, tel_of
 from lpsched.offline.lp import solve_lp
 from lpsched.offline.model import build_model
 from lpsched.offline.solve import _reused_lp
@@ -87,3 +91,39 @@ def test_tight_portfolio_solves_the_relaxation_once() -> None:
     assert res.info["lp_reused"] is True
     assert verify_schedule(inst, np.array([res.starts[j] for j in inst.ids])).feasible
     assert res.bound <= res.objective
+
+
+def test_order_and_window_step_rules() -> None:
+    """Which search runs before the solver: tight instances take the order step only on large
+    models with a wide gap; the others take it between the order and window thresholds; no
+    instance above ORDER_SEARCH_MAX_JOBS takes it."""
+    tight, loose = jaillet(1), paper(0, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
+    assert S.is_tight(tight) and not S.is_tight(loose)
+    big, ub = S.ORDER_MIN_VARIABLES + 1, 1000
+    assert S._wants_order_search(tight, big, ub, int(ub * (1 - 2 * S.ORDER_MIN_GAP)))
+    assert not S._wants_order_search(tight, big, ub, int(ub * (1 - S.ORDER_MIN_GAP / 2)))  # gap too small
+    assert not S._wants_order_search(tight, S.ORDER_MIN_VARIABLES, ub, 0)  # model too small
+    mid = (S.ORDER_MIN_VARIABLES_NOT_TIGHT + S.WINDOW_MIN_VARIABLES) // 2
+    assert S._wants_order_search(loose, mid, ub, 900)
+    assert not S._wants_order_search(loose, S.WINDOW_MIN_VARIABLES + 1, ub, 900)  # the window step's
+    assert S._wants_window_search(loose, S.WINDOW_MIN_VARIABLES + 1, ub, 900)
+    assert not S._wants_window_search(tight, S.WINDOW_MIN_VARIABLES + 1, ub, 900)
+    many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
+    assert not S._wants_order_search(many, mid, ub, 900)
+    # neither rule: nothing runs and nothing is recorded
+    info: dict = {}
+    inc = list_schedule(loose, np.argsort(loose.output, kind="stable"))
+    assert S._search_incumbent(loose, 10, inc, "x", tel_of(loose, inc), tel_of(loose, inc) - 1, 5.0,
+                               0.0, 1, 0, info) is None
+    assert info == {}
+
+
+def test_order_step_improves_the_incumbent_and_records_it() -> None:
+    inst = paper(1, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
+    inc = list_schedule(inst, np.argsort(inst.output, kind="stable"))
+    ub = tel_of(inst, inc)
+    info: dict = {}
+    starts, name, tel = S._order_incumbent(inst, inc, "spt", ub, 4.0, time.perf_counter(), 0, info)
+    assert tel < ub and name == "spt+search"
+    assert verify_schedule(inst, starts).tel == tel
+    assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
