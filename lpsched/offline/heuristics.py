@@ -401,6 +401,7 @@ def improve(
             if t < best_tel:
                 since = 0
             best, mem, best_tel = cur, cmem, t
+    require_feasible(verify_schedule(instance, best), "local search (improve)")
     return best
 
 
@@ -533,6 +534,7 @@ def order_search(
         placer.place(order, 0, store=True)
         evals += 1
     if best_tel < tel_of(instance, given):
+        require_feasible(verify_schedule(instance, best_starts), "order search")
         return best_starts
     return given
 

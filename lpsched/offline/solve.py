@@ -26,7 +26,7 @@ from .bounds import lower_bounds
 from .chain import long_jobs, solve_chain_lp
 from .classes import class_counts, disaggregate
 from .cpsat import solve_cpsat
-from .heuristics import ORDER_SEARCH_MAX_JOBS, best_schedule, tel_of
+from .heuristics import ORDER_SEARCH_MAX_JOBS, best_schedule, improve, order_search, tel_of
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
 from .lp import LPResult, integer_bound, solve_lp
 from .model import build_model, restrict
@@ -271,11 +271,9 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
             lp_share = max(1.0, (0.5 if core_rows else 0.25) * time_limit)
-            lp, t_lp = _reused_lp(shared, model, info), time.perf_counter()
-            if lp is not None:
-                if math.isfinite(lp.bound):
-                    bound = lb = max(lb, integer_bound(lp.bound))
-            elif is_tight(instance) and model.n_variables <= CHAIN_MAX_VARIABLES and model.late_cost is None:
+            lp, t_lp = _reused_lp(shared, model, info), time.perf_counter()  # its bound is taken below
+            chain_fits = model.n_variables <= CHAIN_MAX_VARIABLES and model.late_cost is None
+            if lp is None and is_tight(instance) and chain_fits:
                 # the chain LP (chain.py): much stronger where many jobs are long; used when it converges.
                 # On tight instances no proof is in reach without it, so it may take most of the budget.
                 chain_time = (shared or {}).get("lp_time", max(lp_share, CHAIN_SHARE * time_limit))
@@ -633,16 +631,21 @@ def _order_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: int
                      seed: int, info: dict[str, Any]) -> tuple[np.ndarray, str, int]:
     """Improve the incumbent with :data:`ORDER_SHARE` of the remaining time, split between the
     order search and the ruin-and-recreate search of :func:`~lpsched.offline.heuristics.improve`."""
-    from .heuristics import improve, order_search
-
     t = time.perf_counter()
     budget = ORDER_SHARE * max(0.0, time_limit - (t - t0))
     cand = order_search(instance, inc, seconds=budget / 2, seed=seed)
     cand = improve(instance, cand, seconds=budget / 2, seed=seed)
-    tel = require_feasible(verify_schedule(instance, cand), "order search").tel
-    info["order_search"] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
+    return _accept_search(instance, inc, inc_name, ub, cand, "order_search", "search", t, info)
+
+
+def _accept_search(instance: Instance, inc: np.ndarray, inc_name: str, ub: int, cand: np.ndarray, step: str,
+                   suffix: str, t: float, info: dict[str, Any]) -> tuple[np.ndarray, str, int]:
+    """The end of the window and order steps: ``cand`` verified (an infeasible one raises), the step
+    recorded in ``info[step]``, and the incumbent replaced (named ``<name>+<suffix>``) if it is better."""
+    tel = require_feasible(verify_schedule(instance, cand), step.replace("_", " ")).tel
+    info[step] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
     if tel < ub:
-        return cand, f"{inc_name}+search", tel
+        return cand, f"{inc_name}+{suffix}", tel
     return inc, inc_name, ub
 
 
@@ -656,11 +659,7 @@ def _window_incumbent(instance: Instance, inc: np.ndarray, inc_name: str, ub: in
     budget = WINDOW_SHARE * max(0.0, time_limit - (t - t0))
     cand = window_search(instance, inc, seconds=budget, jobs_per_window=WINDOW_JOBS,
                          window_time=min(WINDOW_SECONDS, budget / 4), workers=workers, seed=seed)
-    tel = require_feasible(verify_schedule(instance, cand), "window search").tel
-    info["window_search"] = {"before": ub, "after": tel, "seconds": time.perf_counter() - t}
-    if tel < ub:
-        return cand, f"{inc_name}+window", tel
-    return inc, inc_name, ub
+    return _accept_search(instance, inc, inc_name, ub, cand, "window_search", "window", t, info)
 
 
 def _solve_interval(instance: Instance, model: Any, formulation: str, inc: np.ndarray,
