@@ -127,3 +127,14 @@ def test_order_step_improves_the_incumbent_and_records_it() -> None:
     assert tel < ub and name == "spt+search"
     assert verify_schedule(inst, starts).tel == tel
     assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
+
+
+def test_order_search_rejects_bad_options() -> None:
+    from lpsched.errors import OptionError
+
+    inst = paper(0, n=10, s=4, lower=8, alpha=0.25, concurrency=10)
+    starts = serial_schedule(inst)
+    with pytest.raises(OptionError, match="window"):
+        order_search(inst, starts, window=0)
+    with pytest.raises(OptionError, match="one start per job"):
+        order_search(inst, starts[:-1])

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..baseline import serial_schedule
+from ..errors import OptionError
 from ..instance import Instance
 from ..memory import memory_profile
 from ..verify import require_feasible, verify_schedule
@@ -492,8 +493,12 @@ def order_search(
     numpy.ndarray
         Starts of a feasible schedule with TEL ``<=`` the input's.
     """
+    if window < 1:
+        raise OptionError(f"order_search: window must be >= 1, got {window}")
     n = instance.n
     given = np.array(starts, dtype=np.int64)
+    if given.shape != (n,):
+        raise OptionError(f"order_search: starts must hold one start per job ({n}), got shape {given.shape}")
     if n <= 2:
         return given
     rng = np.random.default_rng(seed)
