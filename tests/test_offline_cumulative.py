@@ -127,15 +127,18 @@ def test_auto_uses_the_portfolio_on_tight_instances() -> None:
 
 
 def test_auto_portfolio_proves_what_strong_proves_and_keeps_a_valid_bound() -> None:
-    # The adversarial A_min construction (n = 16, every peak above M/2): strong proves it in about a
-    # second, where the cumulative model alone stalls; auto must return that proof.
+    # The adversarial A_min construction (n = 16, every peak above M/2): strong proves it in a few
+    # seconds, where the cumulative model alone stalls; auto must return a proof of the optimum the
+    # file records. Which stage closes it is timing (CP-SAT with 2 workers is not deterministic: CI
+    # once needed the cumulative stage after strong's share), so the stage is not asserted.
     from pathlib import Path
 
     from lpsched import load_instance
 
     inst = load_instance(Path(__file__).resolve().parents[1] / "instances/adversarial/amin-a1_16-construction.json")
     res = solve_hindsight(inst, time_limit=20, workers=2)
-    assert res.status == "OPTIMAL" and res.info["formulation"] == "auto: strong"
+    assert res.status == "OPTIMAL" and res.objective == res.bound == inst.meta["adversary"]["opt_value"]
+    assert res.info["formulation"] in ("auto: strong", "auto: strong then cumulative")
     # an instance strong cannot close quickly goes on to the cumulative model; bound <= objective
     res = solve_hindsight(jaillet(1).subset(range(14)), time_limit=4, workers=2)
     assert res.info["formulation"] in ("auto: strong", "auto: strong then cumulative")
