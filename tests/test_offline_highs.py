@@ -49,14 +49,26 @@ def test_highs_on_the_model_matches_brute_force(seed: int) -> None:
     assert rep.feasible and rep.tel == opt
     assert out.bound is not None and np.ceil(out.bound - 1e-6) == opt
     # asking for a schedule better than the optimum: with the objective as a row the model is
-    # infeasible; without it (the default) HiGHS proves a value above the cut-off; either proves
-    # that nothing better than the optimum exists, which is how the pipeline reads it
+    # infeasible; as HiGHS' cut-off (the default) it is infeasible too, unless presolve alone
+    # solves the model (then HiGHS returns the optimum, whose bound is capped at the cut-off + 1);
+    # with neither, HiGHS proves a value above the cut-off. Each proves that nothing better than
+    # the optimum exists, which is how the pipeline reads it
     cut = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1,
                       objective_rows=True)
     assert cut.infeasible and cut.values is None and not cut.proven_optimal
-    free = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1)
+    pruned = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1)
+    if pruned.infeasible:
+        assert pruned.values is None and pruned.bound is None and not pruned.proven_optimal
+    else:
+        assert pruned.proven_optimal and pruned.bound is not None and pruned.bound <= opt
+        assert verify_schedule(inst, _schedule(model, pruned.values, inst.n)).tel == opt
+    free = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1, cutoff=False)
     assert free.proven_optimal and not free.infeasible
     assert verify_schedule(inst, _schedule(model, free.values, inst.n)).tel == opt > opt - 1
+    # a cut-off at the optimum keeps it: proven, with the bound at the optimum
+    at = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt)
+    assert at.proven_optimal and verify_schedule(inst, _schedule(model, at.values, inst.n)).tel == opt
+    assert at.bound is not None and np.ceil(at.bound - 1e-6) == opt
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -83,17 +95,33 @@ def _reaches_the_solver(seeds: range) -> list[Instance]:
     return out
 
 
-def test_portfolio_runs_both_solvers_and_matches_brute_force() -> None:
+def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small models (up to HIGHS_PAIR_MAX_VARIABLES) run HiGHS with and without the cut-off, and
+    CP-SAT too from three workers on; larger ones CP-SAT next to HiGHS. Each proves the optimum."""
+    import lpsched.offline.solve as solve_mod
+
     insts = _reaches_the_solver(range(40))[:4]
     assert len(insts) >= 2
-    for inst in insts:
-        res = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False)
+    kw = dict(time_limit=20, heuristic_seconds=0.05, lp_fixing=False)
+    for i, inst in enumerate(insts):
+        opt = _brute(inst)
+        res = solve_hindsight(inst, **kw)
+        assert res.info["backend_ran"] == "highs+highs_cutoff"
+        assert set(res.info["solver"]) >= {"highs", "highs_cutoff", "proved_by"}
+        assert res.status == "OPTIMAL" and res.objective == opt
+        assert verify_schedule(inst, res.starts).tel == res.objective
+        one = solve_hindsight(inst, workers=1, **kw)
+        assert one.info["backend_ran"] == "cpsat" and one.objective == opt
+        if i == 0:
+            three = solve_hindsight(inst, workers=3, **kw)
+            assert three.info["backend_ran"] == "cpsat+highs+highs_cutoff"
+            assert three.status == "OPTIMAL" and three.objective == opt
+    monkeypatch.setattr(solve_mod, "HIGHS_PAIR_MAX_VARIABLES", 0)
+    for inst in insts[:2]:
+        res = solve_hindsight(inst, **kw)
         assert res.info["backend_ran"] == "cpsat+highs"
         assert set(res.info["solver"]) >= {"cpsat", "highs", "proved_by"}
         assert res.status == "OPTIMAL" and res.objective == _brute(inst)
-        assert verify_schedule(inst, res.starts).tel == res.objective
-        one = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False, workers=1)
-        assert one.info["backend_ran"] == "cpsat" and one.objective == res.objective
 
 
 def _hard_model() -> tuple[TimeIndexedModel, int]:
@@ -154,3 +182,33 @@ def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.Mon
     assert out.status_text == "TIME_LIMIT_KILLED"
     assert out.values is None and out.bound is None
     assert not out.proven_optimal and not out.infeasible
+
+
+def test_portfolio_merges_members_and_survives_a_failing_one() -> None:
+    """The cheapest solution, the largest bound and any member's proof are merged; a member that
+    raises is left out with its error in ``info``; if every member raises, the error reaches the
+    caller."""
+    from lpsched.offline.backend import BackendOutcome
+    from lpsched.offline.solve import _portfolio
+
+    inst = paper(0, n=6, s=4)
+    model = build_model(inst, None, use_incumbent_horizon=False)
+    j0, j1 = 0, 1
+    cheap = BackendOutcome(False, False, {j0: 1}, 3.0, "FEASIBLE", info={"m": "a"})
+    dear = BackendOutcome(False, False, {j1: 2}, 5.0, "FEASIBLE", info={"m": "b"})
+    assert model.var_cost[j0] * 1 < model.var_cost[j1] * 2
+
+    def boom(**_: object) -> BackendOutcome:
+        raise RuntimeError("solver crashed")
+
+    out = _portfolio(model, {"cpsat": lambda **_: cheap, "highs": lambda **_: dear, "highs_cutoff": boom},
+                     time_limit=1, workers=1, seed=0, log=False)
+    assert out.values == {j0: 1} and out.bound == 5.0 and not out.proven_optimal and not out.infeasible
+    assert out.info["proved_by"] is None and "solver crashed" in out.info["highs_cutoff_error"]
+    assert out.info["cpsat"] == {"m": "a"} and out.status_text == "cpsat FEASIBLE, highs FEASIBLE"
+    # a proof of the dearer solution does not cover the cheaper one
+    proof = BackendOutcome(True, False, {j1: 2}, 5.0, "OPTIMAL")
+    out = _portfolio(model, {"cpsat": lambda **_: cheap, "highs": lambda **_: proof}, time_limit=1)
+    assert out.values == {j0: 1} and not out.proven_optimal and out.info["proved_by"] == "highs"
+    with pytest.raises(RuntimeError, match="solver crashed"):
+        _portfolio(model, {"highs": boom}, time_limit=1)

@@ -11,9 +11,10 @@ bounds (:mod:`~lpsched.offline.bounds`); if they meet the incumbent, it is optim
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -133,8 +134,8 @@ def solve_hindsight(
     instance : Instance
     backend : {"cpsat", "highs", "pulp"}
         OR-Tools CP-SAT (default; on the ``strong`` model of an instance that is not tight and with
-        at least two workers, one worker runs OR-Tools' HiGHS MIP alongside, see
-        :func:`_cpsat_highs_portfolio`; ``info["backend_ran"]`` says what ran), HiGHS alone
+        at least two workers, a portfolio of CP-SAT and OR-Tools' HiGHS MIP, on small models two
+        HiGHS searches, see :func:`_run_backend`; ``info["backend_ran"]`` says what ran), HiGHS alone
         (OR-Tools' bundled HiGHS through MathOpt), or CBC through PuLP.
     time_limit : float
         Wall-clock budget in seconds for the whole solve (heuristics included).
@@ -437,75 +438,96 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
                             n_variables=model.n_variables, n_constraints=0, horizon=model.horizon, info=info)
 
 
+#: Fixed models of at most this many start variables (the paper regime up to n ≈ 50, where proofs
+#: are in reach) run two HiGHS searches, with and without the incumbent cut-off, instead of CP-SAT
+#: next to one HiGHS (docs/offline.md, tenth round: HiGHS' time to proof on these models swings by
+#: a factor of two with either setting, and on each instance one of the two is the fast one).
+HIGHS_PAIR_MAX_VARIABLES = 2_500
+
+
 def _run_backend(backend: str, model: Any, *, strong: bool, portfolio: bool, workers: int,
                  **kw: Any) -> tuple[BackendOutcome, str]:
     """Step (4): the integer backend on the time-indexed model; returns the outcome and what ran.
 
     ``cpsat`` on the ``strong`` model of an instance that is not tight (``portfolio``), with at
-    least two workers, runs :func:`_cpsat_highs_portfolio`; the ``plain`` model is Jaillet et al.'s
-    as written (explicit memory rows only, CP-SAT's default workers).
+    least two workers, runs :func:`_portfolio`: CP-SAT (``workers − 1``) and HiGHS without the
+    cut-off, or on models of at most :data:`HIGHS_PAIR_MAX_VARIABLES` start variables HiGHS with
+    and without the cut-off (and CP-SAT on ``workers − 2`` from three workers on). The ``plain``
+    model is Jaillet et al.'s as written (explicit memory rows only, CP-SAT's default workers).
     """
     if backend == "pulp":
         from .cbc import solve_cbc
 
         return solve_cbc(model, workers=workers, **kw), "pulp"
-    if backend == "highs":
-        from .highs import solve_highs
+    from .highs import solve_highs
 
+    if backend == "highs":
         return solve_highs(model, workers=workers, **kw), "highs"
     if strong and portfolio and workers >= 2:
-        return _cpsat_highs_portfolio(model, workers=workers, **kw), "cpsat+highs"
+        members: dict[str, Callable[..., BackendOutcome]] = {}
+        cpsat_workers = workers - 1
+        if model.n_variables <= HIGHS_PAIR_MAX_VARIABLES:
+            members["highs_cutoff"] = functools.partial(solve_highs, model, workers=1, cutoff=True)
+            cpsat_workers -= 1
+        members["highs"] = functools.partial(solve_highs, model, workers=1, cutoff=False)
+        if cpsat_workers >= 1:
+            members["cpsat"] = functools.partial(solve_cpsat, model, params=proof_params(cpsat_workers),
+                                                 memory="both", workers=cpsat_workers)
+        return _portfolio(model, members, **kw), "+".join(sorted(members, key=_MEMBER_ORDER.index))
     return solve_cpsat(model, params=proof_params(workers) if strong else None,
                        memory="both" if strong else "explicit", workers=workers, **kw), "cpsat"
 
 
-def _cpsat_highs_portfolio(model: Any, *, workers: int, **kw: Any) -> BackendOutcome:
-    """CP-SAT (``workers − 1`` workers) and HiGHS' branch-and-cut (one thread) side by side on
-    the same model; the first proof (optimal or infeasible) stops the other.
+_MEMBER_ORDER = ["cpsat", "highs", "highs_cutoff"]
 
-    Measured (docs/offline.md, fifth round): on the paper regime HiGHS proves instances CP-SAT
-    leaves open for 60 s (s = 50, n = 30: all five seeds in 8–35 s alone; CP-SAT none) and CP-SAT
-    proves others first (s = 4, n = 50 seeds HiGHS leaves open), so neither alone is the better
-    choice. Merged outcome: the cheaper solution, the larger bound (each solver's bound is valid
-    for the model), proof or infeasibility from either. A failure of HiGHS (an exception) leaves
-    CP-SAT's outcome, with the error in ``info``.
+
+def _portfolio(model: Any, members: Mapping[str, Callable[..., BackendOutcome]], **kw: Any) -> BackendOutcome:
+    """The ``members`` (name -> solver taking the common backend keywords and ``stop``) side by
+    side on the same model, one thread each; the first proof (optimal or infeasible) stops the
+    others.
+
+    Measured (docs/offline.md, fifth and tenth rounds): on the paper regime HiGHS proves instances
+    CP-SAT leaves open for 60 s (s = 50, n = 30: all five seeds in 8–35 s alone; CP-SAT none), and
+    HiGHS' time to proof swings with its cut-off setting (s = 50, n = 30, seed 4: 57 s without,
+    29 s with; s = 4, n = 45, seed 4: 26 s without, open after 60 s with), so no single solver is
+    the better choice. Merged outcome: the cheapest solution, the largest bound (each member's
+    bound is valid for the model), proof or infeasibility from any. A member that fails (an
+    exception) is left out, with the error in ``info``; if all fail, the first error is raised.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .highs import solve_highs
-
     stop = StopSignal()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fut_h = pool.submit(solve_highs, model, workers=1, stop=stop, **kw)
-        fut_c = pool.submit(solve_cpsat, model, params=proof_params(workers - 1), memory="both",
-                            workers=workers - 1, stop=stop, **kw)
-        for fut in (fut_h, fut_c):
+    with ThreadPoolExecutor(max_workers=len(members)) as pool:
+        futs = {name: pool.submit(fn, stop=stop, **kw) for name, fn in members.items()}
+        for fut in futs.values():
             fut.add_done_callback(lambda f: stop.stop() if f.exception() is None and
                                   (f.result().proven_optimal or f.result().infeasible) else None)
-        while not (fut_h.done() and fut_c.done()):
+        while not all(f.done() for f in futs.values()):
             if stop.stopped:
-                stop.stop()  # again, in case the other solver had not started its search yet
+                stop.stop()  # again, in case another solver had not started its search yet
             time.sleep(0.05)
-    out_c = fut_c.result()
-    if fut_h.exception() is not None:
-        out_c.info["highs_error"] = repr(fut_h.exception())
-        return out_c
-    out_h = fut_h.result()
+    errors = {name: f.exception() for name, f in futs.items() if f.exception() is not None}
+    outs = {name: f.result() for name, f in futs.items() if name not in errors}
+    if not outs:
+        raise next(iter(errors.values()))
     cost = model.var_cost
 
     def value(o: BackendOutcome) -> float:
         return math.inf if o.values is None else float(sum(cost[j] * v for j, v in o.values.items()))
 
-    best = min((out_c, out_h), key=value)
-    bounds = [o.bound for o in (out_c, out_h) if o.bound is not None]
-    proved = [name for name, o in (("cpsat", out_c), ("highs", out_h)) if o.proven_optimal or o.infeasible]
+    best = min(outs.values(), key=value)
+    bounds = [o.bound for o in outs.values() if o.bound is not None]
+    proved = [name for name, o in outs.items() if o.proven_optimal or o.infeasible]
+    info: dict[str, Any] = {name: o.info for name, o in outs.items()}
+    info["proved_by"] = proved[0] if proved else None
+    info.update({f"{name}_error": repr(e) for name, e in errors.items()})
     return BackendOutcome(
         # a proof covers the merged solution only if that solution is as cheap as the proven one
-        proven_optimal=any(o.proven_optimal and value(o) <= value(best) for o in (out_c, out_h)),
-        infeasible=best.values is None and any(o.infeasible for o in (out_c, out_h)),
+        proven_optimal=any(o.proven_optimal and value(o) <= value(best) for o in outs.values()),
+        infeasible=best.values is None and any(o.infeasible for o in outs.values()),
         values=best.values, bound=max(bounds) if bounds else None,
-        status_text=f"cpsat {out_c.status_text}, highs {out_h.status_text}",
-        info={"cpsat": out_c.info, "highs": out_h.info, "proved_by": proved[0] if proved else None},
+        status_text=", ".join(f"{name} {outs[name].status_text}" for name in _MEMBER_ORDER if name in outs),
+        info=info,
     )
 
 
