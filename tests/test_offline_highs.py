@@ -54,7 +54,7 @@ def test_highs_on_the_model_matches_brute_force(seed: int) -> None:
     # with neither, HiGHS proves a value above the cut-off. Each proves that nothing better than
     # the optimum exists, which is how the pipeline reads it
     cut = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1,
-                      objective_rows=True)
+                      objective_window="rows")
     assert cut.infeasible and cut.values is None and not cut.proven_optimal
     pruned = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1)
     if pruned.infeasible:
@@ -62,7 +62,8 @@ def test_highs_on_the_model_matches_brute_force(seed: int) -> None:
     else:
         assert pruned.proven_optimal and pruned.bound is not None and pruned.bound <= opt
         assert verify_schedule(inst, _schedule(model, pruned.values, inst.n)).tel == opt
-    free = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1, cutoff=False)
+    free = solve_highs(model, time_limit=30, workers=1, seed=0, log=False, objective_ub=opt - 1,
+                       objective_window="none")
     assert free.proven_optimal and not free.infeasible
     assert verify_schedule(inst, _schedule(model, free.values, inst.n)).tel == opt > opt - 1
     # a cut-off at the optimum keeps it: proven, with the bound at the optimum
@@ -212,3 +213,11 @@ def test_portfolio_merges_members_and_survives_a_failing_one() -> None:
     assert out.values == {j0: 1} and not out.proven_optimal and out.info["proved_by"] == "highs"
     with pytest.raises(RuntimeError, match="solver crashed"):
         _portfolio(model, {"highs": boom}, time_limit=1)
+
+
+def test_unknown_objective_window_is_a_clear_error() -> None:
+    from lpsched.errors import OptionError
+
+    model = build_model(paper(0, n=4, s=4), None, use_incumbent_horizon=False)
+    with pytest.raises(OptionError, match="objective_window"):
+        solve_highs(model, time_limit=5, workers=1, seed=0, log=False, objective_window="row")

@@ -7,7 +7,7 @@ about as much as the LP's. HiGHS is the HiGHS inside OR-Tools' own library; the 
 ``highspy`` wheel is not used (installing it next to OR-Tools breaks OR-Tools' import).
 
 The objective window ``objective_lb <= cost <= objective_ub`` of the common backend signature is
-added as a row only with ``objective_rows=True``. Measured (docs/offline.md, ninth round) on the
+added as a row only with ``objective_window="rows"``. Measured (docs/offline.md, ninth round) on the
 models the ``strong`` pipeline hands over (paper regime, s = 50, n = 30 and s = 4, n = 50, after
 reduced-cost fixing, so the model holds every schedule better than the incumbent): without the
 rows HiGHS proved 6 of 8 within 60 s, with them 4 (the five s = 50 models: 13.8 / 20.3 / 19.8 /
@@ -15,9 +15,10 @@ rows HiGHS proved 6 of 8 within 60 s, with them 4 (the five s = 50 models: 13.8 
 caller knows: a solution at or above ``objective_ub`` proves the caller's incumbent optimal as
 infeasibility would, and the dual bound is a bound of every schedule the model holds.
 
-Instead, ``objective_ub`` is by default HiGHS' own cut-off (its ``objective_bound`` option, set
-to ``objective_ub + 0.5``): a node whose LP bound exceeds it is pruned at once, as if HiGHS held a
-solution of that value. MathOpt's HiGHS takes no hint, so without it HiGHS prunes nothing until it
+Instead, ``objective_ub`` is by default (``objective_window="cutoff"``) HiGHS' own cut-off (its
+``objective_bound`` option, set to ``objective_ub + 0.5``; MathOpt's generic ``cutoff_limit`` is
+refused for HiGHS, INVALID_ARGUMENT): a node whose LP bound exceeds it is pruned at once, as if
+HiGHS held a solution of that value. MathOpt's HiGHS takes no hint, so without it HiGHS prunes nothing until it
 has found a schedule of its own. The dual bound HiGHS then reports covers the solutions within the
 cut-off; every other solution costs at least ``objective_ub + 1``, so the bound returned is the
 smaller of the two. Measured (docs/offline.md, tenth round), HiGHS alone for 60 s on the 15
@@ -27,8 +28,8 @@ without / with the cut-off: s = 50, n = 30, seed 4 57.3 / over 60 / 33.5 s again
 42.7 s (proven in all three runs only with it); seed 2 15.8 / 28.2 / 24.0 against 14.6 / 16.7 /
 14.9 s; s = 4, n = 50, seed 1 8.8 / 18.4 / 11.1 against 24.3 / 30.2 / 22.7 s (slower, still
 proven); seed 2 33.7 / 36.0 / 40.3 against 48.8 / 35.0 / 20.3 s; the total over those twelve
-runs is about equal (367 against 353 s, a miss counted as 60 s). ``cutoff=False`` runs HiGHS
-without it.
+runs is about equal (367 against 353 s, a miss counted as 60 s). ``objective_window="none"``
+runs HiGHS with neither (the model as it is).
 
 HiGHS is run with a zero relative gap and an absolute gap below one unit (the objective is
 integral), so its ``OPTIMAL`` is a proof; the dual bound it reports is kept also when it stops on
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import OptionError
 from .backend import BackendOutcome, StopSignal, require_exact_model
 from .model import TimeIndexedModel
 
@@ -85,6 +87,9 @@ with open(sys.argv[1], "wb") as f:
 #: comes first.
 CHILD_GRACE = 2.0
 KILL_AFTER = 0.5
+
+#: How the objective window reaches HiGHS (:func:`solve_highs`, module text).
+OBJECTIVE_WINDOWS = ("cutoff", "rows", "none")
 
 
 def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub: int | None) -> tuple[Any, int]:
@@ -180,18 +185,17 @@ def solve_highs(
     objective_lb: int | None = None,
     objective_ub: int | None = None,
     stop: StopSignal | None = None,
-    objective_rows: bool = False,
-    cutoff: bool = True,
+    objective_window: str = "cutoff",
 ) -> BackendOutcome:
     """Solve ``model`` with HiGHS (branch-and-cut) through OR-Tools' MathOpt.
 
     Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
     seed; ``workers`` is not passed on (MathOpt sets HiGHS' threads only globally; its
     branch-and-cut is essentially sequential); ``hint`` is ignored (see the module text).
-    ``objective_rows`` adds the objective window as a row; otherwise, with ``cutoff``,
-    ``objective_ub`` is HiGHS' ``objective_bound`` (nodes whose bound exceeds it are pruned, as if
-    HiGHS held a solution of that value; see the module text), so a model with no solution within
-    it ends ``infeasible``.
+    ``objective_window`` says how ``objective_lb`` / ``objective_ub`` reach HiGHS (module text):
+    ``"cutoff"`` (default) makes ``objective_ub`` HiGHS' ``objective_bound`` (nodes whose bound
+    exceeds it are pruned, as if HiGHS held a solution of that value), so a model with no solution
+    within it ends ``infeasible``; ``"rows"`` adds the window as a row; ``"none"`` ignores both.
 
     Returns
     -------
@@ -200,10 +204,12 @@ def solve_highs(
         reaches the solution's value; ``bound`` is HiGHS' dual bound (also on a time limit).
     """
     require_exact_model(model)
+    if objective_window not in OBJECTIVE_WINDOWS:
+        raise OptionError(f"objective_window must be one of {', '.join(OBJECTIVE_WINDOWS)}, got {objective_window!r}")
     from ortools.math_opt import parameters_pb2, result_pb2, solution_pb2
 
     t0 = time.perf_counter()
-    if objective_rows:
+    if objective_window == "rows":
         proto, nx = _model_proto(model, objective_lb, objective_ub)
     else:
         proto, nx = _model_proto(model, None, None)
@@ -211,7 +217,7 @@ def solve_highs(
         enable_output=bool(log), random_seed=int(seed),
         relative_gap_tolerance=0.0, absolute_gap_tolerance=0.5,
     )
-    use_cutoff = cutoff and not objective_rows and objective_ub is not None
+    use_cutoff = objective_window == "cutoff" and objective_ub is not None
     if use_cutoff:  # a solution of value <= objective_ub survives it (values are integral)
         params.highs.double_options["objective_bound"] = float(objective_ub) + 0.5
     left = float(time_limit) - (time.perf_counter() - t0)

@@ -438,13 +438,6 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
                             n_variables=model.n_variables, n_constraints=0, horizon=model.horizon, info=info)
 
 
-#: Fixed models of at most this many start variables (the paper regime up to n ≈ 50, where proofs
-#: are in reach) run two HiGHS searches, with and without the incumbent cut-off, instead of CP-SAT
-#: next to one HiGHS (docs/offline.md, tenth round: HiGHS' time to proof on these models swings by
-#: a factor of two with either setting, and on each instance one of the two is the fast one).
-HIGHS_PAIR_MAX_VARIABLES = 2_500
-
-
 def _run_backend(backend: str, model: Any, *, strong: bool, portfolio: bool, workers: int,
                  **kw: Any) -> tuple[BackendOutcome, str]:
     """Step (4): the integer backend on the time-indexed model; returns the outcome and what ran.
@@ -464,21 +457,18 @@ def _run_backend(backend: str, model: Any, *, strong: bool, portfolio: bool, wor
     if backend == "highs":
         return solve_highs(model, workers=workers, **kw), "highs"
     if strong and portfolio and workers >= 2:
-        members: dict[str, Callable[..., BackendOutcome]] = {}
-        cpsat_workers = workers - 1
-        if model.n_variables <= HIGHS_PAIR_MAX_VARIABLES:
-            members["highs_cutoff"] = functools.partial(solve_highs, model, workers=1, cutoff=True)
-            cpsat_workers -= 1
-        members["highs"] = functools.partial(solve_highs, model, workers=1, cutoff=False)
+        pair = model.n_variables <= HIGHS_PAIR_MAX_VARIABLES
+        cpsat_workers = workers - 2 if pair else workers - 1
+        members: dict[str, Callable[..., BackendOutcome]] = {}  # in the order they are reported
         if cpsat_workers >= 1:
             members["cpsat"] = functools.partial(solve_cpsat, model, params=proof_params(cpsat_workers),
                                                  memory="both", workers=cpsat_workers)
-        return _portfolio(model, members, **kw), "+".join(sorted(members, key=_MEMBER_ORDER.index))
+        members["highs"] = functools.partial(solve_highs, model, workers=1, objective_window="none")
+        if pair:
+            members["highs_cutoff"] = functools.partial(solve_highs, model, workers=1, objective_window="cutoff")
+        return _portfolio(model, members, **kw), "+".join(members)
     return solve_cpsat(model, params=proof_params(workers) if strong else None,
                        memory="both" if strong else "explicit", workers=workers, **kw), "cpsat"
-
-
-_MEMBER_ORDER = ["cpsat", "highs", "highs_cutoff"]
 
 
 def _portfolio(model: Any, members: Mapping[str, Callable[..., BackendOutcome]], **kw: Any) -> BackendOutcome:
@@ -526,7 +516,7 @@ def _portfolio(model: Any, members: Mapping[str, Callable[..., BackendOutcome]],
         proven_optimal=any(o.proven_optimal and value(o) <= value(best) for o in outs.values()),
         infeasible=best.values is None and any(o.infeasible for o in outs.values()),
         values=best.values, bound=max(bounds) if bounds else None,
-        status_text=", ".join(f"{name} {outs[name].status_text}" for name in _MEMBER_ORDER if name in outs),
+        status_text=", ".join(f"{name} {o.status_text}" for name, o in outs.items()),
         info=info,
     )
 
@@ -611,6 +601,13 @@ def _wants_window_search(instance: Instance, n_left: int, ub: int, lb: int) -> b
 #: never take the step.
 ORDER_MIN_VARIABLES = 8_000
 ORDER_MIN_VARIABLES_NOT_TIGHT = 2_500
+#: Fixed models of at most this many start variables run two HiGHS searches, with and without the
+#: incumbent cut-off, instead of CP-SAT next to one HiGHS (:func:`_run_backend`). The same line as
+#: the order step's: below it a proof is in reach (the paper regime up to n ≈ 50 leaves 135–2,200
+#: variables), above it the search matters. Measured (docs/offline.md, tenth round): HiGHS' time
+#: to proof on these models swings by a factor of two with the cut-off setting, and on each
+#: instance one of the two is the fast one.
+HIGHS_PAIR_MAX_VARIABLES = ORDER_MIN_VARIABLES_NOT_TIGHT
 #: In the first stage of the tight portfolio, the integer solver is not started on a model of more
 #: than :data:`ORDER_MIN_VARIABLES` variables with less than this many seconds left for it: building
 #: its rows takes longer (measured: 9.5 s for 2.9 s of solver time at 100,000 variables).
