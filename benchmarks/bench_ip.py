@@ -8,9 +8,16 @@ instances (Jaillet regime) and to the strong time-indexed model otherwise (paper
 ``--large`` adds the certified gap at n = 1000 (best schedule of the heuristics and the LP-guided
 roundings, polished by local search, over the best lower bound incl. the truncated LP; no IP).
 
+``--rows FILE`` appends every row to a JSON-lines file as soon as it is measured and, run again,
+takes the rows already there (same family, n, seed, formulation, time limit and workers) instead of
+solving them again: a sweep killed at any point resumes where it stopped. ``--plot PNG`` draws the
+fraction proven and the median gap per family and n; ``--plot-only`` draws it from the rows of
+``--rows`` (or of earlier ``--json`` / JSON-lines files given with ``--plot-from``) without solving.
+
 Quick run:  python benchmarks/bench_ip.py --time-limit 5 --count 2 --families paper-s4
 Full run:   python benchmarks/bench_ip.py --time-limit 60 --count 8 --paper-count 5 --plain-count 3 \\
-                --sweep 50,100,150,200 --sweep-down 20,10 --large
+                --sweep 50,100,150,200 --sweep-down 20,10 --large --rows bench_ip_rows.jsonl --plot ip.png
+Plot only:  python benchmarks/bench_ip.py --plot-only --plot ip.png --plot-from benchmarks/bench_ip_results_r10_s4.json
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Iterable
+from pathlib import Path
 
 from bench_large_gap import large_gap_row
 
@@ -44,16 +53,129 @@ def _summary(rows: list[dict]) -> str:
             f"median gap of unproven {og}")
 
 
-def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace) -> dict:
+def row_key(fam: str, n_requested: int, seed: int, form: str, time_limit: float, workers: int) -> str:
+    """What identifies a measured row for ``--rows`` (``n_requested`` is 0 for the Jaillet families,
+    whose generator draws n)."""
+    return f"{fam}|{n_requested}|{seed}|{form}|{float(time_limit):g}|{int(workers)}"
+
+
+def load_rows(paths: Iterable[str | Path]) -> list[dict]:
+    """Rows of earlier runs: ``--json`` files (one JSON list) or JSON-lines files (``--rows``). A
+    last line cut short by a crash is skipped; any other unreadable line raises ``ValueError``
+    naming the file and line."""
+    rows: list[dict] = []
+    for p in map(Path, paths):
+        text = p.read_text()
+        if text.lstrip().startswith("["):
+            rows += [r for r in json.loads(text) if isinstance(r, dict)]
+            continue
+        lines = text.splitlines()
+        for i, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                if i == len(lines):  # the line being written when the run was killed
+                    break
+                raise ValueError(f"{p}: line {i} is not JSON ({e.msg})") from None
+    return rows
+
+
+class RowLog:
+    """The ``--rows`` file: rows measured earlier (by :func:`row_key`) and appending new ones."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = Path(path) if path else None
+        self.done: dict[str, dict] = {}
+        if self.path is not None and self.path.exists():
+            for r in load_rows([self.path]):
+                if "key" in r:
+                    self.done[r["key"]] = r
+
+    def add(self, row: dict) -> None:
+        if self.path is not None:
+            with self.path.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+        self.done[row["key"]] = row
+
+
+def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: RowLog | None = None) -> dict:
+    key = row_key(fam, n, seed, form, args.time_limit, args.workers)
+    if log is not None and key in log.done:
+        row = dict(log.done[key])
+        print(f"# resumed {key}: {row['status']} {row['objective']} / {row['bound']}", flush=True)
+        return row
     inst = FAMILIES[fam](seed, n)
     r = solve_hindsight(inst, time_limit=args.time_limit, workers=args.workers, seed=0, formulation=form)
-    row = {"family": fam, "n": inst.n, "M": inst.M, "seed": seed, "formulation": form,
+    row = {"key": key, "family": fam, "n": inst.n, "M": inst.M, "seed": seed, "formulation": form,
            "resolved": r.info.get("formulation"), "status": r.status, "objective": r.objective,
            "bound": r.bound, "gap": r.gap, "seconds": r.seconds, "n_variables": r.n_variables,
            "horizon": r.horizon, "incumbent": r.incumbent, "lp_bound": r.info.get("lp_bound"),
-           "hsf": r.info.get("heuristics", {}).get("hsf")}
+           "hsf": r.info.get("heuristics", {}).get("hsf"), "time_limit": args.time_limit,
+           "workers": args.workers}
     print(json.dumps(row), flush=True)
+    if log is not None:
+        log.add(row)
     return row
+
+
+def figure_proofs(rows: Iterable[dict]):
+    """Per family (paper families by n; Jaillet families as one point at their mean n) and
+    formulation: the fraction proven optimal (left) and the median gap of the unproven rows
+    (right, log scale; a point is missing where every row is proven)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[tuple[str, str], dict[int, list[dict]]] = {}
+    for r in rows:
+        if r.get("family", "").startswith(("paper-s", "jaillet")) and "status" in r:
+            fam = r["family"]
+            n = int(r["n"]) if fam.startswith("paper") else 0
+            groups.setdefault((fam, r.get("formulation", "auto")), {}).setdefault(n, []).append(r)
+    fig, (ax_p, ax_g) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, ((fam, form), by_n) in enumerate(sorted(groups.items())):
+        ns = sorted(by_n)
+        xs = [n if n else statistics.mean(int(r["n"]) for r in by_n[n]) for n in ns]
+        frac = [sum(r["status"] == "OPTIMAL" for r in by_n[n]) / len(by_n[n]) for n in ns]
+        style = "o-" if form == "auto" else "s--"
+        label = f"{fam} ({form})"
+        ax_p.plot(xs, frac, style, color=f"C{i % 10}", label=label)
+        gx, gy = [], []
+        for x, n in zip(xs, ns, strict=True):
+            open_gaps = [100 * r["gap"] for r in by_n[n] if r["status"] != "OPTIMAL" and r.get("gap") is not None]
+            if open_gaps:
+                gx.append(x)
+                gy.append(max(statistics.median(open_gaps), 1e-2))
+        if gx:
+            ax_g.plot(gx, gy, style, color=f"C{i % 10}", label=label)
+    ax_p.axhline(0.5, color="grey", ls=":", lw=1)
+    ax_p.text(ax_p.get_xlim()[0], 0.52, " Jaillet target: ≥ 50 % proven", fontsize=8, color="grey")
+    ax_g.axhline(2.0, color="grey", ls=":", lw=1)
+    ax_g.text(ax_g.get_xlim()[0], 2.1, " Jaillet target: median gap ≤ 2 %", fontsize=8, color="grey")
+    ax_p.set(xlabel="n (Jaillet families: mean n of their instances)", ylabel="fraction proven optimal",
+             ylim=(-0.05, 1.05), title="Proven optimal within the time limit")
+    ax_g.set(xlabel="n", ylabel="median gap of the unproven rows (%)", yscale="log",
+             title="Gap left (best schedule vs best bound)")
+    for ax in (ax_p, ax_g):
+        ax.grid(alpha=0.3)
+    ax_p.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_proofs(rows: Iterable[dict], path: str | Path) -> Path:
+    """Write :func:`figure_proofs` as a PNG; returns the path."""
+    import matplotlib.pyplot as plt
+
+    fig = figure_proofs(rows)
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
 
 
 def main() -> None:
@@ -72,7 +194,23 @@ def main() -> None:
     ap.add_argument("--sweep-down", default="", help="paper families: smaller n tried when n=30 fails")
     ap.add_argument("--large", action="store_true", help="also the n=1000 certified gaps")
     ap.add_argument("--json", dest="json_out", default=None, help="write all rows to this file")
+    ap.add_argument("--rows", default=None, help="JSON-lines file: append rows as measured; resume from it")
+    ap.add_argument("--plot", default=None, help="write the proof/gap plot of this run's rows to this PNG")
+    ap.add_argument("--plot-only", action="store_true", help="only plot (rows of --rows and --plot-from)")
+    ap.add_argument("--plot-from", default="", help="comma-separated earlier --json / --rows files to plot")
     args = ap.parse_args()
+    log = RowLog(args.rows)
+    if args.plot_only:
+        if not args.plot:
+            ap.error("--plot-only needs --plot PNG")
+        try:
+            rows = load_rows([p for p in args.plot_from.split(",") if p]) + list(log.done.values())
+        except (OSError, ValueError) as e:
+            ap.error(str(e))
+        if not rows:
+            ap.error("nothing to plot: give --rows or --plot-from with rows in them")
+        print(f"wrote {plot_proofs(rows, args.plot)} ({len(rows)} rows)")
+        return
     forms = ["plain"] if args.only_plain else ["auto"] if args.no_plain else ["auto", "plain"]
     all_rows: list[dict] = []
     proven_all: dict[str, bool] = {}
@@ -86,7 +224,7 @@ def main() -> None:
                 for form in forms:
                     if form == "plain" and args.plain_count is not None and seed >= args.plain_count:
                         continue
-                    row = _run(fam, n, seed, form, args)
+                    row = _run(fam, n, seed, form, args, log)
                     per[form].append(row)
                     all_rows.append(row)
             label = f"{fam}" + (f" n={n}" if n else " n=gen")
@@ -102,7 +240,7 @@ def main() -> None:
             for n in seq:
                 rows = []
                 for seed in range(args.paper_count):
-                    row = _run(fam, n, seed, "auto", args)
+                    row = _run(fam, n, seed, "auto", args, log)
                     row["sweep"] = True
                     rows.append(row)
                     all_rows.append(row)
@@ -118,16 +256,24 @@ def main() -> None:
     if args.large:
         for alpha in (0.25, 1 / 32):
             for s in (4, 50):
+                key = f"paper-large|1000|s{s}|a{alpha:g}|{float(args.time_limit):g}"
+                if key in log.done:
+                    all_rows.append(log.done[key])
+                    print(f"# resumed {key}", flush=True)
+                    continue
                 inst = paper(0, n=1000, s=s, lower=8, alpha=alpha, concurrency=10)
-                row = {"family": "paper-large", "s": s, "alpha": alpha,
+                row = {"key": key, "family": "paper-large", "s": s, "alpha": alpha,
                        **large_gap_row(inst, lp_time=args.time_limit, fractions=DEFAULT_FRACTIONS,
                                        ls_time=args.time_limit, window_time=4 * args.time_limit,
                                        tune_time=2 * args.time_limit, log=False)}
                 all_rows.append(row)
                 print(json.dumps(row), flush=True)
+                log.add(row)
     if args.json_out:
         with open(args.json_out, "w") as fh:
             json.dump(all_rows, fh, indent=1)
+    if args.plot:
+        print(f"wrote {plot_proofs(all_rows, args.plot)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""The proof benchmark's row log: rows are appended as measured, a second run resumes from them,
+a line cut short by a crash is skipped, and the plot is drawn from stored rows."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture()
+def bench_ip(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("bench_ip")
+
+
+def _main(bench_ip, monkeypatch, *argv: str) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench_ip.py", *argv])
+    bench_ip.main()
+
+
+def test_rows_are_appended_and_a_second_run_solves_nothing(bench_ip, monkeypatch, tmp_path, capsys):
+    rows_file = tmp_path / "rows.jsonl"
+    calls = []
+    real = bench_ip.solve_hindsight
+
+    def counting(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(bench_ip, "solve_hindsight", counting)
+    args = ("--time-limit", "5", "--families", "paper-s4", "--n", "6", "--paper-count", "2", "--no-plain",
+            "--rows", str(rows_file))
+    _main(bench_ip, monkeypatch, *args)
+    first = capsys.readouterr().out
+    assert len(calls) == 2
+    stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    assert [r["seed"] for r in stored] == [0, 1]
+    assert all(r["key"] == bench_ip.row_key("paper-s4", 6, r["seed"], "auto", 5.0, 2) for r in stored)
+    _main(bench_ip, monkeypatch, *args)
+    second = capsys.readouterr().out
+    assert len(calls) == 2  # nothing solved again
+    assert second.count("# resumed") == 2
+    summary = [line for line in first.splitlines() if line.startswith("==")]
+    assert summary and summary == [line for line in second.splitlines() if line.startswith("==")]
+    # another time limit is another measurement: solved again
+    _main(bench_ip, monkeypatch, *args[:1], "4", *args[2:])
+    assert len(calls) == 4
+
+
+def test_load_rows_skips_a_cut_last_line_and_names_a_bad_one(bench_ip, tmp_path):
+    good = json.dumps({"key": "k", "family": "paper-s4", "n": 6, "status": "OPTIMAL", "gap": 0.0})
+    f = tmp_path / "rows.jsonl"
+    f.write_text(good + "\n" + '{"key": "k2", "fam')
+    assert [r["key"] for r in bench_ip.load_rows([f])] == ["k"]
+    f.write_text('{"key": "k2", "fam\n' + good + "\n")
+    with pytest.raises(ValueError, match="line 1"):
+        bench_ip.load_rows([f])
+    lst = tmp_path / "rows.json"
+    lst.write_text(json.dumps([json.loads(good)]))
+    assert bench_ip.load_rows([lst])[0]["status"] == "OPTIMAL"
+
+
+def test_plot_only_draws_stored_rows(bench_ip, monkeypatch, tmp_path, capsys):
+    rows = [{"family": "paper-s4", "n": n, "seed": s, "formulation": "auto",
+             "status": "OPTIMAL" if s < k else "FEASIBLE", "gap": 0.0 if s < k else 0.01}
+            for n, k in ((40, 5), (50, 3)) for s in range(5)]
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(rows))
+    png = tmp_path / "p.png"
+    _main(bench_ip, monkeypatch, "--plot-only", "--plot", str(png), "--plot-from", str(src))
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    assert "10 rows" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        _main(bench_ip, monkeypatch, "--plot-only", "--plot", str(png), "--plot-from", str(tmp_path / "missing.json"))
