@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench_large_gap import large_gap_row
+from rows import RowLog, load_rows
 
 from lpsched.generate import jaillet, paper
 from lpsched.offline import solve_hindsight
@@ -59,48 +60,6 @@ def row_key(fam: str, n_requested: int, seed: int, form: str, time_limit: float,
     return f"{fam}|{n_requested}|{seed}|{form}|{float(time_limit):g}|{int(workers)}"
 
 
-def load_rows(paths: Iterable[str | Path]) -> list[dict]:
-    """Rows of earlier runs: ``--json`` files (one JSON list) or JSON-lines files (``--rows``). A
-    last line cut short by a crash is skipped; any other unreadable line raises ``ValueError``
-    naming the file and line."""
-    rows: list[dict] = []
-    for p in map(Path, paths):
-        text = p.read_text()
-        if text.lstrip().startswith("["):
-            rows += [r for r in json.loads(text) if isinstance(r, dict)]
-            continue
-        lines = text.splitlines()
-        for i, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                if i == len(lines):  # the line being written when the run was killed
-                    break
-                raise ValueError(f"{p}: line {i} is not JSON ({e.msg})") from None
-    return rows
-
-
-class RowLog:
-    """The ``--rows`` file: rows measured earlier (by :func:`row_key`) and appending new ones."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = Path(path) if path else None
-        self.done: dict[str, dict] = {}
-        if self.path is not None and self.path.exists():
-            for r in load_rows([self.path]):
-                if "key" in r:
-                    self.done[r["key"]] = r
-
-    def add(self, row: dict) -> None:
-        if self.path is not None:
-            with self.path.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
-                fh.flush()
-        self.done[row["key"]] = row
-
-
 def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: RowLog | None = None) -> dict:
     key = row_key(fam, n, seed, form, args.time_limit, args.workers)
     if log is not None and key in log.done:
@@ -115,9 +74,7 @@ def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: 
            "horizon": r.horizon, "incumbent": r.incumbent, "lp_bound": r.info.get("lp_bound"),
            "hsf": r.info.get("heuristics", {}).get("hsf"), "time_limit": args.time_limit,
            "workers": args.workers}
-    print(json.dumps(row), flush=True)
-    if log is not None:
-        log.add(row)
+    (log or RowLog(None)).emit(row)
     return row
 
 
@@ -267,8 +224,7 @@ def main() -> None:
                                        ls_time=args.time_limit, window_time=4 * args.time_limit,
                                        tune_time=2 * args.time_limit, log=False)}
                 all_rows.append(row)
-                print(json.dumps(row), flush=True)
-                log.add(row)
+                log.emit(row)
     if args.json_out:
         with open(args.json_out, "w") as fh:
             json.dump(all_rows, fh, indent=1)

@@ -21,8 +21,9 @@ budget split by :meth:`~lpsched.offline.large.LargeBudget.split`).
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
+
+from rows import RowLog
 
 from lpsched.generate import paper
 from lpsched.instance import Instance
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--json", dest="json_out", default=None, help="append the rows to this JSON-lines file")
     args = ap.parse_args()
     fractions = tuple(float(f) for f in args.fractions.split(",")) if args.fractions else ()
+    log = RowLog(args.json_out)
     for inv_alpha in (int(a) for a in args.alpha.split(",")):
         for s in (int(x) for x in args.s.split(",")):
             inst = paper(args.seed, n=args.n, s=s, lower=8, alpha=1 / inv_alpha, concurrency=10)
@@ -82,10 +84,7 @@ def main() -> None:
             else:
                 row.update(large_gap_row(inst, lp_time=args.lp_time, fractions=fractions, ls_time=args.ls_time,
                                          window_time=args.window_time, tune_time=args.tune_time))
-            print(json.dumps(row), flush=True)
-            if args.json_out:
-                with open(args.json_out, "a") as fh:
-                    fh.write(json.dumps(row) + "\n")
+            log.emit(row)
 
 
 if __name__ == "__main__":
