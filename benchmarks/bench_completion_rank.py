@@ -38,8 +38,9 @@ from scipy.optimize import linprog
 
 from lpsched.generate import jaillet
 from lpsched.instance import Instance
-from lpsched.offline.chain import chain_matrix, chain_nodes
-from lpsched.offline.cumulative import core_lengths, core_levels
+from lpsched.offline.chain import chain_matrix, chain_nodes, long_jobs
+from lpsched.offline.cpsat import proven_bound, run_cpsat
+from lpsched.offline.cumulative import core_lengths, core_levels, dff_levels
 from lpsched.offline.heuristics import best_schedule, tel_of
 from lpsched.offline.model import TimeIndexedModel, build_model
 from lpsched.offline.solve import solve_hindsight
@@ -68,6 +69,7 @@ def min_makespan_of_k(inst: Instance, k: int, ub: int, seconds: float, workers: 
         return lay[i, j]
 
     ivs, dem, half = [], [], []
+    half_level = dff_levels(M, 2)[0]
     for i in (i for i in range(n) if st[i] is not None):
         m.add(T >= st[i] + int(o[i])).only_enforce_if(p[i])
         ivs.append(layer(i, 1))
@@ -75,7 +77,7 @@ def min_makespan_of_k(inst: Instance, k: int, ub: int, seconds: float, workers: 
         for j in range(2, int(o[i]) + 1):
             ivs.append(layer(i, j))
             dem.append(1)
-        j = max(1, -(-(M + 1) // 2) - int(s[i]))
+        j = max(1, half_level - int(s[i]))  # from this round on the job holds more than M/2
         if j <= int(o[i]):
             half.append(layer(i, j))
     m.add_cumulative(ivs, dem, M)
@@ -92,12 +94,10 @@ def min_makespan_of_k(inst: Instance, k: int, ub: int, seconds: float, workers: 
                     (a[i], s[i], o[i]) != (a[j], s[j], o[j]) or i < j):
                 m.add_implication(p[j], p[i])
     m.minimize(T)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
-    status = solver.solve(m)
+    solver, status = run_cpsat(m, time_limit=seconds, workers=workers, seed=0, log=False)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    return int(np.ceil(solver.best_objective_bound - 1e-6)), (round(solver.objective_value) if found else None)
+    bound = proven_bound(solver, status)
+    return (0 if bound is None else int(np.ceil(bound - 1e-6))), (round(solver.objective_value) if found else None)
 
 
 def m_chain_bounds(inst: Instance) -> list[float]:
@@ -106,7 +106,7 @@ def m_chain_bounds(inst: Instance) -> list[float]:
     ``o_j − max(0, M − p_i − s_j)``; each job entered and left at most once, the source left once;
     an LP with an integral polytope, solved by scipy)."""
     M, s, o, a = inst.M, inst.prompt, inst.output, inst.arrival
-    long = np.flatnonzero(2 * (s + o) > M)
+    long = np.flatnonzero(long_jobs(inst))
     L = len(long)
     arcs = []
     for y, j in enumerate(long):
@@ -173,13 +173,15 @@ def rank_counts(T: list[int], horizon: int) -> list[int]:
     return [int(np.searchsorted(T, t, side="right")) for t in range(int(horizon) + 1)]
 
 
-def rank_lower_bounds(inst: Instance, ub: np.ndarray, per_k: float) -> tuple[list[int], list[int], int]:
+def rank_lower_bounds(inst: Instance, ub: np.ndarray, per_k: float,
+                      chain_m: list[float] | None = None) -> tuple[list[int], list[int], int]:
     """``(lo, hi, proven)``: per ``k = 1..n`` a lower bound on ``T_k`` (CP-SAT's, or the long
     chain's matching bound when the ``k`` jobs must include long ones, made non-decreasing), a
     makespan of ``k`` jobs found (at most ``ub[k−1]``, a feasible ``k``-th completion, made
-    non-increasing from the top), and how many ``T_k`` CP-SAT proved."""
-    n_long = int((2 * (inst.prompt + inst.output) > inst.M).sum())
-    chain_m = m_chain_bounds(inst)
+    non-increasing from the top), and how many ``T_k`` CP-SAT proved. ``chain_m``: the
+    :func:`m_chain_bounds` of ``inst`` if the caller has them."""
+    n_long = int(long_jobs(inst).sum())
+    chain_m = m_chain_bounds(inst) if chain_m is None else chain_m
     lo: list[int] = []
     hi: list[int] = []
     proven = 0
@@ -199,11 +201,12 @@ def measure(inst: Instance, label: str, per_k: float, opt_seconds: float) -> dic
     inc, _, _ = best_schedule(inst, seconds=3.0)
     ub = tel_of(inst, inc)
     model = build_model(inst, ub)  # on the valid horizon
-    lo, hi, proven = rank_lower_bounds(inst, np.sort(inc + inst.output), per_k)
+    chain_m = m_chain_bounds(inst)
+    lo, hi, proven = rank_lower_bounds(inst, np.sort(inc + inst.output), per_k, chain_m)
     t_rank = time.perf_counter() - t0
 
     row = {"instance": label, "n": inst.n, "M": inst.M, "schedule": ub, "T_proven": proven,
-           "T_n_lo": lo[-1], "T_n_hi": hi[-1], "long_chain_makespan": round(m_chain_bounds(inst)[-1], 1),
+           "T_n_lo": lo[-1], "T_n_hi": hi[-1], "long_chain_makespan": round(chain_m[-1], 1),
            "rank_bound": sum(lo) - int(inst.arrival.sum()), "rank_seconds": round(t_rank, 1)}
     for chain in (False, True):
         name = "chain_lp" if chain else "lp"

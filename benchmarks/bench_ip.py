@@ -60,9 +60,9 @@ def row_key(fam: str, n_requested: int, seed: int, form: str, time_limit: float,
     return f"{fam}|{n_requested}|{seed}|{form}|{float(time_limit):g}|{int(workers)}"
 
 
-def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: RowLog | None = None) -> dict:
+def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: RowLog) -> dict:
     key = row_key(fam, n, seed, form, args.time_limit, args.workers)
-    if log is not None and key in log.done:
+    if key in log.done:
         row = dict(log.done[key])
         print(f"# resumed {key}: {row['status']} {row['objective']} / {row['bound']}", flush=True)
         return row
@@ -74,7 +74,7 @@ def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: 
            "horizon": r.horizon, "incumbent": r.incumbent, "lp_bound": r.info.get("lp_bound"),
            "hsf": r.info.get("heuristics", {}).get("hsf"), "time_limit": args.time_limit,
            "workers": args.workers}
-    (log or RowLog(None)).emit(row)
+    log.emit(row)
     return row
 
 
@@ -156,14 +156,15 @@ def main() -> None:
     ap.add_argument("--plot-only", action="store_true", help="only plot (rows of --rows and --plot-from)")
     ap.add_argument("--plot-from", default="", help="comma-separated earlier --json / --rows files to plot")
     args = ap.parse_args()
-    log = RowLog(args.rows)
+    try:
+        log = RowLog(args.rows)
+        earlier = load_rows([p for p in args.plot_from.split(",") if p]) if args.plot_only else []
+    except (OSError, ValueError) as e:
+        ap.error(str(e))
     if args.plot_only:
         if not args.plot:
             ap.error("--plot-only needs --plot PNG")
-        try:
-            rows = load_rows([p for p in args.plot_from.split(",") if p]) + list(log.done.values())
-        except (OSError, ValueError) as e:
-            ap.error(str(e))
+        rows = earlier + list(log.done.values())
         if not rows:
             ap.error("nothing to plot: give --rows or --plot-from with rows in them")
         print(f"wrote {plot_proofs(rows, args.plot)} ({len(rows)} rows)")

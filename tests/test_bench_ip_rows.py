@@ -78,3 +78,12 @@ def test_plot_only_draws_stored_rows(bench_ip, monkeypatch, tmp_path, capsys):
     assert "10 rows" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         _main(bench_ip, monkeypatch, "--plot-only", "--plot", str(png), "--plot-from", str(tmp_path / "missing.json"))
+
+
+def test_a_corrupt_rows_file_is_one_clear_error(bench_ip, monkeypatch, tmp_path, capsys):
+    bad = tmp_path / "rows.jsonl"
+    bad.write_text('{"key": "k", "fam\n{"key": "k2"}\n')
+    with pytest.raises(SystemExit) as e:
+        _main(bench_ip, monkeypatch, "--families", "paper-s4", "--n", "6", "--rows", str(bad))
+    assert e.value.code == 2
+    assert "line 1 is not JSON" in capsys.readouterr().err
