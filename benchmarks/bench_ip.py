@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bench_large_gap import large_gap_row
 from rows import RowLog, load_rows
 
 from lpsched.generate import jaillet, paper
+from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
 from lpsched.offline.lp_rounding import DEFAULT_FRACTIONS
 
@@ -41,6 +43,22 @@ FAMILIES = {
     "paper-s4": lambda seed, n: paper(seed, n=n, s=4, lower=8, alpha=0.25, concurrency=10),
     "paper-s50": lambda seed, n: paper(seed, n=n, s=50, lower=8, alpha=0.25, concurrency=10),
 }
+PAPER_NAME = re.compile(r"paper-s(\d+)(?:-a(\d+))?(?:-c(\d+))?")
+
+
+def family(name: str) -> Callable[[int, int], Instance]:
+    """The generator of a family: one of ``FAMILIES`` or a paper-regime setting spelt
+    ``paper-s{S}[-a{D}][-c{C}]`` (prompt ``S``, ``α = 1/D``, default 4; ``C`` jobs fit at the
+    predicted peak, default 10; ``l = 8``), e.g. ``paper-s4-a32-c20``."""
+    if name in FAMILIES:
+        return FAMILIES[name]
+    m = PAPER_NAME.fullmatch(name)
+    if m is None:
+        raise ValueError(f"unknown family '{name}' (known: {', '.join(FAMILIES)}, or paper-s{{S}}-a{{D}}-c{{C}})")
+    s, d, c = int(m[1]), int(m[2] or 4), int(m[3] or 10)
+    if d < 1 or c < 1:
+        raise ValueError(f"family '{name}': α = 1/D and the concurrency C need D, C >= 1")
+    return lambda seed, n: paper(seed, n=n, s=s, lower=8, alpha=1 / d, concurrency=c)
 
 
 def _summary(rows: list[dict]) -> str:
@@ -66,7 +84,7 @@ def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: 
         row = dict(log.done[key])
         print(f"# resumed {key}: {row['status']} {row['objective']} / {row['bound']}", flush=True)
         return row
-    inst = FAMILIES[fam](seed, n)
+    inst = family(fam)(seed, n)
     r = solve_hindsight(inst, time_limit=args.time_limit, workers=args.workers, seed=0, formulation=form)
     row = {"key": key, "family": fam, "n": inst.n, "M": inst.M, "seed": seed, "formulation": form,
            "resolved": r.info.get("formulation"), "status": r.status, "objective": r.objective,
@@ -143,7 +161,8 @@ def main() -> None:
     ap.add_argument("--paper-count", type=int, default=5, help="seeds per paper family and n")
     ap.add_argument("--plain-count", type=int, default=None,
                     help="run the plain formulation on the first K seeds only (default: all)")
-    ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated subset")
+    ap.add_argument("--families", default=",".join(FAMILIES),
+                    help="comma-separated: the keys above or paper-s{S}-a{D}-c{C}")
     ap.add_argument("--n", default="30", help="comma-separated n for the paper families")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain formulation")
     ap.add_argument("--only-plain", action="store_true", help="run the plain formulation only (no sweep)")
@@ -157,6 +176,8 @@ def main() -> None:
     ap.add_argument("--plot-from", default="", help="comma-separated earlier --json / --rows files to plot")
     args = ap.parse_args()
     try:
+        for fam in args.families.split(","):
+            family(fam)
         log = RowLog(args.rows)
         earlier = load_rows([p for p in args.plot_from.split(",") if p]) if args.plot_only else []
     except (OSError, ValueError) as e:

@@ -87,3 +87,21 @@ def test_a_corrupt_rows_file_is_one_clear_error(bench_ip, monkeypatch, tmp_path,
         _main(bench_ip, monkeypatch, "--families", "paper-s4", "--n", "6", "--rows", str(bad))
     assert e.value.code == 2
     assert "line 1 is not JSON" in capsys.readouterr().err
+
+
+def test_paper_settings_are_spelt_in_the_family_name(bench_ip):
+    inst = bench_ip.family("paper-s50-a32-c20")(3, 7)
+    # alpha = 1/32: u = 256; concurrency 20: M = 20 * (50 + 256)
+    assert (inst.n, inst.M) == (7, 20 * (50 + 256))
+    assert set(inst.prompt.tolist()) == {50}
+    assert inst.output.min() >= 8 and inst.output.max() <= 256
+    same = bench_ip.family("paper-s4-a4-c10")(3, 9)
+    assert same.output.tolist() == bench_ip.FAMILIES["paper-s4"](3, 9).output.tolist()
+    assert same.M == 360
+
+
+def test_an_unknown_family_is_one_argparse_error(bench_ip, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as e:
+        _main(bench_ip, monkeypatch, "--families", "paper-s4,paper-x9", "--n", "6")
+    assert e.value.code == 2
+    assert "unknown family 'paper-x9'" in capsys.readouterr().err
