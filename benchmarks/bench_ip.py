@@ -112,13 +112,20 @@ def figure_proofs(rows: Iterable[dict]):
             n = int(r["n"]) if fam.startswith("paper") else 0
             groups.setdefault((fam, r.get("formulation", "auto")), {}).setdefault(n, []).append(r)
     fig, (ax_p, ax_g) = plt.subplots(1, 2, figsize=(12, 4.5))
+    palette = plt.get_cmap("tab20").colors if len(groups) > 10 else [f"C{i}" for i in range(10)]
     for i, ((fam, form), by_n) in enumerate(sorted(groups.items())):
+        color = palette[i % len(palette)]
         ns = sorted(by_n)
         xs = [n if n else statistics.mean(int(r["n"]) for r in by_n[n]) for n in ns]
         frac = [sum(r["status"] == "OPTIMAL" for r in by_n[n]) / len(by_n[n]) for n in ns]
         style = "o-" if form == "auto" else "s--"
         label = f"{fam} ({form})"
-        ax_p.plot(xs, frac, style, color=f"C{i % 10}", label=label)
+        ax_p.plot(xs, frac, style, color=color, label=label)
+        # hollow: fewer seeds than this family's full count (a sweep stops at the first unproven one)
+        full = max(len(v) for v in by_n.values())
+        short = [(x, f) for x, f, n in zip(xs, frac, ns, strict=True) if len(by_n[n]) < full]
+        if short:
+            ax_p.plot(*zip(*short, strict=True), "o", color=color, mfc="white")
         gx, gy = [], []
         for x, n in zip(xs, ns, strict=True):
             open_gaps = [100 * r["gap"] for r in by_n[n] if r["status"] != "OPTIMAL" and r.get("gap") is not None]
@@ -126,7 +133,7 @@ def figure_proofs(rows: Iterable[dict]):
                 gx.append(x)
                 gy.append(max(statistics.median(open_gaps), 1e-2))
         if gx:
-            ax_g.plot(gx, gy, style, color=f"C{i % 10}", label=label)
+            ax_g.plot(gx, gy, style, color=color, label=label)
     ax_p.axhline(0.5, color="grey", ls=":", lw=1)
     ax_p.text(ax_p.get_xlim()[0], 0.52, " Jaillet target: ≥ 50 % proven", fontsize=8, color="grey")
     ax_g.axhline(2.0, color="grey", ls=":", lw=1)
@@ -137,8 +144,15 @@ def figure_proofs(rows: Iterable[dict]):
              title="Gap left (best schedule vs best bound)")
     for ax in (ax_p, ax_g):
         ax.grid(alpha=0.3)
-    ax_p.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
+    if len(groups) > 10:  # below the panels, where it hides no point
+        fig.set_size_inches(12, 6)
+        fig.legend(*ax_p.get_legend_handles_labels(), fontsize=8, loc="lower center", ncol=4)
+    else:
+        ax_p.legend(fontsize=8, loc="lower left")
+    if any(len(v) < max(len(w) for w in by.values()) for by in groups.values() for v in by.values()):
+        ax_p.set_title("Proven optimal within the time limit\n(hollow: sweep stopped at the first unproven seed)",
+                       fontsize=10)
+    fig.tight_layout(rect=(0, 0.14, 1, 1) if len(groups) > 10 else None)
     return fig
 
 

@@ -105,3 +105,18 @@ def test_an_unknown_family_is_one_argparse_error(bench_ip, monkeypatch, capsys):
         _main(bench_ip, monkeypatch, "--families", "paper-s4,paper-x9", "--n", "6")
     assert e.value.code == 2
     assert "unknown family 'paper-x9'" in capsys.readouterr().err
+
+
+def test_a_sweep_cut_short_is_drawn_hollow_and_many_settings_get_a_figure_legend(bench_ip):
+    rows = []
+    for d in range(11):  # eleven settings: more than the ten default colours
+        fam = f"paper-s4-a{d + 2}-c8"
+        rows += [{"family": fam, "n": 30, "seed": k, "status": "OPTIMAL", "gap": 0.0} for k in range(5)]
+        rows.append({"family": fam, "n": 45, "seed": 0, "status": "FEASIBLE", "gap": 0.01})
+    fig = bench_ip.figure_proofs(rows)
+    ax_p = fig.axes[0]
+    hollow = [ln for ln in ax_p.get_lines() if ln.get_markerfacecolor() == "white"]
+    assert len(hollow) == 11 and all(list(ln.get_xdata()) == [45] for ln in hollow)
+    colours = {ln.get_color() for ln in ax_p.get_lines() if ln.get_label().startswith("paper")}
+    assert len(colours) == 11
+    assert fig.legends and ax_p.get_legend() is None
