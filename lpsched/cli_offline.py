@@ -23,6 +23,8 @@ def _solve_text(d: dict) -> str:
                f"bound from {info.get('bound_name')}")
     else:
         how = f"backend {backend}, {d['n_variables']} variables, {d['n_constraints']} constraints"
+        if info.get("path") == "large+integer":
+            how = f"large-instance path, then the IP on the model rebuilt at its schedule: {how}"
     return "\n".join([
         f"status   {status} ({head})",
         f"TEL      {d['objective']}",

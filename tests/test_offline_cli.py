@@ -82,3 +82,16 @@ def test_solve_text_on_the_large_path(tmp_path, monkeypatch) -> None:
     assert "large-instance path" in r.output and "bound from" in r.output
     tel = int(next(line.split()[1] for line in r.output.splitlines() if line.startswith("TEL")))
     assert verify_schedule(inst, load_schedule(out)).tel == tel
+
+
+def test_solve_text_names_the_hand_off_to_the_integer_path() -> None:
+    from lpsched.cli_offline import _solve_text
+
+    d = {"status": "FEASIBLE", "objective": 5744, "bound": 5704, "gap": 40 / 5744, "seconds": 60.1,
+         "backend": "cpsat", "n_variables": 4772, "n_constraints": 900, "horizon": 700, "incumbent": "solver",
+         "info": {"path": "large+integer", "backend_ran": "cpsat+highs"}}
+    text = _solve_text(d)
+    assert "large-instance path, then the IP on the model rebuilt at its schedule" in text
+    assert "4772 variables" in text and "gap      0.70%" in text
+    d["info"]["path"] = "large"
+    assert "no IP solved" in _solve_text(d)

@@ -79,6 +79,50 @@ def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
     assert large >= 1
 
 
+def test_the_large_path_hands_what_is_left_to_the_integer_path(monkeypatch) -> None:
+    import functools
+    import time
+
+    import lpsched.offline.solve as solve_mod
+    from lpsched.offline.heuristics import best_schedule
+    from lpsched.offline.model import build_model
+
+    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1.0)
+    handed = kept = 0
+    for seed in range(10):
+        inst = tiny_instance(970 + seed, n_max=6, arrivals=seed % 2 == 1)
+        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                              [int(x) for x in inst.output])
+        t0 = time.perf_counter()
+        inc, name, _ = best_schedule(inst, seconds=0.0)
+        model = build_model(inst, tel_of(inst, inc))
+        then = functools.partial(solve_mod._solve, inst, backend="cpsat", time_limit=10.0, workers=1, seed=0,
+                                 log=False, formulation="strong", heuristic_seconds=0.0, lp_fixing=True,
+                                 core_rows=None, t0=t0)
+        res = solve_mod._solve_large(inst, model, inc, name, 10.0, t0, workers=1, seed=0, log=False, info={},
+                                     backend="cpsat", then=then)
+        starts = np.array([res.starts[j] for j in inst.ids])
+        assert verify_schedule(inst, starts).tel == res.objective
+        assert res.bound <= opt <= res.objective
+        if res.info["path"] == "large+integer":
+            handed += 1
+            assert res.status == "OPTIMAL" and res.objective == opt  # the integer path proves tiny ones
+            assert res.info["handoff"]["rebuilt_variables"] <= solve_mod.LARGE_MODEL_VARIABLES
+            assert res.info["handoff"]["seconds_left"] >= 1.0
+        else:  # handed nothing: the large search closed the gap itself
+            kept += 1
+            assert res.info["path"] == "large" and res.status == "OPTIMAL"
+    assert handed >= 1
+    # no time left for it: the large path's own result
+    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1e9)
+    inst = tiny_instance(970, n_max=6)
+    inc, name, _ = best_schedule(inst, seconds=0.0)
+    res = solve_mod._solve_large(inst, build_model(inst, tel_of(inst, inc)), inc, name, 10.0, time.perf_counter(),
+                                 workers=1, seed=0, log=False, info={}, backend="cpsat",
+                                 then=lambda **kw: pytest.fail("handed off without the time for it"))
+    assert res.info["path"] == "large"
+
+
 def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
     import lpsched.offline.solve as solve_mod
 

@@ -223,6 +223,11 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
     if instance.n == 0:
         return SolveResult("OPTIMAL", 0, 0, 0.0, {}, time.perf_counter() - t0, backend, incumbent="empty")
 
+    # what the large path hands the rest of the budget to (the integer path on its schedule)
+    then_integer = functools.partial(_solve, instance, backend=backend, time_limit=time_limit, workers=workers,
+                                     seed=seed, log=log, formulation="strong", heuristic_seconds=0.0,
+                                     lp_fixing=lp_fixing, core_rows=core_rows, t0=t0)
+
     # (1) incumbent
     if strong:
         hs = min(5.0, 0.1 * time_limit) if heuristic_seconds is None else heuristic_seconds
@@ -235,7 +240,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             if probe.n_variables > LARGE_MODEL_VARIABLES:
                 info["heuristics"] = tels
                 return _solve_large(instance, probe, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
-                                    log=log, info=info, backend=backend)
+                                    log=log, info=info, backend=backend, then=then_integer)
             extra = {**(extra or {}), inc_name: inc}
         inc, inc_name, tels = best_schedule(instance, seconds=hs, seed=seed, extra=extra, orders=False)
         info["heuristics"] = tels
@@ -267,7 +272,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
         horizon = model.horizon
         if auto and formulation == "strong" and model.n_variables > LARGE_MODEL_VARIABLES:
             return _solve_large(instance, model, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
-                                log=log, info=info, backend=backend)
+                                log=log, info=info, backend=backend, then=then_integer)
         target = ub  # the model holds every schedule of TEL <= target
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
@@ -421,12 +426,25 @@ def _verified_result(instance: Instance, starts: np.ndarray, source: str, bound:
                        seconds=time.perf_counter() - t0, incumbent=source, **fields)
 
 
+#: The large path hands what is left of the budget to the integer path when at least this many
+#: seconds and :data:`HANDOFF_MIN_SHARE` of the limit are left (twelfth round).
+HANDOFF_MIN_SECONDS = 10.0
+HANDOFF_MIN_SHARE = 0.2
+
+
 def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str, time_limit: float, t0: float, *,
-                 workers: int, seed: int, log: bool, info: dict[str, Any], backend: str) -> SolveResult:
+                 workers: int, seed: int, log: bool, info: dict[str, Any], backend: str,
+                 then: Callable[..., SolveResult] | None = None) -> SolveResult:
     """``auto`` on a model too large for the integer backends (more than
     :data:`~lpsched.offline.large.LARGE_MODEL_VARIABLES` start variables): the rest of the budget
     goes to :func:`~lpsched.offline.large.large_search` (truncated LP bound, LP-guided schedules,
     pace tuning, local and window search), which returns a verified schedule and a certified bound.
+
+    The large search stops early when its window search finds nothing. If it leaves at least
+    :data:`HANDOFF_MIN_SECONDS` and :data:`HANDOFF_MIN_SHARE` of the limit, and the model rebuilt
+    on its better schedule (a tighter horizon) is within ``LARGE_MODEL_VARIABLES``, ``then`` (the
+    integer path, hinted with that schedule) gets the rest (``info["path"] = "large+integer"``);
+    the better schedule and the larger bound are kept (each bound is valid on its own).
     """
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
     res = large_search(instance, LargeBudget.split(remaining), workers=workers, seed=seed, first=inc,
@@ -434,6 +452,22 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
     info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         info["lp_bound"] = integer_bound(res.lp_bound)
+    left = time_limit - (time.perf_counter() - t0)
+    if then is not None and res.bound < res.tel and left >= max(HANDOFF_MIN_SECONDS, HANDOFF_MIN_SHARE * time_limit):
+        rebuilt = build_model(instance, res.tel).n_variables
+        if rebuilt <= LARGE_MODEL_VARIABLES:
+            sub = then(hint=res.starts)
+            sub_starts = starts_array(instance, sub.starts)
+            better = sub.objective < res.tel
+            info.update(path="large+integer", solver_status=sub.info.get("solver_status"),
+                        handoff={"seconds_left": left, "rebuilt_variables": rebuilt, "objective": sub.objective,
+                                 "bound": sub.bound, "backend_ran": sub.info.get("backend_ran")})
+            if sub.bound > res.bound:
+                info["bound_name"] = "integer path"
+            return _verified_result(instance, sub_starts if better else res.starts,
+                                    sub.incumbent if better else res.source, max(res.bound, sub.bound), t0,
+                                    backend=backend, n_variables=sub.n_variables, n_constraints=sub.n_constraints,
+                                    horizon=sub.horizon, info=info)
     return _verified_result(instance, res.starts, res.source, res.bound, t0, backend=backend,
                             n_variables=model.n_variables, n_constraints=0, horizon=model.horizon, info=info)
 
