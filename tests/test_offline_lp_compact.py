@@ -171,3 +171,42 @@ def test_bound_equals_the_lp_with_core_rows():
     plain = solve_lp(build_model(inst, None))
     assert lp.optimal and lp.value > plain.value + 1.0  # the core rows bite on this instance
     assert math.isclose(lp.bound, lp.value, rel_tol=1e-6)
+
+
+def test_glop_is_retried_without_presolve_after_an_abnormal_end(monkeypatch) -> None:
+    import lpsched.offline.lp as lp_mod
+
+    inst = paper(1, n=12, s=4, lower=8, alpha=1 / 4, concurrency=4)
+    inc, _, _ = best_schedule(inst, seconds=0.0)
+    model = build_model(inst, tel_of(inst, inc))
+    expected = lp_mod._glop(model, 10.0)
+    assert expected is not None
+    real = lp_mod.mbh.ModelSolverHelper
+    seen: list[str] = []
+
+    class FirstAbnormal:  # GLOP whose first solve ends ABNORMAL, as its presolve sometimes does
+        def __init__(self, name):
+            self._s, self._params = real(name), ""
+
+        def set_solver_specific_parameters(self, params):
+            self._params = params
+            self._s.set_solver_specific_parameters(params)
+
+        def solve(self, builder):
+            seen.append(self._params)
+            self._s.solve(builder)
+
+        def status(self):
+            return lp_mod.mbh.SolveStatus.ABNORMAL if len(seen) == 1 else self._s.status()
+
+        def __getattr__(self, name):
+            return getattr(self._s, name)
+
+    monkeypatch.setattr(lp_mod.mbh, "ModelSolverHelper", FirstAbnormal)
+    got = lp_mod._glop(model, 10.0)
+    assert seen == ["", lp_mod.GLOP_RETRY_PARAMETERS]
+    assert got is not None and math.isclose(got[2], expected[2], rel_tol=1e-9, abs_tol=1e-6)
+    # a status other than ABNORMAL (here: the first solve ends INFEASIBLE) is not retried
+    seen.clear()
+    monkeypatch.setattr(FirstAbnormal, "status", lambda self: lp_mod.mbh.SolveStatus.INFEASIBLE)
+    assert lp_mod._glop(model, 10.0) is None and seen == [""]

@@ -174,16 +174,35 @@ def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, 
 
 
 def _glop(model: TimeIndexedModel, time_limit: float) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``."""
+    """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``.
+
+    GLOP's presolve sometimes ends a restricted LP of column generation ``ABNORMAL`` (a numerical
+    failure, seen on paper-regime models with α = 1/32, twelfth round); the LP is then solved once
+    more without presolve (:data:`GLOP_RETRY_PARAMETERS`), which solved every such case measured.
+    """
+    t_end = time.perf_counter() + max(0.01, float(time_limit))
     A, lo, up, obj, rhs = compact_matrix(model)
     builder = mbh.ModelBuilderHelper()
     builder.fill_model_from_sparse_data(lo, up, obj, rhs[0], rhs[1], A)
-    solver = mbh.ModelSolverHelper("glop")
-    solver.set_time_limit_in_seconds(max(0.01, float(time_limit)))
-    solver.solve(builder)
-    if solver.status() != mbh.SolveStatus.OPTIMAL:
-        return None
-    return np.asarray(solver.variable_values()), np.asarray(solver.dual_values()), float(solver.objective_value())
+    for params in ("", GLOP_RETRY_PARAMETERS):
+        left = t_end - time.perf_counter()
+        if left <= 0:
+            return None
+        solver = mbh.ModelSolverHelper("glop")
+        solver.set_time_limit_in_seconds(left)
+        if params:
+            solver.set_solver_specific_parameters(params)
+        solver.solve(builder)
+        if solver.status() == mbh.SolveStatus.OPTIMAL:
+            return (np.asarray(solver.variable_values()), np.asarray(solver.dual_values()),
+                    float(solver.objective_value()))
+        if solver.status() != mbh.SolveStatus.ABNORMAL:
+            return None
+    return None
+
+
+#: GLOP parameters of the second attempt after an ``ABNORMAL`` end (:func:`_glop`).
+GLOP_RETRY_PARAMETERS = "use_preprocessing: false"
 
 
 def _pricing(model: TimeIndexedModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
