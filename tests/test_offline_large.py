@@ -225,3 +225,32 @@ def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:
             unconverged += 1
             assert res.info["lp_bound"] <= opt  # kept, and certified
     assert unconverged >= 3
+
+
+def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
+    import lpsched.offline.large as large_mod
+    import lpsched.offline.lp as lp_mod
+
+    monkeypatch.setattr(lp_mod, "COLGEN_MIN_VARIABLES", 0)  # column generation on this small model
+    real, calls = large_mod.solve_lp, []
+
+    def first_runs_out(*args, **kw):  # the first LP stops after one restricted LP, as if out of time
+        calls.append(kw.get("columns"))
+        return real(*args, **kw, **({"max_rounds": 1} if len(calls) == 1 else {}))
+
+    monkeypatch.setattr(large_mod, "solve_lp", first_runs_out)
+    inst = paper(0, n=30, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    budget = LargeBudget(lp=5.0, guided=0.5, tune=0.5, local_search=0.5, window=1.0, total=8.0,
+                         window_jobs=10, window_seconds=0.5)
+    res = large_search(inst, budget, workers=1, seed=0)
+    resumed = res.info["lp_resumed"]
+    assert len(calls) == 2 and calls[0] is None and calls[1] is not None and calls[1].any()
+    assert resumed is not None and resumed["rounds"] >= 1 and resumed["converged"] and res.lp_converged
+    assert res.lp_bound is not None and res.lp_bound >= resumed["bound_before"]
+    assert res.info["seconds"]["lp_resume"] <= 0.06 * 8.0 + 0.5
+    full = solve_hindsight(inst, time_limit=30, workers=2)
+    assert full.status == "OPTIMAL" and res.bound <= full.objective <= res.tel
+    # a converged LP is not resumed
+    calls.append(None)  # from now on every LP runs to the end
+    ok = large_search(inst, budget, workers=1, seed=0)
+    assert ok.lp_converged and ok.info["lp_resumed"] is None and calls[3:] == [None]  # one LP, no resume

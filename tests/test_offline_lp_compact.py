@@ -210,3 +210,18 @@ def test_glop_is_retried_without_presolve_after_an_abnormal_end(monkeypatch) -> 
     seen.clear()
     monkeypatch.setattr(FirstAbnormal, "status", lambda self: lp_mod.mbh.SolveStatus.INFEASIBLE)
     assert lp_mod._glop(model, 10.0) is None and seen == [""]
+
+
+def test_column_generation_resumes_from_the_columns_of_an_earlier_call() -> None:
+    inst = paper(0, n=40, s=4, lower=8, alpha=1 / 8, concurrency=10)
+    inc, _, _ = best_schedule(inst, seconds=0.0)
+    model = build_model(inst, tel_of(inst, inc))
+    whole = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True)
+    assert whole.optimal and whole.rounds >= 3 and whole.column_mask is not None
+    cut = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True, max_rounds=2)
+    assert not cut.optimal and cut.column_mask.sum() == cut.columns
+    resumed = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True, columns=cut.column_mask)
+    assert resumed.optimal and math.isclose(resumed.value, whole.value, rel_tol=1e-7, abs_tol=1e-6)
+    assert resumed.rounds < whole.rounds  # it did not start over
+    assert np.all(resumed.column_mask[cut.column_mask])  # the earlier columns are kept
+    assert solve_lp(model, time_limit=60).column_mask is None  # no column generation: no mask

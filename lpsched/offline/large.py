@@ -15,7 +15,9 @@ works at that size is a pipeline of its own, each step measured in docs/offline.
    converged after 1,800 s);
 4. the pace tuning (:func:`~lpsched.offline.heuristics.tuned_fluid_schedule`) and local search;
 5. window search (:mod:`~lpsched.offline.window_search`): exact CP-SAT re-solves of windows of
-   30–50 jobs.
+   30–50 jobs;
+6. if the LP of step 2 ran out of time, its column generation resumes from the columns it had,
+   with :data:`LP_RESUME_SHARE` of the budget taken from step 5.
 
 The result is verified; the bound is the best of the cheap bounds of
 :func:`~lpsched.offline.bounds.lower_bounds` and the LP bound. ``benchmarks/bench_large_gap.py``
@@ -46,6 +48,10 @@ __all__ = ["LargeBudget", "LargeSearchResult", "large_search", "LARGE_MODEL_VARI
 #: ~15,000 per second (n = 1000, α = 1/4, s = 4), 6,400 (s = 50), 2,000 (α = 1/32, 807 s), so only
 #: LPs several times beyond reach are skipped (α = 1/32 at n = 1000 below 80 s of LP budget).
 LP_VARIABLES_PER_SECOND = 20_000
+#: When the LP ran out of its share without converging, this share of the total budget is taken
+#: from the window search to resume its column generation at the end, from the columns it had
+#: (twelfth round: n = 1000, α = 1/4, s = 50 stopped at 12 of the 14 rounds it needs).
+LP_RESUME_SHARE = 0.06
 
 #: ``solve_hindsight(formulation="auto")`` takes this path when the strong model has more start
 #: variables (paper s = 4: α = 1/4, n = 200 has 7.5·10^4; α = 1/32, n = 100 5·10^5). Measured with
@@ -173,6 +179,10 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
         print(f"  tuned pace {tels['fluid_tuned']:,}; after local search {before_window:,} ({name}, "
               f"{t4 - t3:.0f} s)", flush=True)
     window = budget.window if budget.total is None else budget.total - (t4 - t0) - 1.0
+    resume = 0.0
+    if lp is not None and not lp.optimal and lp.column_mask is not None and budget.total is not None:
+        resume = min(LP_RESUME_SHARE * budget.total, max(0.0, window))  # taken from the window search
+        window -= resume
     if window > 0:
         best = window_search(instance, best, seconds=window, jobs_per_window=budget.window_jobs,
                              window_time=budget.window_seconds, workers=workers, seed=seed)
@@ -183,6 +193,19 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
                   f"({time.perf_counter() - t4:.0f} s)", flush=True)
     require_feasible(verify_schedule(instance, best), "large-instance search")
     t5 = time.perf_counter()
+    if resume > 0 and lp is not None:
+        # the LP ran out of time: resume its column generation from the columns it had
+        more = solve_lp(model, time_limit=resume, start_hint=best, columns=lp.column_mask)
+        if log:
+            print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.optimal} "
+                  f"({time.perf_counter() - t5:.1f} s)", flush=True)
+        lp_resumed = {"bound_before": float(lp.bound), "rounds": more.rounds, "converged": bool(more.optimal)}
+        lp_rounds = lp.rounds + more.rounds
+        if more.bound > lp.bound:
+            lp = more
+    else:
+        lp_resumed, lp_rounds = None, lp.rounds if lp else 0
+    t6 = time.perf_counter()
     cheap = lower_bounds(instance)
     lb, lb_name = int(cheap["best_value"]), str(cheap["best"])
     lp_bound = float(lp.bound) if lp is not None and math.isfinite(lp.bound) else None
@@ -193,10 +216,11 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     ub = tel_of(instance, best)
     info = {"first_heuristic": tel_of(instance, first), "first_name": first_name,
             "tuned_pace": tels.get("fluid_tuned"), "before_window_search": before_window,
-            "guided": guided_tel, "lp_rounds": lp.rounds if lp else 0, "lp_columns": lp.columns if lp else 0,
+            "guided": guided_tel, "lp_rounds": lp_rounds, "lp_resumed": lp_resumed,
+            "lp_columns": lp.columns if lp else 0,
             "lp_model_variables": model.n_variables, "lower_bounds": cheap,
             "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
-                        "window": t5 - t4}}
+                        "window": t5 - t4, "lp_resume": t6 - t5}}
     return LargeSearchResult(starts=best, tel=ub, source=name, bound=min(lb, ub), bound_name=lb_name,
                              lp_bound=lp_bound, lp_converged=bool(lp is not None and lp.optimal), info=info)
 

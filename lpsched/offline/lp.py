@@ -85,6 +85,9 @@ class LPResult:
         ``value`` up to GLOP's tolerances when ``optimal``.
     columns, rounds : int
         Start variables in the last restricted LP, and LPs solved.
+    column_mask : numpy.ndarray or None
+        Boolean per variable: the columns of the last restricted LP (column generation only); a
+        later call can resume from them (``solve_lp(columns=...)``).
     """
 
     optimal: bool
@@ -95,6 +98,7 @@ class LPResult:
     bound: float = float("-inf")
     columns: int = 0
     rounds: int = 0
+    column_mask: np.ndarray | None = None
 
 
 def compact_coefficients(classes: JobClasses) -> tuple[np.ndarray, np.ndarray]:
@@ -277,6 +281,7 @@ def solve_lp(
     width: int = 3,
     per_class: int = 30,
     max_rounds: int | None = None,
+    columns: np.ndarray | None = None,
 ) -> LPResult:
     """Solve the LP relaxation of ``model`` with GLOP (compact memory rows, see the module text).
 
@@ -297,6 +302,10 @@ def solve_lp(
     max_rounds : int, optional
         Stop after this many restricted LPs (``bound`` is still certified; ``optimal`` only if no
         column was left to add).
+    columns : bool array, optional
+        Columns to start the column generation from, added to the hint's window: the
+        ``column_mask`` of an earlier call on the same model that ran out of time, so that this
+        call resumes it instead of starting over.
 
     Returns
     -------
@@ -315,6 +324,8 @@ def solve_lp(
         keep = np.zeros(nx, dtype=bool)
         for c in range(nc):
             keep[model.class_vars(c)[:per_class]] = True
+    if use_cg and columns is not None:
+        keep |= np.asarray(columns, dtype=bool)
     z_nan = np.zeros(nx)
     real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
     # Restricted LPs get an artificial late column (no memory, large cost) in every class without a
@@ -330,7 +341,8 @@ def solve_lp(
         sol = _glop(sub, t_end - time.perf_counter())
         rounds += 1
         if sol is None:
-            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds)
+            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
+                            keep.copy() if use_cg else None)
         vals_sub, duals, z = sol
         L, dprime, m = _pricing(model, duals)
         bound = max(bound, L)
@@ -348,4 +360,5 @@ def solve_lp(
     late[real_late < 0] = 0.0
     rc = np.maximum(0.0, dprime - m[model.var_class])
     optimal = not neg.any() and artificial <= 1e-6
-    return LPResult(optimal, z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()), rounds)
+    return LPResult(optimal, z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()), rounds,
+                    keep.copy() if use_cg else None)
