@@ -129,6 +129,44 @@ def test_order_step_improves_the_incumbent_and_records_it() -> None:
     assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
 
 
+def test_short_order_step_where_a_proof_is_in_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instances that are not tight, with at most ORDER_MIN_VARIABLES_NOT_TIGHT variables left and
+    a gap above WINDOW_MIN_GAP, get the short order step: the order search alone, with
+    ORDER_SHORT_SHARE of the remaining time; it improves the SPT list schedule."""
+    tight, loose = jaillet(1), paper(0, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
+    small, ub = S.ORDER_MIN_VARIABLES_NOT_TIGHT, 1000
+    assert S._wants_short_order_search(loose, small, ub, 900)
+    assert not S._wants_short_order_search(loose, small, ub, 995)  # gap within WINDOW_MIN_GAP
+    assert not S._wants_short_order_search(loose, small + 1, ub, 900)  # the (long) order step's range
+    assert not S._wants_short_order_search(tight, small, ub, 900)
+    many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
+    assert not S._wants_short_order_search(many, small, ub, 900)
+
+    inst = paper(1, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
+    inc = list_schedule(inst, np.argsort(inst.output, kind="stable"))
+    ub = tel_of(inst, inc)
+    budgets: list[float] = []
+    real = S.order_search
+
+    def spy(*args, seconds: float, **kw):
+        budgets.append(seconds)
+        return real(*args, seconds=seconds, **kw)
+
+    def no_ruin(*args, **kw):
+        raise AssertionError("the short order step runs the order search only")
+
+    monkeypatch.setattr(S, "order_search", spy)
+    monkeypatch.setattr(S, "improve", no_ruin)
+    info: dict = {}
+    out = S._search_incumbent(inst, 100, inc, "spt", ub, int(0.9 * ub), 10.0, time.perf_counter(), 1, 0, info)
+    assert out is not None
+    starts, name, tel = out
+    assert tel < ub and name == "spt+search"
+    assert verify_schedule(inst, starts).tel == tel
+    assert len(budgets) == 1 and 0.9 * S.ORDER_SHORT_SHARE * 10 < budgets[0] <= S.ORDER_SHORT_SHARE * 10
+    assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
+
+
 def test_order_search_rejects_bad_options() -> None:
     from lpsched.errors import OptionError
 
