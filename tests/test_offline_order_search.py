@@ -11,7 +11,9 @@ import pytest
 from offline_instances import random_instance
 
 from lpsched.baseline import serial_schedule
+from lpsched.errors import OptionError
 from lpsched.generate import jaillet, paper
+from lpsched.instance import Instance
 from lpsched.offline import solve as S
 from lpsched.offline import solve_hindsight
 from lpsched.offline.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search, tel_of
@@ -61,6 +63,24 @@ def test_order_search_improves_good_schedules_and_is_deterministic() -> None:
         assert np.array_equal(a, b)
         assert verify_schedule(inst, a).feasible
         assert tel_of(inst, a) < tel_of(inst, start)
+
+
+def test_swaps_leave_a_local_optimum_of_the_insertions() -> None:
+    """Three jobs whose list order (0, 1, 2) no single insertion improves (checked here on all six)
+    while swapping the first and the last does: insertions alone stop at TEL 32 after one pass,
+    the default search (insertions and swaps) goes below it in the same number of passes."""
+    inst = Instance.from_arrays(M=13, prompt=[4, 1, 3], output=[6, 7, 6])
+    order = np.arange(3)
+    start = list_schedule(inst, order)
+    assert np.array_equal(np.lexsort((np.arange(3), start)), order) and tel_of(inst, start) == 32
+    inserted = [np.insert(np.delete(order, a), b, order[a]) for a in range(3) for b in range(3) if b != a]
+    assert min(tel_of(inst, list_schedule(inst, c)) for c in inserted) >= 32
+    only_ins = order_search(inst, start, seconds=60, swap_window=0, max_evals=6)
+    assert tel_of(inst, only_ins) == 32
+    for seed in range(5):
+        both = order_search(inst, start, seconds=60, seed=seed, max_evals=12)
+        assert verify_schedule(inst, both).feasible
+        assert tel_of(inst, both) <= 31
 
 
 def test_reused_relaxation_keeps_the_bound_and_maps_reduced_costs() -> None:
@@ -167,12 +187,39 @@ def test_short_order_step_where_a_proof_is_in_reach(monkeypatch: pytest.MonkeyPa
     assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
 
 
-def test_order_search_rejects_bad_options() -> None:
-    from lpsched.errors import OptionError
+def test_restarts_run_until_the_budget_and_keep_the_best_run() -> None:
+    """Without restarts the search stops when it stalls; with them it uses every evaluation it is
+    given, never returns worse than one run with the same seed (the first run is the same), and is
+    deterministic for a seed."""
+    inst = paper(2, n=30, s=50, lower=8, alpha=0.125, concurrency=8)
+    start = list_schedule(inst, np.lexsort((np.arange(inst.n), inst.output)))
+    calls = {"n": 0}
+    real_place = _ListPlacer.place
 
+    def counting(self, *args, **kw):
+        calls["n"] += 1
+        return real_place(self, *args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_ListPlacer, "place", counting)
+        one = order_search(inst, start, seconds=600, seed=1, stall=200)
+        n_one = calls["n"]
+        calls["n"] = 0
+        many = order_search(inst, start, seconds=600, seed=1, stall=200, restarts=True, max_evals=6 * n_one)
+        n_many = calls["n"]
+    assert n_many > 3 * n_one  # it went on after the first run stalled
+    again = order_search(inst, start, seconds=600, seed=1, stall=200, restarts=True, max_evals=6 * n_one)
+    assert np.array_equal(many, again)
+    assert verify_schedule(inst, many).feasible
+    assert tel_of(inst, many) <= tel_of(inst, one) < tel_of(inst, start)
+
+
+def test_order_search_rejects_bad_options() -> None:
     inst = paper(0, n=10, s=4, lower=8, alpha=0.25, concurrency=10)
     starts = serial_schedule(inst)
     with pytest.raises(OptionError, match="window"):
         order_search(inst, starts, window=0)
+    with pytest.raises(OptionError, match="swap_window"):
+        order_search(inst, starts, swap_window=-1)
     with pytest.raises(OptionError, match="one start per job"):
         order_search(inst, starts[:-1])

@@ -457,17 +457,20 @@ def order_search(
     seconds: float = 1.0,
     seed: int = 0,
     window: int = 10,
+    swap_window: int | None = None,
     max_evals: int | None = None,
     stall: int | None = None,
+    restarts: bool = False,
 ) -> np.ndarray:
-    """Iterated insertion search over list orders; never returns a worse schedule than it was given.
+    """Iterated insertion and swap search over list orders; never returns a worse schedule than it
+    was given.
 
     A schedule is represented by an order, placed by list scheduling (each job at its earliest fit
     after the jobs before it, :func:`list_schedule`). Starting from the order of ``starts``, the
-    search moves one job at a time to another position within ``window`` places (first
-    improvement, positions in random order; the order is re-placed only from the first position
-    that changed), and when no move improves, restarts from the best order after three random
-    insertions. Complements :func:`improve` (which moves starts in time windows): measured on
+    search moves one job to another position within ``window`` places or swaps two jobs within
+    ``swap_window`` places (first improvement, moves in random order; the order is re-placed only
+    from the first position that changed), and when no move improves, restarts from the best order
+    after three random insertions. Complements :func:`improve` (which moves starts in time windows): measured on
     Jaillet et al.'s instances and the paper regime (docs/offline.md, ninth round), 1–2 % below
     what the same time of :func:`improve` reaches.
 
@@ -482,11 +485,23 @@ def order_search(
         Seed of the move order and the perturbations.
     window : int
         Largest distance a job moves in one step.
+    swap_window : int, optional
+        Largest distance between two jobs that swap places in one step (default: any two jobs;
+        0: insertions only, the search before the fourteenth round). Swaps let two jobs change
+        places at once where each insertion alone is worse (measured on the paper regime, s = 50,
+        C = 8, n = 30: better on 9 of 10 instances, docs/offline.md, fourteenth round).
     max_evals : int, optional
         Stop after this many re-placements (deterministic for a given seed).
     stall : int, optional
-        Stop after this many re-placements without a new best schedule (default ``40·n``, about
-        two passes over every move from a local optimum; 0.1–1 s at n = 30–75).
+        Stop (or restart) after this many re-placements without a new best schedule of the run (default ``40·n``, about
+        two passes over every insertion from a local optimum, most of one pass with the swaps;
+        0.1–2 s at n = 30–75).
+    restarts : bool
+        When the search stalls, start a new run from the given order (the random stream goes on)
+        instead of stopping, until ``seconds`` or ``max_evals`` run out. Independent runs spread
+        better than one long run: measured on the paper regime, s = 50, C = 8, n = 30, 6 s of
+        restarts reach the best known schedule on 2–5 of the 10 instances (three seeds), one run
+        (~1.5 s) on 2–3 (docs/offline.md, fourteenth round).
 
     Returns
     -------
@@ -495,6 +510,8 @@ def order_search(
     """
     if window < 1:
         raise OptionError(f"order_search: window must be >= 1, got {window}")
+    if swap_window is not None and swap_window < 0:
+        raise OptionError(f"order_search: swap_window must be >= 0, got {swap_window}")
     n = instance.n
     given = np.array(starts, dtype=np.int64)
     if given.shape != (n,):
@@ -502,36 +519,56 @@ def order_search(
     if n <= 2:
         return given
     rng = np.random.default_rng(seed)
+    sw = n if swap_window is None else swap_window
     placer = _ListPlacer(instance, np.lexsort((np.arange(n), given)))
-    best_tel, best_order, best_starts = int(placer.tel[n]), placer.order.copy(), placer.starts.copy()
+    best_tel, best_starts = int(placer.tel[n]), placer.starts.copy()
+    first_tel, first_order = best_tel, placer.order.copy()
+    run_tel, run_order = best_tel, placer.order.copy()  # the best of the current run (== best without restarts)
     deadline = time.perf_counter() + seconds
     evals = last_gain = 0
     stall = 40 * n if stall is None else stall
 
+    def stalled() -> bool:
+        return evals - last_gain >= stall
+
     def out_of_budget() -> bool:
         return (time.perf_counter() >= deadline or (max_evals is not None and evals >= max_evals)
-                or evals - last_gain >= stall)
+                or (stalled() and not restarts))
 
     while not out_of_budget():
         improved = True
-        while improved and not out_of_budget():
+        while improved and not out_of_budget() and not stalled():
             improved = False
             for a in rng.permutation(n):
                 cur = int(placer.tel[n])
-                for b in rng.permutation(np.r_[max(0, a - window):a, a + 1:min(n, a + window + 1)]):
-                    cand = np.insert(np.delete(placer.order, a), b, placer.order[a])
+                ins = np.r_[max(0, a - window):a, a + 1:min(n, a + window + 1)]
+                swp = np.r_[max(0, a - sw):a, a + 1:min(n, a + sw + 1)] + n  # codes >= n: swaps
+                for b in rng.permutation(np.r_[ins, swp]):
+                    if b < n:
+                        cand = np.insert(np.delete(placer.order, a), b, placer.order[a])
+                    else:
+                        b -= n
+                        cand = placer.order.copy()
+                        cand[a], cand[b] = cand[b], cand[a]
                     pos = min(int(a), int(b))
                     evals += 1
                     if placer.place(cand, pos, store=False, cutoff=cur) < cur:
                         placer.place(cand, pos, store=True)
                         improved = True
+                        if int(placer.tel[n]) < run_tel:
+                            run_tel, run_order, last_gain = int(placer.tel[n]), placer.order.copy(), evals
                         if int(placer.tel[n]) < best_tel:
-                            best_tel, last_gain = int(placer.tel[n]), evals
-                            best_order, best_starts = placer.order.copy(), placer.starts.copy()
+                            best_tel, best_starts = int(placer.tel[n]), placer.starts.copy()
                         break
-                if out_of_budget():
+                if out_of_budget() or stalled():
                     break
-        order = best_order.copy()
+        if stalled():
+            if not restarts:
+                break
+            run_tel, run_order, last_gain = first_tel, first_order.copy(), evals
+            placer.place(run_order, 0, store=True)
+            continue
+        order = run_order.copy()
         for _ in range(3):
             a = int(rng.integers(n))
             b = int(np.clip(a + rng.integers(-window, window + 1), 0, n - 1))

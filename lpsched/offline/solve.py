@@ -650,7 +650,9 @@ ORDER_MIN_GAP = 0.03
 ORDER_SHARE = 0.5
 #: The short order step (thirteenth round): where a proof is in reach but the incumbent is more than
 #: :data:`WINDOW_MIN_GAP` above the bound, the order search alone gets at most this share of the
-#: remaining time (it stops earlier when it stalls: ~1 s at n = 30) before the fixing is redone.
+#: remaining time (it stops earlier when it stalls: ~1.5 s at n = 30) before the fixing is redone.
+#: Restarting it until the share is used (``order_search(restarts=True)``) gained no proof there
+#: (docs/offline.md, fourteenth round).
 #: Measured (docs/offline.md, thirteenth round) on paper s = 50, C = 8, n = 30: the incumbents
 #: handed to HiGHS were 0.4–1.3 % above the optimum, and each unit less fixes more variables and
 #: lets HiGHS' cut-off prune earlier.
