@@ -470,9 +470,9 @@ def order_search(
     search moves one job to another position within ``window`` places or swaps two jobs within
     ``swap_window`` places (first improvement, moves in random order; the order is re-placed only
     from the first position that changed), and when no move improves, restarts from the best order
-    after three random insertions. Complements :func:`improve` (which moves starts in time windows): measured on
-    Jaillet et al.'s instances and the paper regime (docs/offline.md, ninth round), 1–2 % below
-    what the same time of :func:`improve` reaches.
+    after three random insertions. Complements :func:`improve` (which moves starts in time
+    windows): measured on Jaillet et al.'s instances and the paper regime (docs/offline.md, ninth
+    round), 1–2 % below what the same time of :func:`improve` reaches.
 
     Parameters
     ----------
@@ -493,9 +493,9 @@ def order_search(
     max_evals : int, optional
         Stop after this many re-placements (deterministic for a given seed).
     stall : int, optional
-        Stop (or restart) after this many re-placements without a new best schedule of the run (default ``40·n``, about
-        two passes over every insertion from a local optimum, most of one pass with the swaps;
-        0.1–2 s at n = 30–75).
+        Stop (or restart) after this many re-placements without a new best schedule of the run
+        (default ``40·n``, about two passes over every insertion from a local optimum, most of one
+        pass with the swaps; 0.1–2 s at n = 30–75).
     restarts : bool
         When the search stalls, start a new run from the given order (the random stream goes on)
         instead of stopping, until ``seconds`` or ``max_evals`` run out. Independent runs spread
@@ -523,7 +523,7 @@ def order_search(
     placer = _ListPlacer(instance, np.lexsort((np.arange(n), given)))
     best_tel, best_starts = int(placer.tel[n]), placer.starts.copy()
     first_tel, first_order = best_tel, placer.order.copy()
-    run_tel, run_order = best_tel, placer.order.copy()  # the best of the current run (== best without restarts)
+    run_tel, run_order = best_tel, placer.order.copy()  # best of the current run (== best without restarts)
     deadline = time.perf_counter() + seconds
     evals = last_gain = 0
     stall = 40 * n if stall is None else stall
