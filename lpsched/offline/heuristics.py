@@ -9,7 +9,10 @@ policies (the online policies, H-SF and SVF among them, live in :mod:`lpsched.on
 * :func:`fluid_schedules` – list schedules released at the pace of a full-memory fluid schedule, and
   :func:`tuned_fluid_schedule`, whose pace varies along the schedule, tuned by coordinate descent;
 * :func:`improve` – seeded local search (left-justification, then ruin-and-recreate of time windows);
-* :func:`order_search` – iterated insertion search over the order a list schedule places jobs in;
+* :func:`order_search` – iterated insertion and swap search over the order a list schedule places
+  jobs in;
+* :func:`pilot_schedule` – rollout construction of such an order (the pilot method): each position
+  takes the job whose greedy completion is cheapest;
 * :func:`online_schedules` – H-SF / SVF from :mod:`lpsched.online` when that package exists;
 * :func:`best_schedule` – the best of all of them, verified.
 
@@ -19,6 +22,7 @@ Memory profiles come from :func:`lpsched.memory.memory_profile` and run shapes f
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -38,6 +42,7 @@ __all__ = [
     "tuned_fluid_schedule",
     "improve",
     "order_search",
+    "pilot_schedule",
     "online_schedules",
     "best_schedule",
     "tel_of",
@@ -581,6 +586,65 @@ def order_search(
     return given
 
 
+def pilot_schedule(
+    instance: Instance,
+    order: Sequence[int] | np.ndarray | None = None,
+    *,
+    seconds: float | None = None,
+) -> np.ndarray:
+    """Rollout construction of a list order (the *pilot method*, Duin and Voß 1999).
+
+    The order is built position by position. At position ``p`` every job not yet placed is tried
+    there, the rest following in the *base order*, the whole order is list-scheduled
+    (:func:`list_schedule`), and the job whose completed schedule has the smallest TEL takes the
+    position (ties: the job already there). The base order is ``order``, by default shortest
+    output first (ties by index): measured against longest first, short and long interleaved,
+    arrival-aware keys and random orders, it gave the best rollouts on the paper regime and on
+    Jaillet et al.'s instances (docs/offline.md, fifteenth round).
+
+    Each step keeps the current complete order unless a candidate beats it, so the result is never
+    worse than the base order's list schedule, and the construction can stop at any step: with
+    ``seconds`` it returns the order reached when the time runs out. One step costs up to ``n − p``
+    list placements from position ``p`` (those that reach the step's best value stop early), so a
+    whole construction is ``O(n^2)`` placements of at most ``n`` jobs: 0.1 / 0.8 / 6.4 / 20.9 s at
+    n = 25 / 50 / 100 / 150 (``benchmarks/bench_order_search.py``).
+
+    Parameters
+    ----------
+    instance : Instance
+    order : sequence of job indices, optional
+        The base order (a permutation); default shortest output first.
+    seconds : float, optional
+        Time budget (default: none, the construction runs to the end).
+
+    Returns
+    -------
+    numpy.ndarray
+        Starts of a feasible schedule (instance order).
+    """
+    n = instance.n
+    base = np.lexsort((np.arange(n), instance.output)) if order is None else np.asarray(order, dtype=np.int64)
+    if base.shape != (n,) or not np.array_equal(np.sort(base), np.arange(n)):
+        raise OptionError(f"pilot_schedule: order must be a permutation of the {n} job indices")
+    deadline = math.inf if seconds is None else time.perf_counter() + seconds
+    placer = _ListPlacer(instance, base)
+    for p in range(n - 1):
+        if time.perf_counter() >= deadline:
+            break
+        cur = placer.order
+        step_tel, step_order = int(placer.tel[n]), None
+        for q in range(p + 1, n):
+            cand = np.insert(np.delete(cur, q), p, cur[q])
+            tel = placer.place(cand, p, store=False, cutoff=step_tel)
+            if tel < step_tel:
+                step_tel, step_order = tel, cand
+        if step_order is not None:
+            placer.place(step_order, p, store=True)
+    starts = placer.starts.copy()
+    require_feasible(verify_schedule(instance, starts), "pilot schedule")
+    return starts
+
+
 def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
     """H-SF and SVF schedules from :mod:`lpsched.online`, if that package is installed.
 
@@ -612,6 +676,13 @@ TUNE_MIN_JOBS = 200
 #: −0.8 / −1.2 % (n = 50–200). Above, the fluid-paced starts that win there are far from any list
 #: schedule (re-placed in their start order: +21 % at s = 4, n = 200).
 ORDER_SEARCH_MAX_JOBS = 150
+#: Up to this many jobs, and only with a budget, :func:`best_schedule` runs :func:`pilot_schedule`
+#: with at most :data:`PILOT_SHARE` of the budget. Measured (``benchmarks/bench_order_search.py``,
+#: fifteenth round): 0.1 / 0.8 / 6.4 / 20.9 s at n = 25 / 50 / 100 / 150 (about ``n^3``); against
+#: the cheap heuristics' best 0 / −1.0 / +1.9 / +8.0 % (s = 4); it beats every cheap candidate on
+#: Jaillet et al.'s instances (n = 34–75), while from n = 100 the fluid-paced schedules win.
+PILOT_MAX_JOBS = 80
+PILOT_SHARE = 0.25
 
 
 def best_schedule(
@@ -671,6 +742,8 @@ def best_schedule(
     if tune_seconds > 0 and instance.n > 1:
         th, b = min(fluid, key=lambda key: tel_of(instance, fluid[key]))
         cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=th, beta=b, seconds=tune_seconds)
+    if seconds > 0 and 2 < instance.n <= PILOT_MAX_JOBS:
+        cands["pilot"] = pilot_schedule(instance, seconds=PILOT_SHARE * seconds)
     for name, k in (extra or {}).items():
         k = np.asarray(k, dtype=np.int64)
         if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:
@@ -681,7 +754,9 @@ def best_schedule(
     best = cands[best_name]
     ls = max(0.0, seconds - (time.perf_counter() - t0)) if seconds > 0 else 0.0
     orders = ls > 0 and (instance.n <= ORDER_SEARCH_MAX_JOBS if orders is None else orders)
-    for j, name in enumerate(ranked[:2]):
+    # the pilot's list order is a poor start for the time-window moves of improve (measured on
+    # Jaillet et al.'s instances, fifteenth round): it competes as it is
+    for j, name in enumerate([nm for nm in ranked if nm != "pilot"][:2]):
         k = improve(instance, cands[name], seconds=ls / (4 if orders else 2), seed=seed + j)
         if tel_of(instance, k) < tel_of(instance, best):
             best, best_name = k, f"{name}+ls"
