@@ -97,8 +97,9 @@ def _reaches_the_solver(seeds: range) -> list[Instance]:
 
 
 def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small models (up to HIGHS_PAIR_MAX_VARIABLES) run HiGHS with and without the cut-off, and
-    CP-SAT too from three workers on; larger ones CP-SAT next to HiGHS. Each proves the optimum."""
+    """Small models (up to HIGHS_PAIR_MAX_VARIABLES) run two HiGHS searches with the cut-off
+    (seeds ``seed`` and ``seed + 1``), and CP-SAT too from three workers on; larger ones CP-SAT next
+    to HiGHS without it. Each proves the optimum."""
     import lpsched.offline.solve as solve_mod
 
     insts = _reaches_the_solver(range(40))[:4]
@@ -107,15 +108,15 @@ def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest
     for i, inst in enumerate(insts):
         opt = _brute(inst)
         res = solve_hindsight(inst, **kw)
-        assert res.info["backend_ran"] == "highs+highs_cutoff"
-        assert set(res.info["solver"]) >= {"highs", "highs_cutoff", "proved_by"}
+        assert res.info["backend_ran"] == "highs_cutoff+highs_cutoff_2"
+        assert set(res.info["solver"]) >= {"highs_cutoff", "highs_cutoff_2", "proved_by"}
         assert res.status == "OPTIMAL" and res.objective == opt
         assert verify_schedule(inst, res.starts).tel == res.objective
         one = solve_hindsight(inst, workers=1, **kw)
         assert one.info["backend_ran"] == "cpsat" and one.objective == opt
         if i == 0:
             three = solve_hindsight(inst, workers=3, **kw)
-            assert three.info["backend_ran"] == "cpsat+highs+highs_cutoff"
+            assert three.info["backend_ran"] == "cpsat+highs_cutoff+highs_cutoff_2"
             assert three.status == "OPTIMAL" and three.objective == opt
     monkeypatch.setattr(solve_mod, "HIGHS_PAIR_MAX_VARIABLES", 0)
     for inst in insts[:2]:
@@ -221,3 +222,22 @@ def test_unknown_objective_window_is_a_clear_error() -> None:
     model = build_model(paper(0, n=4, s=4), None, use_incumbent_horizon=False)
     with pytest.raises(OptionError, match="objective_window"):
         solve_highs(model, time_limit=5, workers=1, seed=0, log=False, objective_window="row")
+
+
+def test_the_pair_runs_two_cutoff_searches_with_consecutive_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On small models the two HiGHS members both use the incumbent cut-off, with HiGHS seeds
+    ``seed`` and ``seed + 1`` (fifteenth round), and the result is still the brute-force optimum."""
+    import lpsched.offline.highs as highs_mod
+
+    real = highs_mod.solve_highs
+    calls: list[tuple[str, int]] = []
+
+    def recording(model, **kw):  # type: ignore[no-untyped-def]
+        calls.append((kw["objective_window"], kw["seed"]))
+        return real(model, **kw)
+
+    monkeypatch.setattr(highs_mod, "solve_highs", recording)
+    inst = _reaches_the_solver(range(40))[0]
+    res = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False, seed=5)
+    assert sorted(calls) == [("cutoff", 5), ("cutoff", 6)]
+    assert res.status == "OPTIMAL" and res.objective == _brute(inst)
