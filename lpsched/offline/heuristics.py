@@ -411,6 +411,12 @@ def improve(
     return best
 
 
+def _moved(order: np.ndarray, a: int, b: int) -> np.ndarray:
+    """A copy of ``order`` with the job at position ``a`` moved to position ``b`` (the insertion
+    move of :func:`order_search` and :func:`pilot_schedule`)."""
+    return np.insert(np.delete(order, a), b, order[a])
+
+
 class _ListPlacer:
     """List scheduling of an order with every prefix's memory kept (for :func:`order_search`).
 
@@ -550,7 +556,7 @@ def order_search(
                 swp = np.r_[max(0, a - sw):a, a + 1:min(n, a + sw + 1)] + n  # codes >= n: swaps
                 for b in rng.permutation(np.r_[ins, swp]):
                     if b < n:
-                        cand = np.insert(np.delete(placer.order, a), b, placer.order[a])
+                        cand = _moved(placer.order, a, b)
                     else:
                         b -= n
                         cand = placer.order.copy()
@@ -577,7 +583,7 @@ def order_search(
         for _ in range(3):
             a = int(rng.integers(n))
             b = int(np.clip(a + rng.integers(-window, window + 1), 0, n - 1))
-            order = np.insert(np.delete(order, a), b, order[a])
+            order = _moved(order, a, b)
         placer.place(order, 0, store=True)
         evals += 1
     if best_tel < tel_of(instance, given):
@@ -634,7 +640,7 @@ def pilot_schedule(
         cur = placer.order
         step_tel, step_order = int(placer.tel[n]), None
         for q in range(p + 1, n):
-            cand = np.insert(np.delete(cur, q), p, cur[q])
+            cand = _moved(cur, q, p)
             tel = placer.place(cand, p, store=False, cutoff=step_tel)
             if tel < step_tel:
                 step_tel, step_order = tel, cand
