@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .cli import emit, json_option
 from .errors import OptionError
 from .instance import load_instance
 from .offline import lower_bounds, solve_hindsight
+from .offline.progress import ProgressEvent, format_event
 from .verify import save_schedule
 
 
@@ -48,21 +51,31 @@ def _solve_text(d: dict) -> str:
 @click.option("--log", is_flag=True, help="Show the solver's log (on stdout).")
 @click.option("-o", "--output", "schedule_out", type=click.Path(dir_okay=False), default=None,
               help="Write the schedule (final starts) to this file.")
+@click.option("--progress/--no-progress", default=None,
+              help="Print each stage (best TEL, bound, gap so far) on stderr. Default: when stderr is a terminal.")
 @json_option
 def solve(file: str, backend: str, formulation: str, time_limit: float, workers: int, seed: int, log: bool,
-          schedule_out: str | None, as_json: bool) -> None:
+          schedule_out: str | None, progress: bool | None, as_json: bool) -> None:
     """Solve the hindsight IP of FILE: status, TEL, best bound, gap, time.
 
     The status is OPTIMAL only with a proof (solver proof, or bound equal to TEL); otherwise
     FEASIBLE with the certified gap. Every schedule printed or written has been verified.
+    With --progress (the default on a terminal) each stage is printed on stderr as it ends.
     """
     if time_limit <= 0:
         raise OptionError(f"--time-limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"--workers must be >= 1, got {workers}")
     inst = load_instance(file)
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    def show(event: ProgressEvent) -> None:
+        click.echo(format_event(event), err=True)
+
     res = solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log,
-                          formulation="strong" if backend != "cpsat" and formulation == "auto" else formulation)
+                          formulation="strong" if backend != "cpsat" and formulation == "auto" else formulation,
+                          progress=show if progress else None)
     d = res.to_dict()
     if schedule_out is not None:
         save_schedule(schedule_out, res.starts, status=res.status, objective=res.objective,

@@ -5,7 +5,8 @@ backend.
 """
 
 from .bounds import lower_bounds, sum_output_bound, volume_rank_bound
+from .progress import ProgressEvent
 from .result import SolveResult
 from .solve import solve_hindsight
 
-__all__ = ["lower_bounds", "sum_output_bound", "volume_rank_bound", "solve_hindsight", "SolveResult"]
+__all__ = ["lower_bounds", "sum_output_bound", "volume_rank_bound", "solve_hindsight", "SolveResult", "ProgressEvent"]

@@ -31,6 +31,7 @@ from .heuristics import ORDER_SEARCH_MAX_JOBS, best_schedule, improve, order_sea
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
 from .lp import LPResult, integer_bound, solve_lp
 from .model import build_model, restrict
+from .progress import ProgressEvent, Reporter
 from .result import SolveResult
 
 __all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS"]
@@ -126,6 +127,7 @@ def solve_hindsight(
     heuristic_seconds: float | None = None,
     lp_fixing: bool = True,
     core_rows: int | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
 ) -> SolveResult:
     """Solve the hindsight IP of MODEL.md §6 (minimum total end-to-end latency).
 
@@ -170,6 +172,10 @@ def solve_hindsight(
     core_rows : int, optional
         (not ``plain``) Peak thresholds of core no-overlap rows added to the time-indexed model
         (:func:`~lpsched.offline.model.build_model`); default 1 when :func:`is_tight`, else 0.
+    progress : callable, optional
+        Called with a :class:`~lpsched.offline.progress.ProgressEvent` at every stage the solve
+        enters or finishes (best verified TEL and best certified bound so far); the last event,
+        stage ``"done"``, carries the result's objective, bound and status.
 
     Returns
     -------
@@ -192,25 +198,32 @@ def solve_hindsight(
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"workers must be >= 1, got {workers}")
+    rep = Reporter(progress, t0)
     kw: dict[str, Any] = dict(backend=backend, workers=workers, seed=seed, log=log, hint=hint,
-                              heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing, core_rows=core_rows)
+                              heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing, core_rows=core_rows, rep=rep)
     if formulation == "auto" and choose_formulation(instance, backend) == "portfolio":
-        return _auto_portfolio(instance, time_limit, t0, **kw)
-    return _solve(instance, time_limit=time_limit, formulation=formulation, t0=t0, **kw)
+        res = _auto_portfolio(instance, time_limit, t0, **kw)
+    else:
+        res = _solve(instance, time_limit=time_limit, formulation=formulation, t0=t0, **kw)
+    rep.note("done", objective=res.objective, bound=res.bound, detail=res.status)
+    return res
 
 
 def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int, seed: int, log: bool,
            hint: Mapping[str, int] | np.ndarray | None, formulation: str, heuristic_seconds: float | None,
            lp_fixing: bool, core_rows: int | None, t0: float | None = None,
-           shared: dict[str, Any] | None = None, solver_share: float = 1.0) -> SolveResult:
+           shared: dict[str, Any] | None = None, solver_share: float = 1.0,
+           rep: Reporter | None = None) -> SolveResult:
     """The body of :func:`solve_hindsight` for one formulation (``auto`` is ``strong`` here).
 
     ``shared``: the store of :func:`_auto_portfolio`; the first call leaves its relaxation there and
     a later call on the same instance reuses it (:func:`_reused_lp`) instead of solving it again;
     ``shared["lp_time"]`` caps the chain LP instead of :data:`CHAIN_SHARE` of ``time_limit``.
     ``solver_share``: the integer solver gets this share of the time left when it starts.
+    ``rep``: where the stages are reported (:mod:`~lpsched.offline.progress`).
     """
     t0 = time.perf_counter() if t0 is None else t0
+    rep = Reporter(None, t0) if rep is None else rep
     auto = formulation == "auto"
     if auto:
         formulation = choose_formulation(instance, backend)
@@ -226,7 +239,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
     # what the large path hands the rest of the budget to (the integer path on its schedule)
     then_integer = functools.partial(_solve, instance, backend=backend, time_limit=time_limit, workers=workers,
                                      seed=seed, log=log, formulation="strong", heuristic_seconds=0.0,
-                                     lp_fixing=lp_fixing, core_rows=core_rows, t0=t0)
+                                     lp_fixing=lp_fixing, core_rows=core_rows, t0=t0, rep=rep)
 
     # (1) incumbent
     if strong:
@@ -239,8 +252,9 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             probe = build_model(instance, tel_of(instance, inc))
             if probe.n_variables > LARGE_MODEL_VARIABLES:
                 info["heuristics"] = tels
+                rep.note("incumbent", objective=tel_of(instance, inc), detail=inc_name)
                 return _solve_large(instance, probe, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
-                                    log=log, info=info, backend=backend, then=then_integer)
+                                    log=log, info=info, backend=backend, then=then_integer, rep=rep)
             extra = {**(extra or {}), inc_name: inc}
         inc, inc_name, tels = best_schedule(instance, seconds=hs, seed=seed, extra=extra, orders=False)
         info["heuristics"] = tels
@@ -253,10 +267,12 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                 inc, inc_name = hint_arr, "hint"
     require_feasible(verify_schedule(instance, inc), f"offline incumbent ({inc_name})")
     ub = tel_of(instance, inc)
+    rep.note("incumbent", objective=ub, detail=inc_name)
 
     # (2) certified bounds
     lbs = lower_bounds(instance)
     lb = int(lbs["best_value"])
+    rep.note("bounds", bound=lb, detail=str(lbs.get("best", "")))
     info["lower_bounds"] = lbs
     best, best_src, bound = inc, inc_name, lb
     n_vars = n_cons = horizon = 0
@@ -272,7 +288,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
         horizon = model.horizon
         if auto and formulation == "strong" and model.n_variables > LARGE_MODEL_VARIABLES:
             return _solve_large(instance, model, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
-                                log=log, info=info, backend=backend, then=then_integer)
+                                log=log, info=info, backend=backend, then=then_integer, rep=rep)
         target = ub  # the model holds every schedule of TEL <= target
         if strong and lp_fixing:
             # the core rows make the LP slower and stronger: give it up to half the budget
@@ -289,6 +305,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                                     "bound": integer_bound(chain.bound) if math.isfinite(chain.bound) else None}
                 if math.isfinite(chain.bound):
                     bound = lb = max(lb, integer_bound(chain.bound))
+                rep.note("chain LP", bound=bound, detail="converged" if chain.optimal else "not converged")
                 if chain.optimal:
                     lp = chain
             if lp is None:
@@ -302,6 +319,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
                 info["lp_bound"] = integer_bound(lp.bound)
                 bound = lb = max(lb, info["lp_bound"])
+                rep.note("LP", bound=bound, detail=("reused" if info.get("lp_reused") else
+                                                    "converged" if lp.optimal else "not converged"))
             if lp.optimal:
                 if not is_tight(instance):
                     inc, inc_name, ub = _lp_guided_incumbent(instance, model, lp, inc, inc_name, ub, time_limit,
@@ -317,6 +336,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                     best, best_src = inc, inc_name
                     keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
+                rep.note("fixing", objective=ub, detail=f"{inc_name}; {int(keep.sum()):,} of {keep.size:,} variables "
+                                                        "left after reduced-cost fixing")
                 model, _ = restrict(model, keep)
                 target = ub - 1
             else:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
@@ -327,14 +348,17 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                     inc, inc_name, ub = searched
                     best, best_src = inc, inc_name
                     target = ub
+                rep.note("search", objective=ub, detail=inc_name)
         n_vars = model.n_variables
         if formulation not in ("cumulative", "hybrid"):
             n_cons = model.n_constraints  # the explicit rows, which the backends build anyway
         else:
             remaining = max(0.5, solver_share * (time_limit - (time.perf_counter() - t0)))
+            rep.note("interval model", detail=f"cp-sat, {remaining:.0f} s")
             best, best_src, bound, solver_status = _solve_interval(
                 instance, model, formulation, inc, best, best_src, bound, lb, target, ub,
                 remaining, workers, seed, log, info)
+            rep.note("interval model done", objective=tel_of(instance, best), bound=bound, detail=solver_status)
             n_cons = int(info["solver"].get("intervals", 0))
             if formulation == "cumulative":
                 n_vars = instance.n
@@ -355,6 +379,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
         remaining = max(0.5, solver_share * (time_limit - (time.perf_counter() - t0)))
         kw = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=hint_vals,
                   objective_lb=lb if strong else None, objective_ub=target if strong else None)
+        rep.note("solver", detail=f"{backend}, {model.n_variables:,} variables, {remaining:.0f} s")
         out, ran = _run_backend(backend, model, strong=strong, portfolio=strong and not is_tight(instance), **kw)
         info["backend_ran"] = ran
         solver_status = out.status_text
@@ -373,6 +398,9 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             info["warning"] = "solver reported the model infeasible; incumbent kept without proof"
         elif out.bound is not None:
             bound = max(bound, math.ceil(out.bound - 1e-6))
+        verdict = ("no schedule better than the incumbent" if out.infeasible and strong and target < ub
+                   else out.status_text)
+        rep.note("solver done", objective=tel_of(instance, best), bound=bound, detail=f"{ran}: {verdict}")
     # (4) verify and report
     info["solver_status"] = solver_status
     return _verified_result(instance, best, best_src, bound, t0, backend=backend, n_variables=n_vars,
@@ -434,7 +462,7 @@ HANDOFF_MIN_SHARE = 0.2
 
 def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str, time_limit: float, t0: float, *,
                  workers: int, seed: int, log: bool, info: dict[str, Any], backend: str,
-                 then: Callable[..., SolveResult] | None = None) -> SolveResult:
+                 then: Callable[..., SolveResult] | None = None, rep: Reporter | None = None) -> SolveResult:
     """``auto`` on a model too large for the integer backends (more than
     :data:`~lpsched.offline.large.LARGE_MODEL_VARIABLES` start variables): the rest of the budget
     goes to :func:`~lpsched.offline.large.large_search` (truncated LP bound, LP-guided schedules,
@@ -446,9 +474,12 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
     integer path, hinted with that schedule) gets the rest (``info["path"] = "large+integer"``);
     the better schedule and the larger bound are kept (each bound is valid on its own).
     """
+    rep = Reporter(None, t0) if rep is None else rep
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
+    rep.note("large search", detail=f"{model.n_variables:,} variables, {remaining:.0f} s")
     res = large_search(instance, LargeBudget.split(remaining), workers=workers, seed=seed, first=inc,
                        first_name=inc_name, log=log)
+    rep.note("large search done", objective=res.tel, bound=res.bound, detail=f"bound from {res.bound_name}")
     info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         info["lp_bound"] = integer_bound(res.lp_bound)
