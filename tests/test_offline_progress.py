@@ -53,6 +53,7 @@ def test_format_event_shows_values_gap_and_note() -> None:
     assert "3.2 s" in line and "LP" in line and "1,830" in line and "1,786" in line and "2.40%" in line
     assert line.endswith("converged")
     assert "TEL         -" in format_event(ProgressEvent(0.0, "bounds", None, 5))
+    assert str(ProgressEvent(1.0, "done", 7, 7, "OPTIMAL")) == format_event(ProgressEvent(1.0, "done", 7, 7, "OPTIMAL"))
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -49,6 +49,9 @@ class ProgressEvent:
     bound: int | None
     detail: str = ""
 
+    def __str__(self) -> str:
+        return format_event(self)
+
     @property
     def gap(self) -> float | None:
         """``(objective − bound) / objective``, or ``None`` while either is unknown."""
