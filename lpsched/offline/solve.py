@@ -272,7 +272,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
     # (2) certified bounds
     lbs = lower_bounds(instance)
     lb = int(lbs["best_value"])
-    rep.note("bounds", bound=lb, detail=str(lbs.get("best", "")))
+    rep.note("bounds", bound=lb, detail=f"closed form: {lbs.get('best', '')} {lb:,}")
     info["lower_bounds"] = lbs
     best, best_src, bound = inc, inc_name, lb
     n_vars = n_cons = horizon = 0
@@ -305,7 +305,9 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                                     "bound": integer_bound(chain.bound) if math.isfinite(chain.bound) else None}
                 if math.isfinite(chain.bound):
                     bound = lb = max(lb, integer_bound(chain.bound))
-                rep.note("chain LP", bound=bound, detail="converged" if chain.optimal else "not converged")
+                chain_value = f"{integer_bound(chain.bound):,}, " if math.isfinite(chain.bound) else ""
+                rep.note("chain LP", bound=bound,
+                         detail=chain_value + ("converged" if chain.optimal else "not converged"))
                 if chain.optimal:
                     lp = chain
             if lp is None:
@@ -319,8 +321,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             if math.isfinite(lp.bound):  # certified from the last duals, converged or not (lp.py)
                 info["lp_bound"] = integer_bound(lp.bound)
                 bound = lb = max(lb, info["lp_bound"])
-                rep.note("LP", bound=bound, detail=("reused" if info.get("lp_reused") else
-                                                    "converged" if lp.optimal else "not converged"))
+                rep.note("LP", bound=bound, detail=f"{info['lp_bound']:,}, " + (
+                    "reused" if info.get("lp_reused") else "converged" if lp.optimal else "not converged"))
             if lp.optimal:
                 if not is_tight(instance):
                     inc, inc_name, ub = _lp_guided_incumbent(instance, model, lp, inc, inc_name, ub, time_limit,
