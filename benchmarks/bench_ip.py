@@ -93,6 +93,8 @@ def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: 
            "hsf": r.info.get("heuristics", {}).get("hsf"), "time_limit": args.time_limit,
            "workers": args.workers}
     log.emit(row)
+    print(f"#   {key}: {r.status} {r.objective:,} / {r.bound:,} (gap {100 * r.gap:.2f}%) in {r.seconds:.1f}s",
+          flush=True)
     return row
 
 

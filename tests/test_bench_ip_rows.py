@@ -39,13 +39,15 @@ def test_rows_are_appended_and_a_second_run_solves_nothing(bench_ip, monkeypatch
     _main(bench_ip, monkeypatch, *args)
     first = capsys.readouterr().out
     assert len(calls) == 2
+    solved = [line for line in first.splitlines() if line.startswith("#   paper-s4|6|")]
+    assert len(solved) == 2 and all(" / " in line and "gap" in line for line in solved)  # one line per solve
     stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
     assert [r["seed"] for r in stored] == [0, 1]
     assert all(r["key"] == bench_ip.row_key("paper-s4", 6, r["seed"], "auto", 5.0, 2) for r in stored)
     _main(bench_ip, monkeypatch, *args)
     second = capsys.readouterr().out
     assert len(calls) == 2  # nothing solved again
-    assert second.count("# resumed") == 2
+    assert second.count("# resumed") == 2 and "#   paper-s4" not in second
     summary = [line for line in first.splitlines() if line.startswith("==")]
     assert summary and summary == [line for line in second.splitlines() if line.startswith("==")]
     # another time limit is another measurement: solved again
