@@ -16,6 +16,7 @@ failed verification into an exception in their own code path.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -255,6 +256,14 @@ def load_schedule(path: str | Path) -> dict[str, int]:
 
 
 def save_schedule(path: str | Path, starts: Mapping[str, int], **extra: Any) -> None:
-    """Write ``{"starts": {...}, **extra}`` as JSON."""
+    """Write ``{"starts": {...}, **extra}`` as JSON.
+
+    The file is replaced atomically (written next to it, then renamed), so a reader, or a run
+    killed while writing, sees either the previous schedule or the new one, never half of one:
+    ``lpsched solve -o`` rewrites its file at every better schedule.
+    """
+    p = Path(path)
     payload = {"starts": {str(k): int(v) for k, v in starts.items()}, **extra}
-    Path(path).write_text(json.dumps(payload, indent=1) + "\n")
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1) + "\n")
+    os.replace(tmp, p)

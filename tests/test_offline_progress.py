@@ -15,10 +15,10 @@ from lpsched.generate import jaillet, paper
 from lpsched.instance import save_instance
 from lpsched.offline import ProgressEvent, solve_hindsight
 from lpsched.offline.progress import Reporter, format_event
-from lpsched.verify import verify_schedule
+from lpsched.verify import starts_array, verify_schedule
 
 
-def _check_events(events: list[ProgressEvent], res) -> None:
+def _check_events(events: list[ProgressEvent], res, inst) -> None:
     """The contract of the module text, against the returned result."""
     assert events, "no progress event"
     assert events[-1].stage == "done"
@@ -34,6 +34,10 @@ def _check_events(events: list[ProgressEvent], res) -> None:
     for e in events:
         if e.objective is not None and e.bound is not None:
             assert e.bound <= e.objective
+        if e.objective is not None:  # the schedule behind every objective shown, verified here again
+            assert e.starts is not None, f"stage {e.stage}: objective without its schedule"
+            assert verify_schedule(inst, starts_array(inst, e.starts)).tel == e.objective
+    assert events[-1].starts == {str(k): int(v) for k, v in res.starts.items()}
 
 
 def test_reporter_keeps_running_extremes() -> None:
@@ -46,6 +50,18 @@ def test_reporter_keeps_running_extremes() -> None:
     assert [(e.objective, e.bound) for e in seen] == [(120, None), (120, 90), (120, 90), (110, 110)]
     assert seen[1].gap == pytest.approx(30 / 120) and seen[0].gap is None and seen[3].gap == 0.0
     Reporter(None).note("x", objective=1)  # no callback: a no-op, no error
+
+
+def test_reporter_keeps_the_schedule_of_the_best_objective() -> None:
+    seen: list[ProgressEvent] = []
+    rep = Reporter(seen.append, ids=["a", "b"])
+    rep.note("first", objective=10, starts=np.array([0, 3]))
+    rep.note("worse", objective=12, starts=np.array([5, 5]))  # not taken
+    rep.note("bound", bound=8)
+    rep.note("tie", objective=10, starts={"a": 3, "b": 0})  # a tie takes the newer schedule
+    assert [e.starts for e in seen] == [{"a": 0, "b": 3}] * 3 + [{"a": 3, "b": 0}]
+    assert Reporter(seen.append).note("no ids", objective=9, starts=np.array([1, 1])) is None
+    assert seen[-1].objective == 9 and seen[-1].starts is None  # without ids an array cannot be named
 
 
 def test_format_event_shows_values_gap_and_note() -> None:
@@ -61,7 +77,7 @@ def test_events_follow_the_solve_on_tiny_instances(seed: int) -> None:
     inst = tiny_instance(4100 + seed, n_max=6)
     events: list[ProgressEvent] = []
     res = solve_hindsight(inst, time_limit=10, workers=1, progress=events.append)
-    _check_events(events, res)
+    _check_events(events, res, inst)
     assert events[0].stage == "incumbent" and events[0].objective is not None
     opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
                           [int(x) for x in inst.output])
@@ -72,7 +88,7 @@ def test_events_of_the_portfolio_on_a_tight_instance() -> None:
     inst = jaillet(3, n=10)
     events: list[ProgressEvent] = []
     res = solve_hindsight(inst, time_limit=6, workers=2, progress=events.append)
-    _check_events(events, res)
+    _check_events(events, res, inst)
     stages = [e.stage for e in events]
     assert "chain LP" in stages or res.status == "OPTIMAL"
     # the objective shown at each stage is the TEL of a schedule the solve had verified
@@ -86,7 +102,7 @@ def test_events_of_the_large_path(monkeypatch) -> None:
     inst = paper(5, n=14, concurrency=3)
     events: list[ProgressEvent] = []
     res = solve_hindsight(inst, time_limit=4, workers=1, progress=events.append)
-    _check_events(events, res)
+    _check_events(events, res, inst)
     assert res.info["path"] == "large"
     stages = [e.stage for e in events]
     order = [stages.index(name) for name in ("incumbent", "large search", "large search done", "done")]

@@ -3,20 +3,25 @@
 A solve runs in stages (heuristic incumbent, certified bounds, the LP or chain LP, incumbent
 searches, the integer solver, and on large instances the large-instance search). With a
 ``progress`` callback, :func:`~lpsched.offline.solve_hindsight` calls it once per stage it enters or
-finishes, with a :class:`ProgressEvent` holding the best schedule and the best certified bound known
-at that moment. Both are running extremes over the whole solve: the objective never rises and the
-bound never falls from one event to the next, and the last event (stage ``"done"``) carries the
-returned result's objective, bound and status. Nothing in the events is provisional: every
-objective is the TEL of a verified schedule and every bound is certified.
+finishes, with a :class:`ProgressEvent` holding the best schedule (its TEL and its starts) and the
+best certified bound known at that moment. Both are running extremes over the whole solve: the
+objective never rises and the bound never falls from one event to the next, and the last event
+(stage ``"done"``) carries the returned result's objective, bound, status and schedule. Nothing in
+the events is provisional: every objective is the TEL of a verified schedule and every bound is
+certified.
 
-The command line prints them on stderr (``lpsched solve --progress``, :func:`format_event`).
+The command line prints them on stderr (``lpsched solve --progress``, :func:`format_event`), and with
+``-o`` writes each better schedule to the output file as it is found (a checkpoint that
+``lpsched solve --hint`` resumes from).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
 
 __all__ = ["ProgressEvent", "Reporter", "format_event"]
 
@@ -41,6 +46,9 @@ class ProgressEvent:
         Best certified lower bound so far (``None`` before the first).
     detail : str
         A short note: the schedule's source, the bound's name, the solver and its budget, the status.
+    starts : dict or None
+        The schedule whose TEL is ``objective``, as job id -> start (``None`` before the first, or
+        when the reporter was not given the job ids). At stage ``done`` it is the returned result's.
     """
 
     seconds: float
@@ -48,6 +56,7 @@ class ProgressEvent:
     objective: int | None
     bound: int | None
     detail: str = ""
+    starts: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return format_event(self)
@@ -61,27 +70,48 @@ class ProgressEvent:
 
 
 class Reporter:
-    """Keeps the running best objective and bound of a solve and passes events to ``callback``.
+    """Keeps the running best objective, its schedule and the best bound of a solve, and passes
+    events to ``callback``.
 
     ``callback=None`` makes every call a no-op, so the solve path calls :meth:`note` unconditionally.
+    ``ids`` (the instance's job ids, in order) lets :meth:`note` take a schedule as a start array.
     """
 
-    def __init__(self, callback: Callable[[ProgressEvent], None] | None, t0: float | None = None) -> None:
+    def __init__(self, callback: Callable[[ProgressEvent], None] | None, t0: float | None = None,
+                 ids: Sequence[str] | None = None) -> None:
         self.callback = callback
         self.t0 = time.perf_counter() if t0 is None else t0
+        self.ids = None if ids is None else [str(i) for i in ids]
         self.objective: int | None = None
         self.bound: int | None = None
+        self.starts: dict[str, int] | None = None
 
     def note(self, stage: str, *, objective: float | None = None, bound: float | None = None,
-             detail: str = "") -> None:
-        """Record a stage; ``objective`` / ``bound`` update the running extremes when better."""
-        if objective is not None and (self.objective is None or objective < self.objective):
+             detail: str = "", starts: Mapping[str, int] | np.ndarray | None = None) -> None:
+        """Record a stage; ``objective`` / ``bound`` update the running extremes when better.
+
+        ``starts`` is the schedule whose TEL is ``objective``; it becomes the running schedule when
+        ``objective`` is at least as good as the best so far (a tie takes the newer one, so the
+        ``done`` event shows the result's schedule).
+        """
+        if self.callback is None:
+            return
+        if objective is not None and (self.objective is None or objective <= self.objective):
             self.objective = int(objective)
+            if starts is not None:
+                self.starts = self._as_mapping(starts)
         if bound is not None and (self.bound is None or bound > self.bound):
             self.bound = int(bound)
-        if self.callback is not None:
-            shown = self.bound if self.bound is None or self.objective is None else min(self.bound, self.objective)
-            self.callback(ProgressEvent(time.perf_counter() - self.t0, stage, self.objective, shown, detail))
+        shown = self.bound if self.bound is None or self.objective is None else min(self.bound, self.objective)
+        self.callback(ProgressEvent(time.perf_counter() - self.t0, stage, self.objective, shown, detail,
+                                    self.starts))
+
+    def _as_mapping(self, starts: Mapping[str, int] | np.ndarray) -> dict[str, int] | None:
+        if isinstance(starts, Mapping):
+            return {str(k): int(v) for k, v in starts.items()}
+        if self.ids is None:
+            return None
+        return {i: int(k) for i, k in zip(self.ids, np.asarray(starts).tolist(), strict=True)}
 
 
 def format_event(event: ProgressEvent) -> str:

@@ -198,14 +198,14 @@ def solve_hindsight(
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
     if workers < 1:
         raise OptionError(f"workers must be >= 1, got {workers}")
-    rep = Reporter(progress, t0)
+    rep = Reporter(progress, t0, ids=instance.ids)
     kw: dict[str, Any] = dict(backend=backend, workers=workers, seed=seed, log=log, hint=hint,
                               heuristic_seconds=heuristic_seconds, lp_fixing=lp_fixing, core_rows=core_rows, rep=rep)
     if formulation == "auto" and choose_formulation(instance, backend) == "portfolio":
         res = _auto_portfolio(instance, time_limit, t0, **kw)
     else:
         res = _solve(instance, time_limit=time_limit, formulation=formulation, t0=t0, **kw)
-    rep.note("done", objective=res.objective, bound=res.bound, detail=res.status)
+    rep.note("done", objective=res.objective, bound=res.bound, detail=res.status, starts=res.starts)
     return res
 
 
@@ -252,7 +252,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             probe = build_model(instance, tel_of(instance, inc))
             if probe.n_variables > LARGE_MODEL_VARIABLES:
                 info["heuristics"] = tels
-                rep.note("incumbent", objective=tel_of(instance, inc), detail=inc_name)
+                rep.note("incumbent", objective=tel_of(instance, inc), detail=inc_name, starts=inc)
                 return _solve_large(instance, probe, inc, inc_name, time_limit, t0, workers=workers, seed=seed,
                                     log=log, info=info, backend=backend, then=then_integer, rep=rep)
             extra = {**(extra or {}), inc_name: inc}
@@ -267,7 +267,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                 inc, inc_name = hint_arr, "hint"
     require_feasible(verify_schedule(instance, inc), f"offline incumbent ({inc_name})")
     ub = tel_of(instance, inc)
-    rep.note("incumbent", objective=ub, detail=inc_name)
+    rep.note("incumbent", objective=ub, detail=inc_name, starts=inc)
 
     # (2) certified bounds
     lbs = lower_bounds(instance)
@@ -338,8 +338,9 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                     best, best_src = inc, inc_name
                     keep = lp.bound + lp.reduced_costs <= ub - 1 + margin
                 info["fixed_by_reduced_cost"] = int((~keep).sum())
-                rep.note("fixing", objective=ub, detail=f"{inc_name}; {int(keep.sum()):,} of {keep.size:,} variables "
-                                                        "left after reduced-cost fixing")
+                rep.note("fixing", objective=ub, starts=inc,
+                         detail=f"{inc_name}; {int(keep.sum()):,} of {keep.size:,} variables "
+                                "left after reduced-cost fixing")
                 model, _ = restrict(model, keep)
                 target = ub - 1
             else:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
@@ -350,7 +351,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
                     inc, inc_name, ub = searched
                     best, best_src = inc, inc_name
                     target = ub
-                rep.note("search", objective=ub, detail=inc_name)
+                rep.note("search", objective=ub, detail=inc_name, starts=inc)
         n_vars = model.n_variables
         if formulation not in ("cumulative", "hybrid"):
             n_cons = model.n_constraints  # the explicit rows, which the backends build anyway
@@ -360,7 +361,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             best, best_src, bound, solver_status = _solve_interval(
                 instance, model, formulation, inc, best, best_src, bound, lb, target, ub,
                 remaining, workers, seed, log, info)
-            rep.note("interval model done", objective=tel_of(instance, best), bound=bound, detail=solver_status)
+            rep.note("interval model done", objective=tel_of(instance, best), bound=bound, detail=solver_status,
+                     starts=best)
             n_cons = int(info["solver"].get("intervals", 0))
             if formulation == "cumulative":
                 n_vars = instance.n
@@ -402,7 +404,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             bound = max(bound, math.ceil(out.bound - 1e-6))
         verdict = ("no schedule better than the incumbent" if out.infeasible and strong and target < ub
                    else out.status_text)
-        rep.note("solver done", objective=tel_of(instance, best), bound=bound, detail=f"{ran}: {verdict}")
+        rep.note("solver done", objective=tel_of(instance, best), bound=bound, detail=f"{ran}: {verdict}",
+                 starts=best)
     # (4) verify and report
     info["solver_status"] = solver_status
     return _verified_result(instance, best, best_src, bound, t0, backend=backend, n_variables=n_vars,
@@ -481,7 +484,8 @@ def _solve_large(instance: Instance, model: Any, inc: np.ndarray, inc_name: str,
     rep.note("large search", detail=f"{model.n_variables:,} variables, {remaining:.0f} s")
     res = large_search(instance, LargeBudget.split(remaining), workers=workers, seed=seed, first=inc,
                        first_name=inc_name, log=log)
-    rep.note("large search done", objective=res.tel, bound=res.bound, detail=f"bound from {res.bound_name}")
+    rep.note("large search done", objective=res.tel, bound=res.bound, detail=f"bound from {res.bound_name}",
+             starts=res.starts)
     info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         info["lp_bound"] = integer_bound(res.lp_bound)
