@@ -1,4 +1,5 @@
-"""CLI commands of the hindsight side: ``solve`` (the IP) and ``bounds`` (certified lower bounds)."""
+"""CLI commands of the hindsight side: ``solve`` (the IP), ``bounds`` (certified lower bounds), and
+``export-ip`` / ``read-solution`` (the IP as MPS for other solvers, their solution back as a schedule)."""
 
 from __future__ import annotations
 
@@ -146,7 +147,66 @@ def bounds(file: str, lp: bool, as_json: bool) -> None:
     emit(d, "\n".join(lines), as_json)
 
 
+@click.command("export-ip")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "model_out", type=click.Path(dir_okay=False), required=True,
+              help="The MPS file to write (its manifest goes to OUTPUT.json, the MIP start to .mst).")
+@click.option("--rows", type=click.Choice(["explicit", "compact"]), default="explicit", show_default=True,
+              help="One memory row per round, or the compact form with N_t / Q_t variables.")
+@click.option("--fixing", is_flag=True,
+              help="Remove the variables the LP proves are in no schedule better than the heuristic one.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for heuristics and LP.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Local-search seed.")
+@click.option("--hint", "hint_file", type=click.Path(dir_okay=False), default=None,
+              help="A schedule file to use as the incumbent (it must be feasible).")
+@json_option
+def export_ip_cmd(file: str, model_out: str, rows: str, fixing: bool, time_limit: float, seed: int,
+                  hint_file: str | None, as_json: bool) -> None:
+    """Write the hindsight IP of FILE as an MPS file for any MIP solver (Gurobi, CPLEX, SCIP, ...)."""
+    from .offline.export import export_ip
+
+    inst = load_instance(file)
+    hint = None if hint_file is None else starts_array(inst, _load_hint(inst, hint_file))
+    try:
+        out = export_ip(inst, model_out, rows=rows, fixing=fixing, time_limit=time_limit, hint=hint, seed=seed)
+    except OSError as exc:
+        raise OptionError(f"-o {model_out}: cannot write: {exc.strerror}") from None
+    d = out.to_dict()
+    lines = [f"wrote {out.path}: {out.n_variables} integer variables, {out.n_constraints} rows ({rows} memory rows), "
+             f"horizon {out.horizon}",
+             f"manifest {out.manifest}" + (f", MIP start {out.start_file}" if out.start_file else ""),
+             f"heuristic TEL {out.incumbent_tel}, certified bound {out.lower_bound} ({out.lower_bound_name})",
+             *out.notes[1:],
+             f"read a solver's solution back: lpsched read-solution {file} SOLUTION --manifest {out.manifest}"]
+    emit(d, "\n".join(lines), as_json)
+
+
+@click.command("read-solution")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("solution", type=click.Path(dir_okay=False))
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+              help="The model's manifest (from export-ip): checked to belong to FILE.")
+@click.option("-o", "--output", "schedule_out", type=click.Path(dir_okay=False), default=None,
+              help="Write the verified schedule (usable with verify, solve --hint).")
+@json_option
+def read_solution_cmd(file: str, solution: str, manifest: str | None, schedule_out: str | None,
+                      as_json: bool) -> None:
+    """Turn a MIP solver's SOLUTION of an exported model of FILE into a verified schedule."""
+    from .offline.export import read_solution
+
+    inst = load_instance(file)
+    starts = read_solution(inst, solution, manifest)
+    res = verify_schedule(inst, starts)
+    d = {"objective": res.tel, "makespan": res.makespan, "starts": {inst.ids[i]: int(k) for i, k in enumerate(starts)}}
+    if schedule_out is not None:
+        save_schedule(schedule_out, d["starts"], objective=res.tel, source=f"read-solution {solution}")
+    emit(d, f"feasible schedule: TEL {res.tel}, makespan {res.makespan} (verified; optimality is the solver's "
+            "claim, not checked here)", as_json)
+
+
 def register(group: click.Group) -> None:
-    """Add ``solve`` and ``bounds`` to the ``lpsched`` group."""
+    """Add ``solve``, ``bounds``, ``export-ip`` and ``read-solution`` to the ``lpsched`` group."""
     group.add_command(solve)
     group.add_command(bounds)
+    group.add_command(export_ip_cmd)
+    group.add_command(read_solution_cmd)

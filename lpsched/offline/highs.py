@@ -94,12 +94,9 @@ OBJECTIVE_WINDOWS = ("cutoff", "rows", "none")
 
 def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub: int | None) -> tuple[Any, int]:
     """The MathOpt model (integer compact LP + objective window) and the number of start variables."""
-    from ortools.math_opt import model_pb2
-
     from .lp import compact_matrix
 
     A, lo, up, obj, rhs = compact_matrix(model)
-    nv = A.shape[1]
     rlo, rup = rhs[0], rhs[1]
     if objective_lb is not None or objective_ub is not None:
         import scipy.sparse as sp
@@ -107,26 +104,40 @@ def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub
         A = sp.vstack([A, sp.csr_matrix(obj.reshape(1, -1))])
         rlo = np.r_[rlo, -np.inf if objective_lb is None else float(objective_lb)]
         rup = np.r_[rup, np.inf if objective_ub is None else float(objective_ub)]
+    return sparse_proto(A, lo, up, obj, rlo, rup, name="hindsight"), model.n_variables
+
+
+def sparse_proto(A: Any, lo: np.ndarray, up: np.ndarray, obj: np.ndarray, rlo: np.ndarray, rup: np.ndarray, *,
+                 name: str, var_names: list[str] | None = None, row_names: list[str] | None = None) -> Any:
+    """A MathOpt ``ModelProto`` of ``min obj·x`` s.t. ``rlo <= A x <= rup``, ``lo <= x <= up``, every
+    variable integer, built from sparse arrays (no per-variable Python objects). Names are optional
+    (HiGHS does not need them; the MPS export of :mod:`~lpsched.offline.export` does)."""
+    from ortools.math_opt import model_pb2
+
     A = A.tocsr()
     A.sum_duplicates()
     A.sort_indices()
-    p = model_pb2.ModelProto(name="hindsight")
+    nv, nr = A.shape[1], A.shape[0]
+    p = model_pb2.ModelProto(name=name)
     p.variables.ids.extend(range(nv))
-    p.variables.lower_bounds.extend(lo.tolist())
-    p.variables.upper_bounds.extend(up.tolist())
+    p.variables.lower_bounds.extend(np.asarray(lo, dtype=float).tolist())
+    p.variables.upper_bounds.extend(np.asarray(up, dtype=float).tolist())
     p.variables.integers.extend([True] * nv)
+    if var_names is not None:
+        p.variables.names.extend(var_names)
     nz = np.flatnonzero(obj)
     p.objective.linear_coefficients.ids.extend(nz.tolist())
-    p.objective.linear_coefficients.values.extend(obj[nz].tolist())
-    nr = A.shape[0]
+    p.objective.linear_coefficients.values.extend(np.asarray(obj, dtype=float)[nz].tolist())
     p.linear_constraints.ids.extend(range(nr))
-    p.linear_constraints.lower_bounds.extend(rlo.tolist())
-    p.linear_constraints.upper_bounds.extend(rup.tolist())
+    p.linear_constraints.lower_bounds.extend(np.asarray(rlo, dtype=float).tolist())
+    p.linear_constraints.upper_bounds.extend(np.asarray(rup, dtype=float).tolist())
+    if row_names is not None:
+        p.linear_constraints.names.extend(row_names)
     rows = np.repeat(np.arange(nr), np.diff(A.indptr))
     p.linear_constraint_matrix.row_ids.extend(rows.tolist())
     p.linear_constraint_matrix.column_ids.extend(A.indices.tolist())
-    p.linear_constraint_matrix.coefficients.extend(A.data.tolist())
-    return p, model.n_variables
+    p.linear_constraint_matrix.coefficients.extend(A.data.astype(float).tolist())
+    return p
 
 
 def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool,
