@@ -127,7 +127,7 @@ def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest
 
 
 def _hard_model() -> tuple[TimeIndexedModel, int]:
-    inst = paper(3, n=60, s=4)
+    inst = _hard_instance()
     inc, _, _ = best_schedule(inst, seconds=0.2)
     return build_model(inst, tel_of(inst, inc)), tel_of(inst, inc)
 
@@ -182,8 +182,71 @@ def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.Mon
     out = solve_highs(model, time_limit=120, workers=1, seed=0, log=False, objective_ub=ub - 1)
     assert time.perf_counter() - t0 < 30
     assert out.status_text == "TIME_LIMIT_KILLED"
-    assert out.values is None and out.bound is None
-    assert not out.proven_optimal and not out.infeasible
+    assert out.bound is None and not out.proven_optimal and not out.infeasible
+    if out.values is not None:  # a solution HiGHS had written before the kill is kept (and is one)
+        assert verify_schedule(_hard_instance(), _starts_of(model, out.values)).feasible
+
+
+def _hard_instance() -> Instance:
+    return paper(3, n=60, s=4)  # the instance of _hard_model
+
+
+def _starts_of(model: TimeIndexedModel, values: dict[int, int]) -> np.ndarray:
+    """Per-job starts of a backend's values (instance order within a class)."""
+    counts = {(int(model.var_class[j]), int(model.var_start[j])): v for j, v in values.items()}
+    return disaggregate(model.classes, counts, int(model.classes.count.sum()))
+
+
+def test_improving_file_reads_blocks_as_they_grow(tmp_path) -> None:
+    from lpsched.offline.highs import _ImprovingFile
+
+    with _ImprovingFile(n_cols=4, nx=3) as f:
+        path = Path(f.path)
+        assert f.poll() is None  # empty file
+        path.write_text("Objective 17\n# Columns 4\n 1\n 0\n")  # half a block
+        assert f.poll() is None
+        with path.open("a") as out:
+            out.write(" 2\n 5\nObjective 12\n# Col")  # first block complete, the second begun
+        assert f.poll() == (17.0, {0: 1, 2: 2})  # only start variables (first nx columns), non-zero
+        with path.open("a") as out:
+            out.write("umns 4\n 0\n 0.9999999\n 3\n 1\n")
+        assert f.poll() == (12.0, {1: 1, 2: 3})
+        with path.open("a") as out:
+            out.write("garbage\nObjective 9\n# Columns 4\n 0.5\n 0\n 3\n 1\n")  # not integral: skipped
+        assert f.poll() == (12.0, {1: 1, 2: 3})
+    assert not path.exists()
+
+
+def test_highs_reports_improving_solutions_and_a_stopped_child_keeps_its_last() -> None:
+    """``on_solution`` sees HiGHS' improving solutions while it runs (each one a feasible schedule,
+    each cheaper than the one before); stopped from outside, the call returns the last one."""
+    from lpsched.generate import jaillet
+
+    inst = jaillet(1, n=8)  # HiGHS without a cut-off finds 316, 315, 297, … from about 4 s on
+    inc, _, _ = best_schedule(inst, seconds=0.2)
+    model = build_model(inst, tel_of(inst, inc))
+    seen: list[dict[int, int]] = []
+    stop = StopSignal()
+
+    def on_solution(values: dict[int, int]) -> None:
+        seen.append(values)
+        if len(seen) == 2:
+            stop.stop()
+
+    timer = threading.Timer(30.0, stop.stop)
+    timer.start()
+    out = solve_highs(model, time_limit=60, workers=1, seed=0, log=False, objective_window="none",
+                      on_solution=on_solution, stop=stop)
+    timer.cancel()
+    assert seen, "no improving solution reported in 30 s"
+    costs = [sum(int(model.var_cost[j]) * v for j, v in s.items()) for s in seen]
+    assert costs == sorted(costs, reverse=True) and len(set(costs)) == len(costs)
+    for values in seen:
+        assert verify_schedule(inst, _starts_of(model, values)).tel == sum(
+            int(model.var_cost[j]) * v for j, v in values.items())
+    if out.status_text == "STOPPED":
+        assert out.values is not None and out.info["recovered_solution"]
+        assert sum(int(model.var_cost[j]) * v for j, v in out.values.items()) <= costs[-1]
 
 
 def test_portfolio_merges_members_and_survives_a_failing_one() -> None:
@@ -241,3 +304,19 @@ def test_the_pair_runs_two_cutoff_searches_with_consecutive_seeds(monkeypatch: p
     res = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False, seed=5)
     assert sorted(calls) == [("cutoff", 5), ("cutoff", 6)]
     assert res.status == "OPTIMAL" and res.objective == _brute(inst)
+
+
+def test_cpsat_reports_improving_solutions_while_it_runs() -> None:
+    from lpsched.generate import jaillet
+
+    inst = jaillet(1, n=8)
+    model = build_model(inst, None)  # the idle-rule horizon: a long way from the optimum at first
+    seen: list[dict[int, int]] = []
+    out = solve_cpsat(model, time_limit=4, workers=1, seed=0, log=False, on_solution=seen.append)
+    assert seen, "CP-SAT reported no solution"
+    costs = [sum(int(model.var_cost[j]) * v for j, v in s.items()) for s in seen]
+    assert costs == sorted(costs, reverse=True) and len(set(costs)) == len(costs)
+    for values, cost in zip(seen, costs, strict=True):
+        assert verify_schedule(inst, _starts_of(model, values)).tel == cost
+    final = sum(int(model.var_cost[j]) * v for j, v in out.values.items())
+    assert final <= costs[-1]

@@ -5,6 +5,7 @@ PuLP is imported lazily, inside the solve, so that OR-Tools is always imported f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .backend import BackendOutcome, require_exact_model
@@ -23,11 +24,14 @@ def solve_cbc(
     hint: dict[int, int] | None = None,
     objective_lb: int | None = None,
     objective_ub: int | None = None,
+    on_solution: Callable[[dict[int, int]], None] | None = None,
 ) -> BackendOutcome:
     """Solve ``model`` with CBC through PuLP (``pulp.PULP_CBC_CMD``).
 
     Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is passed to CBC
-    as ``randomSeed`` / ``randomCbcSeed`` and ``hint`` as a MIP start.
+    as ``randomSeed`` / ``randomCbcSeed`` and ``hint`` as a MIP start. ``on_solution`` is accepted
+    for the common signature and never called (CBC runs as a separate program; its solution comes
+    back at the end).
 
     Returns
     -------

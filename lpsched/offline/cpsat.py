@@ -6,7 +6,8 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,9 @@ from ortools.sat.python import cp_model
 
 from .backend import BackendOutcome, StopSignal, require_exact_model
 from .model import TimeIndexedModel
+
+#: Improving solutions are passed to ``on_solution`` at most this often (seconds).
+SOLUTION_REPORT_SECONDS = 1.0
 
 __all__ = ["solve_cpsat", "run_cpsat", "quiet_native_stderr", "proven_bound"]
 
@@ -38,11 +42,13 @@ def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
 
 
 def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed: int, log: bool,
-              stop: StopSignal | None = None, **params: Any) -> tuple[cp_model.CpSolver, int]:
+              stop: StopSignal | None = None, callback: cp_model.CpSolverSolutionCallback | None = None,
+              **params: Any) -> tuple[cp_model.CpSolver, int]:
     """Solve a CP-SAT model with lpsched's standard parameters (extra ones by keyword).
 
     Without ``log``, CP-SAT's native diagnostics are silenced (:func:`quiet_native_stderr`); with it,
-    the search log is shown. ``stop`` (optional) can end the search early from another thread.
+    the search log is shown. ``stop`` (optional) can end the search early from another thread;
+    ``callback`` (optional) is CP-SAT's solution callback.
     """
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -60,8 +66,29 @@ def run_cpsat(model: cp_model.CpModel, *, time_limit: float, workers: int, seed:
         if stop.stopped:
             p.max_time_in_seconds = 0.0
     with quiet_native_stderr(not log):
-        status = solver.solve(model)
+        status = solver.solve(model, callback)
     return solver, status
+
+
+class _Improving(cp_model.CpSolverSolutionCallback):
+    """Passes the start-variable values of improving solutions to ``on_solution`` while CP-SAT runs,
+    at most one every :data:`SOLUTION_REPORT_SECONDS` (reading every variable costs time in the
+    search's thread); the final solution is returned by the solve as always."""
+
+    def __init__(self, y: list[Any], on_solution: Callable[[dict[int, int]], None]) -> None:
+        super().__init__()
+        self.y, self.on_solution = y, on_solution
+        self.best = math.inf
+        self.last = -math.inf
+
+    def on_solution_callback(self) -> None:
+        obj = self.objective_value
+        now = time.perf_counter()
+        if obj >= self.best or now - self.last < SOLUTION_REPORT_SECONDS:
+            return
+        self.best, self.last = obj, now
+        vals = [self.value(v) for v in self.y]
+        self.on_solution({j: int(v) for j, v in enumerate(vals) if v})
 
 
 def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
@@ -115,6 +142,7 @@ def solve_cpsat(
     params: dict[str, Any] | None = None,
     memory: str = "both",
     stop: StopSignal | None = None,
+    on_solution: Callable[[dict[int, int]], None] | None = None,
 ) -> BackendOutcome:
     """Solve ``model`` with CP-SAT.
 
@@ -145,6 +173,9 @@ def solve_cpsat(
     stop : StopSignal, optional
         Ends the search early when signalled (the portfolio of
         :func:`~lpsched.offline.solve.solve_hindsight` stops CP-SAT once HiGHS has a proof).
+    on_solution : callable, optional
+        Called (from CP-SAT's thread) with ``{variable index: value}`` of improving solutions as
+        they are found (:class:`_Improving`).
 
     Returns
     -------
@@ -175,6 +206,7 @@ def solve_cpsat(
         for j in range(model.n_variables):
             m.add_hint(y[j], int(hint.get(j, 0)))
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, stop=stop,
+                               callback=None if on_solution is None else _Improving(y, on_solution),
                                **(params or {}))
     name = solver.status_name(status)
     values = None

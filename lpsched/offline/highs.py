@@ -37,6 +37,11 @@ the time limit, with or without a solution: every solution of the model costs at
 MathOpt's HiGHS interface takes no solution hint, so the ``hint`` argument is accepted for the
 common backend signature and ignored.
 
+While it runs, HiGHS appends each improving solution to a file (``mip_improving_solution_file``)
+that a watcher thread reads (:class:`_ImprovingFile`): ``on_solution`` sees the solutions as they
+come (progress, ``lpsched solve -o`` checkpoints), and a child that is killed or stopped still
+returns the last one.
+
 HiGHS runs in a child Python process (the model and parameters go in as serialized protos, the
 result comes back the same way; ~0.2 s of start-up). MathOpt's HiGHS interface neither honours
 a solve interrupter nor calls callbacks (both measured), so a child process is the only way to
@@ -47,9 +52,11 @@ out of the caller's process.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -185,6 +192,103 @@ def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool,
         os.unlink(out_path)
 
 
+#: How often the watcher of :func:`solve_highs` reads HiGHS' improving-solution file (seconds).
+WATCH_SECONDS = 0.5
+
+
+class _ImprovingFile:
+    """HiGHS' improving-solution file (``mip_improving_solution_file``), read as it grows.
+
+    HiGHS appends one block per improving solution: ``Objective v``, ``# Columns n``, then the ``n``
+    column values, one per line. :meth:`poll` reads what was appended since the last call (up to the
+    last complete line), parses the complete blocks, and returns the newest as ``(objective,
+    {start variable: value})`` (the first ``nx`` columns, non-zero values); a block whose values do
+    not round to integers is skipped. A context manager: the temporary file is removed on exit.
+    """
+
+    def __init__(self, n_cols: int, nx: int) -> None:
+        import os
+        import tempfile
+
+        fd, self.path = tempfile.mkstemp(prefix="lpsched-highs-sol-", suffix=".txt")
+        os.close(fd)
+        self.n_cols, self.nx = n_cols, nx
+        self.pos = 0
+        self.lines: list[str] = []
+        self.best: tuple[float, dict[int, int]] | None = None
+        self.lock = threading.Lock()
+        self.error: str | None = None
+
+    def __enter__(self) -> _ImprovingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def poll(self) -> tuple[float, dict[int, int]] | None:
+        """The newest solution (read so far), or ``None`` if there is none."""
+        with self.lock:
+            try:
+                with open(self.path, "rb") as f:
+                    f.seek(self.pos)
+                    data = f.read()
+            except OSError:
+                return self.best
+            end = data.rfind(b"\n")
+            if end < 0:
+                return self.best
+            self.pos += end + 1
+            self.lines.extend(data[:end].decode(errors="replace").splitlines())
+            n = self.n_cols
+            while len(self.lines) >= n + 2:
+                head, cols = self.lines[0].split(), self.lines[1].split()
+                if not (len(head) == 2 and head[0] == "Objective" and cols[-1:] == [str(n)]):
+                    self.lines.pop(0)  # not the start of a block: resynchronise
+                    continue
+                block, self.lines = self.lines[2:n + 2], self.lines[n + 2:]
+                try:
+                    vals = np.array([float(x) for x in block[:self.nx]])
+                except ValueError:
+                    continue
+                ints = np.rint(vals)
+                if np.all(np.abs(vals - ints) <= 1e-6):
+                    nzj = np.flatnonzero(ints)
+                    self.best = (float(head[1]), {int(j): int(ints[j]) for j in nzj})
+            return self.best
+
+    def watch(self, on_solution: Callable[[dict[int, int]], None] | None) -> Callable[[], None]:
+        """Poll every :data:`WATCH_SECONDS` in a daemon thread and pass each newer solution to
+        ``on_solution``; the returned function ends the thread and waits for it, so no call comes
+        after it returns (no thread without ``on_solution``)."""
+        done = threading.Event()
+        if on_solution is None:
+            return done.set
+
+        def run() -> None:
+            seen = None
+            while not done.wait(WATCH_SECONDS):
+                last = self.poll()
+                if last is not None and last is not seen:
+                    seen = last
+                    try:
+                        on_solution(last[1])
+                    except Exception as exc:  # a reporting error must not end the solve: kept for info
+                        self.error = f"{type(exc).__name__}: {exc}"
+                        return
+
+        thread = threading.Thread(target=run, daemon=True, name="highs-solutions")
+        thread.start()
+
+        def stop() -> None:
+            done.set()
+            thread.join()
+
+        return stop
+
+
 def solve_highs(
     model: TimeIndexedModel,
     *,
@@ -197,6 +301,7 @@ def solve_highs(
     objective_ub: int | None = None,
     stop: StopSignal | None = None,
     objective_window: str = "cutoff",
+    on_solution: Callable[[dict[int, int]], None] | None = None,
 ) -> BackendOutcome:
     """Solve ``model`` with HiGHS (branch-and-cut) through OR-Tools' MathOpt.
 
@@ -207,6 +312,10 @@ def solve_highs(
     ``"cutoff"`` (default) makes ``objective_ub`` HiGHS' ``objective_bound`` (nodes whose bound
     exceeds it are pruned, as if HiGHS held a solution of that value), so a model with no solution
     within it ends ``infeasible``; ``"rows"`` adds the window as a row; ``"none"`` ignores both.
+    ``on_solution`` (optional) is called, from a watcher thread, with ``{variable index: value}`` of
+    each improving solution while HiGHS runs (HiGHS appends them to a file, :class:`_ImprovingFile`,
+    read every :data:`WATCH_SECONDS`). The same file gives a child killed at the limit or stopped
+    by the portfolio its last solution back (before, such a child returned none).
 
     Returns
     -------
@@ -233,10 +342,21 @@ def solve_highs(
         params.highs.double_options["objective_bound"] = float(objective_ub) + 0.5
     left = float(time_limit) - (time.perf_counter() - t0)
     params.time_limit.FromTimedelta(timedelta(seconds=max(0.01, 0.5 * left, left - CHILD_GRACE)))
-    res, how = _solve_in_child(proto, params, max(0.01, left), log, stop)
+    with _ImprovingFile(len(proto.variables.ids), nx) as found:
+        params.highs.bool_options["mip_improving_solution_save"] = True
+        params.highs.string_options["mip_improving_solution_file"] = found.path
+        end_watch = found.watch(on_solution)
+        try:
+            res, how = _solve_in_child(proto, params, max(0.01, left), log, stop)
+        finally:
+            end_watch()
+        last = found.poll()
+        watch_error = found.error
     if res is None:  # stopped from outside (another solver had the proof), or killed at the limit
-        return BackendOutcome(False, False, None, None, "STOPPED" if how == "stopped" else "TIME_LIMIT_KILLED",
-                              info={"wall_time": time.perf_counter() - t0, "nodes": 0, "simplex_iterations": 0})
+        values = None if last is None else last[1]
+        return BackendOutcome(False, False, values, None, "STOPPED" if how == "stopped" else "TIME_LIMIT_KILLED",
+                              info={"wall_time": time.perf_counter() - t0, "nodes": 0, "simplex_iterations": 0,
+                                    "recovered_solution": values is not None})
     reason = res.termination.reason
     values = None
     value = math.inf
@@ -257,8 +377,9 @@ def solve_highs(
     proven = (reason == result_pb2.TERMINATION_REASON_OPTIMAL and values is not None and bound is not None
               and math.ceil(bound - 1e-6) >= round(value))
     name = result_pb2.TerminationReasonProto.Name(reason).removeprefix("TERMINATION_REASON_")
-    return BackendOutcome(
-        proven_optimal=proven, infeasible=infeasible, values=values, bound=bound, status_text=name,
-        info={"wall_time": time.perf_counter() - t0, "nodes": int(res.solve_stats.node_count),
-              "simplex_iterations": int(res.solve_stats.simplex_iterations)},
-    )
+    info = {"wall_time": time.perf_counter() - t0, "nodes": int(res.solve_stats.node_count),
+            "simplex_iterations": int(res.solve_stats.simplex_iterations)}
+    if watch_error is not None:
+        info["on_solution_error"] = watch_error
+    return BackendOutcome(proven_optimal=proven, infeasible=infeasible, values=values, bound=bound,
+                          status_text=name, info=info)

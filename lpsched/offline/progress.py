@@ -17,6 +17,7 @@ The command line prints them on stderr (``lpsched solve --progress``, :func:`for
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ class ProgressEvent:
         What just started or finished: ``incumbent`` (heuristics), ``bounds`` (the closed-form
         bounds), ``chain LP``, ``LP``, ``fixing`` (reduced-cost fixing, after any incumbent search),
         ``search`` (incumbent search without fixing), ``solver`` / ``solver done`` (the integer
-        backend), ``interval model`` / ``interval model done`` (CP-SAT's interval model),
+        backend), ``solution`` (a better schedule the integer backend found while it runs: HiGHS and
+        CP-SAT report them), ``interval model`` / ``interval model done`` (CP-SAT's interval model),
         ``large search`` / ``large search done`` (large instances), ``done`` (the result).
     objective : int or None
         TEL of the best verified schedule so far (``None`` before the first).
@@ -85,6 +87,7 @@ class Reporter:
         self.objective: int | None = None
         self.bound: int | None = None
         self.starts: dict[str, int] | None = None
+        self._lock = threading.Lock()  # solvers report from their own threads
 
     def note(self, stage: str, *, objective: float | None = None, bound: float | None = None,
              detail: str = "", starts: Mapping[str, int] | np.ndarray | None = None) -> None:
@@ -96,15 +99,16 @@ class Reporter:
         """
         if self.callback is None:
             return
-        if objective is not None and (self.objective is None or objective <= self.objective):
-            self.objective = int(objective)
-            if starts is not None:
-                self.starts = self._as_mapping(starts)
-        if bound is not None and (self.bound is None or bound > self.bound):
-            self.bound = int(bound)
-        shown = self.bound if self.bound is None or self.objective is None else min(self.bound, self.objective)
-        self.callback(ProgressEvent(time.perf_counter() - self.t0, stage, self.objective, shown, detail,
-                                    self.starts))
+        with self._lock:
+            if objective is not None and (self.objective is None or objective <= self.objective):
+                self.objective = int(objective)
+                if starts is not None:
+                    self.starts = self._as_mapping(starts)
+            if bound is not None and (self.bound is None or bound > self.bound):
+                self.bound = int(bound)
+            shown = self.bound if self.bound is None or self.objective is None else min(self.bound, self.objective)
+            self.callback(ProgressEvent(time.perf_counter() - self.t0, stage, self.objective, shown, detail,
+                                        self.starts))
 
     def _as_mapping(self, starts: Mapping[str, int] | np.ndarray) -> dict[str, int] | None:
         if isinstance(starts, Mapping):

@@ -382,7 +382,8 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
             hint_vals[var_of[key]] = m
         remaining = max(0.5, solver_share * (time_limit - (time.perf_counter() - t0)))
         kw = dict(time_limit=remaining, workers=workers, seed=seed, log=log, hint=hint_vals,
-                  objective_lb=lb if strong else None, objective_ub=target if strong else None)
+                  objective_lb=lb if strong else None, objective_ub=target if strong else None,
+                  on_solution=_solution_reporter(instance, model, rep))
         rep.note("solver", detail=f"{backend}, {model.n_variables:,} variables, {remaining:.0f} s")
         out, ran = _run_backend(backend, model, strong=strong, portfolio=strong and not is_tight(instance), **kw)
         info["backend_ran"] = ran
@@ -410,6 +411,27 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
     info["solver_status"] = solver_status
     return _verified_result(instance, best, best_src, bound, t0, backend=backend, n_variables=n_vars,
                             n_constraints=n_cons, horizon=horizon, info=info)
+
+
+def _solution_reporter(instance: Instance, model: Any, rep: Reporter) -> Callable[[dict[int, int]], None] | None:
+    """What the integer backends call with an improving solution while they run: the schedule is
+    disaggregated and verified, and a feasible one is reported (stage ``solution``), so that
+    ``progress`` (and ``lpsched solve -o``) sees it before the solver returns. ``None`` (no
+    callback, nothing to do) when nobody listens. Called from the solvers' threads."""
+    if rep.callback is None:
+        return None
+
+    def found(values: dict[int, int]) -> None:
+        counts = {(int(model.var_class[j]), int(model.var_start[j])): int(v) for j, v in values.items()}
+        try:
+            cand = disaggregate(model.classes, counts, instance.n)
+        except ValueError:  # not a complete assignment: not a schedule, nothing to report
+            return
+        res = verify_schedule(instance, cand)
+        if res.feasible:
+            rep.note("solution", objective=res.tel, starts=cand, detail="found by the solver while it runs")
+
+    return found
 
 
 def _reused_lp(shared: dict[str, Any] | None, model: Any, info: dict[str, Any]) -> LPResult | None:
