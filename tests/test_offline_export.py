@@ -7,7 +7,6 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from offline_brute import brute_force_opt
 from offline_instances import tiny_instance
@@ -153,7 +152,7 @@ def test_cli_export_then_read_solution(tmp_path, capsys) -> None:
     assert len(err) == 2 and all(line.startswith("lpsched") for line in err)
 
 
-def test_export_refuses_bad_options(tmp_path) -> None:
+def test_export_refuses_bad_options(tmp_path, monkeypatch) -> None:
     from lpsched.errors import OptionError
 
     inst = paper(1, n=4)
@@ -161,4 +160,11 @@ def test_export_refuses_bad_options(tmp_path) -> None:
         export_ip(inst, tmp_path / "m.mps", rows="dense")
     with pytest.raises(OptionError, match="time_limit"):
         export_ip(inst, tmp_path / "m.mps", time_limit=0)
-    assert not np.any([p.suffix == ".mps" for p in tmp_path.iterdir()])
+    import lpsched.offline.export as export_mod
+
+    monkeypatch.setattr(export_mod, "EXPLICIT_MAX_ENTRIES", 10)
+    big = paper(2, n=12)
+    with pytest.raises(OptionError, match="use rows='compact'"):
+        export_ip(big, tmp_path / "m.mps", time_limit=1)
+    assert export_ip(big, tmp_path / "c.mps", rows="compact", time_limit=1).rows == "compact"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mps") == ["c.mps"]

@@ -57,6 +57,9 @@ __all__ = ["ExportedIP", "export_ip", "read_solution", "ROW_FORMS"]
 
 #: The two ways of stating the memory constraints (module text).
 ROW_FORMS = ("explicit", "compact")
+#: Explicit memory rows above this many matrix entries are refused (an MPS file of some 300 MB);
+#: the compact form has about five entries per start variable.
+EXPLICIT_MAX_ENTRIES = 10_000_000
 
 _VAR = re.compile(r"^y_c(\d+)_k(\d+)$")
 
@@ -145,6 +148,11 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
         else:
             fixing = False
             notes.append("the LP did not converge in the time limit: no variable fixed")
+    entries = int(model.classes.output[model.var_class].sum())  # each start touches o rows
+    if rows == "explicit" and entries > EXPLICIT_MAX_ENTRIES:
+        raise OptionError(f"the explicit memory rows would have {entries:,} entries (limit "
+                          f"{EXPLICIT_MAX_ENTRIES:,}): use rows='compact' (--rows compact), about "
+                          f"{5 * model.n_variables:,} entries here")
     A, lo, up, obj, rlo, rup, var_names, row_names = _matrix(model, rows)
     from ortools.math_opt.io.python import mps_converter
 

@@ -194,6 +194,9 @@ def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool,
 
 #: How often the watcher of :func:`solve_highs` reads HiGHS' improving-solution file (seconds).
 WATCH_SECONDS = 0.5
+#: Have HiGHS write its improving solutions to a file (:class:`_ImprovingFile`) also when no
+#: ``on_solution`` listens (then only for the last solution of a killed child).
+IMPROVING_FILE_ALWAYS = True
 
 
 class _ImprovingFile:
@@ -343,8 +346,9 @@ def solve_highs(
     left = float(time_limit) - (time.perf_counter() - t0)
     params.time_limit.FromTimedelta(timedelta(seconds=max(0.01, 0.5 * left, left - CHILD_GRACE)))
     with _ImprovingFile(len(proto.variables.ids), nx) as found:
-        params.highs.bool_options["mip_improving_solution_save"] = True
-        params.highs.string_options["mip_improving_solution_file"] = found.path
+        if on_solution is not None or IMPROVING_FILE_ALWAYS:
+            params.highs.bool_options["mip_improving_solution_save"] = True
+            params.highs.string_options["mip_improving_solution_file"] = found.path
         end_watch = found.watch(on_solution)
         try:
             res, how = _solve_in_child(proto, params, max(0.01, left), log, stop)
