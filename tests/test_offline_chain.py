@@ -27,7 +27,7 @@ def test_chain_bound_between_lp_and_optimum(seed):
     inst = tiny_instance(900 + seed, n_max=5, arrivals=seed % 2 == 1)
     opt = _opt(inst)
     model = build_model(inst, None, aggregate_classes=seed % 3 != 0)
-    lp = solve_lp(model, column_generation=False)
+    lp = solve_lp(model, column_generation=False, growth=0)  # the chain LP has no growth rows
     res = chain.solve_chain_lp(model)
     assert res.optimal and np.isfinite(res.bound)
     assert lp.value - 1e-6 <= res.bound <= opt + 1e-6
@@ -39,7 +39,7 @@ def test_chain_closes_the_two_long_jobs_gap():
     LP overlaps fractional copies further (25.2); the chain LP is exact here."""
     inst = Instance.from_arrays(M=12, prompt=[1, 1], output=[9, 9], arrival=[0, 0])
     model = build_model(inst, None, aggregate_classes=False)
-    assert solve_lp(model, column_generation=False).value < 25.5
+    assert solve_lp(model, column_generation=False, growth=0).value < 25.5
     res = chain.solve_chain_lp(model)
     assert res.bound == pytest.approx(26.0, abs=1e-6)
     assert _opt(inst) == 26

@@ -23,6 +23,23 @@ active in ``τ`` (each active run adds one token per round through ``N_τ``, ent
 and the LP is the same LP as with explicit rows, with about five entries per start variable. The
 core rows (:attr:`~lpsched.offline.model.TimeIndexedModel.core_rows`) are added as they are.
 
+**Growth rows** (seventeenth round; :func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
+run's memory grows by one token per round until it completes, so if no run completes in rounds
+``τ .. τ + r − 1``, every run active in ``τ`` is active in ``τ + r`` with ``r`` more tokens:
+``Q_τ + r·N_τ <= Q_{τ+r} <= M``. With ``D`` the starts completing in that window,
+``Q_τ + r·N_τ <= M + Σ g_j·y_j`` holds in every schedule (``g_j`` bounds ``r·N_τ`` when run ``j``
+completes in the window; proof in :func:`growth_rows`). The LP's fractional schedule completes a
+fraction of a run in every round and keeps memory flat at ``M``; an integer schedule completes
+runs in few rounds and its memory saw-tooths (each start takes ``s + 1`` tokens at once). The
+rows cut off part of that: paper ``s = 50, α = 1/8, C = 8``, n = 30, seed 4: LP 1,785.5 →
+1,793.3 (optimum 1,828); seed 2: 1,449.0 → 1,454.2 (optimum 1,478); Jaillet Poisson seed 2:
+3,750 → 3,774 (the chain LP there: 4,416). They enter the bound and the reduced costs below like
+the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
+:mod:`~lpsched.offline.highs` does not get them (HiGHS' proofs were no faster with them), nor does
+an LP solved by column generation: at n = 1000 (paper, ``s = 50, α = 1/4``, 51,525 start
+variables, 2,080 rounds) GLOP converged in 10.4 s without them (601,596) and had not after 120 s
+with them (certified 603,014 at that point).
+
 **Column generation and a bound from any duals.** For a start variable the compact LP has five
 entries, so its reduced cost against duals ``(μ, π)`` of the assignment and ``N``/``Q`` rows takes
 O(1) to compute. Large models (more than :data:`COLGEN_MIN_VARIABLES` start variables, no core rows)
@@ -56,10 +73,50 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from .classes import JobClasses, run_shape
 from .model import TimeIndexedModel, restrict
 
-__all__ = ["LPResult", "solve_lp", "integer_bound", "compact_coefficients", "compact_matrix", "COLGEN_MIN_VARIABLES"]
+__all__ = ["LPResult", "solve_lp", "integer_bound", "compact_coefficients", "compact_matrix", "growth_rows",
+           "COLGEN_MIN_VARIABLES", "GROWTH_ROUNDS"]
 
 #: Models with more start variables (and no core rows) are solved by column generation.
 COLGEN_MIN_VARIABLES = 20_000
+#: Window lengths ``r = 1..GROWTH_ROUNDS`` of the growth rows the LP adds (module text).
+GROWTH_ROUNDS = 3
+
+
+def growth_rows(model: TimeIndexedModel, rounds: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """The growth rows ``Q_τ + r·N_τ − Σ g_j·y_j <= M`` as ``(τ, r, start variables, g)``, for
+    ``r = 1..rounds`` and every round ``τ`` (the sum is over the starts that complete in rounds
+    ``τ .. τ + r − 1``).
+
+    Valid for every schedule (module text): with no completion in rounds ``τ .. τ + r − 1``, every
+    run active in ``τ`` is still active in ``τ + r`` and ``r`` tokens larger, so
+    ``Q_τ + r·N_τ <= Q_{τ+r} <= M``; with one, ``N_τ`` is at most ``N̄`` (``⌊M / (s_min + 1)⌋``
+    runs fit in any round, and never more than the jobs), so ``r·N_τ <= r·N̄ <= Σ g_j·y_j`` with
+    ``g_j = r·N̄`` — and for ``r = 1`` the completing run itself holds its peak ``p_c`` in round
+    ``τ``, so at most ``1 + ⌊(M − p_c) / (s_min + 1)⌋`` runs are active: ``g_j`` is that (at most
+    ``N̄``). Late variables (truncated models) are runs the relaxation does not hold in memory, so
+    they take no part.
+    """
+    cl = model.classes
+    T = int(model.horizon)
+    if rounds <= 0 or T == 0 or model.n_variables == 0:
+        return []
+    M = int(model.M)
+    smin = int(cl.prompt.min())
+    nbar = min(int(cl.count.sum()), M // (smin + 1))
+    peak = (cl.prompt + cl.output)[model.var_class]
+    g1 = np.minimum(nbar, 1 + (M - peak) // (smin + 1)).astype(np.int64)
+    done = model.var_start + cl.output[model.var_class]  # completion round of each start
+    order = np.argsort(done, kind="stable")
+    done_sorted = done[order]
+    out: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    for r in range(1, rounds + 1):
+        lo = np.searchsorted(done_sorted, np.arange(1, T + 1), side="left")
+        hi = np.searchsorted(done_sorted, np.arange(1, T + 1) + r - 1, side="right")
+        for tau in range(1, T + 1):
+            v = order[lo[tau - 1]:hi[tau - 1]]
+            g = g1[v] if r == 1 else np.full(v.size, r * nbar, dtype=np.int64)
+            out.append((tau, r, v, g))
+    return out
 
 
 @dataclass(frozen=True)
@@ -117,11 +174,13 @@ def compact_coefficients(classes: JobClasses) -> tuple[np.ndarray, np.ndarray]:
     return enter, leave
 
 
-def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def compact_matrix(model: TimeIndexedModel, growth: int = 0) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
     """The compact LP as sparse data: matrix, variable bounds, objective, row right-hand sides
-    (rows: one assignment row per class, the ``N`` and ``Q`` rows of every round, the core rows;
-    columns: start variables, late variables, ``N_τ``, ``Q_τ``). The LP here and the integer model
-    of :mod:`~lpsched.offline.highs` are both built from it."""
+    (rows: one assignment row per class, the ``N`` and ``Q`` rows of every round, the core rows,
+    and with ``growth > 0`` the growth rows of :func:`growth_rows` for ``r = 1..growth``; columns:
+    start variables, late variables, ``N_τ``, ``Q_τ``). The LP here (with growth rows) and the
+    integer model of :mod:`~lpsched.offline.highs` (without) are both built from it."""
     cl = model.classes
     nc, nx, T = cl.n_classes, model.n_variables, int(model.horizon)
     vc, k = model.var_class, model.var_start
@@ -144,7 +203,8 @@ def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, 
         obj[nx:iN] = model.late_cost[late_cls]
     rN, rQ = nc, nc + T
     core = model.core_rows
-    nr = nc + 2 * T + len(core)
+    grow = growth_rows(model, growth)
+    nr = nc + 2 * T + len(core) + len(grow)
     xs = np.arange(nx)
     taus = np.arange(T)  # round τ = taus + 1; its rows are rN + taus, rQ + taus
     enter = k  # row offset of round k + 1
@@ -165,6 +225,10 @@ def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, 
     ]
     for r, (_, v, cf) in enumerate(core):
         parts.append((np.full(v.size, nc + 2 * T + r), v, cf.astype(float)))
+    g0 = nc + 2 * T + len(core)
+    for i, (tau, r, v, g) in enumerate(grow):
+        parts.append((np.full(v.size + 2, g0 + i), np.r_[v, iN + tau - 1, iQ + tau - 1],
+                      np.r_[-g.astype(float), float(r), 1.0]))
     rows = np.concatenate([p[0] for p in parts])
     cols = np.concatenate([p[1] for p in parts])
     vals = np.concatenate([p[2] for p in parts])
@@ -177,7 +241,8 @@ def compact_matrix(model: TimeIndexedModel) -> tuple[sp.csr_matrix, np.ndarray, 
     return A, lo, up, obj, np.stack([rlo, rup])
 
 
-def _glop(model: TimeIndexedModel, time_limit: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUNDS) -> tuple[np.ndarray, np.ndarray,
+                                                                                          float] | None:
     """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``.
 
     GLOP's presolve sometimes ends a restricted LP of column generation ``ABNORMAL`` (a numerical
@@ -185,7 +250,7 @@ def _glop(model: TimeIndexedModel, time_limit: float) -> tuple[np.ndarray, np.nd
     more without presolve (:data:`GLOP_RETRY_PARAMETERS`), which solved every such case measured.
     """
     t_end = time.perf_counter() + max(0.01, float(time_limit))
-    A, lo, up, obj, rhs = compact_matrix(model)
+    A, lo, up, obj, rhs = compact_matrix(model, growth)
     builder = mbh.ModelBuilderHelper()
     builder.fill_model_from_sparse_data(lo, up, obj, rhs[0], rhs[1], A)
     for params in ("", GLOP_RETRY_PARAMETERS):
@@ -209,7 +274,8 @@ def _glop(model: TimeIndexedModel, time_limit: float) -> tuple[np.ndarray, np.nd
 GLOP_RETRY_PARAMETERS = "use_preprocessing: false"
 
 
-def _pricing(model: TimeIndexedModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def _pricing(model: TimeIndexedModel, duals: np.ndarray, growth: int = GROWTH_ROUNDS) -> tuple[float, np.ndarray,
+                                                                                                np.ndarray]:
     """``(L, d', m)`` of the module text for duals of a restricted model of ``model`` (same rows)."""
     cl = model.classes
     nc, T = cl.n_classes, int(model.horizon)
@@ -229,14 +295,26 @@ def _pricing(model: TimeIndexedModel, duals: np.ndarray) -> tuple[float, np.ndar
             if pc[r] < 0.0:
                 np.add.at(col_dot, v, pc[r] * cf)
         core_term = float(pc.sum()) * float(model.M)
+    # growth rows Q_τ + r·N_τ − Σ g·y <= M: multipliers clipped to <= 0 as well
+    grow = growth_rows(model, growth)
+    g0 = nc + 2 * T + len(model.core_rows)
+    pg = np.minimum(0.0, duals[g0:g0 + len(grow)]) if grow else np.zeros(0)
+    gN = np.zeros(T)
+    gQ = np.zeros(T)
+    for i, (tau, r, v, g) in enumerate(grow):
+        if pg[i] < 0.0:
+            np.add.at(col_dot, v, -pg[i] * g)
+            gN[tau - 1] += r * pg[i]
+            gQ[tau - 1] += pg[i]
+            core_term += float(model.M) * pg[i]
     dprime = model.var_cost - col_dot
     m = np.full(nc, np.inf)
     np.minimum.at(m, vc, dprime)
     if model.late_cost is not None:
         m = np.minimum(m, np.where(model.late_cost >= 0, model.late_cost, np.inf))
     # N_τ: objective 0, entries +1 (own row), −1 (row τ+1), −1 (Q row τ); Q_τ: +1 own, −1 next
-    dN = -(pN - np.r_[pN[1:], 0.0] - pQ)
-    dQ = -(pQ - np.r_[pQ[1:], 0.0])
+    dN = -(pN - np.r_[pN[1:], 0.0] - pQ) - gN
+    dQ = -(pQ - np.r_[pQ[1:], 0.0]) - gQ
     aux = (np.minimum(0.0, dN) * float(cl.count.sum())).sum() + (np.minimum(0.0, dQ) * float(model.M)).sum()
     L = float((cl.count * m).sum() + aux + core_term) if np.all(np.isfinite(m)) else float("-inf")
     return L, dprime, m
@@ -282,6 +360,7 @@ def solve_lp(
     per_class: int = 30,
     max_rounds: int | None = None,
     columns: np.ndarray | None = None,
+    growth: int | None = None,
 ) -> LPResult:
     """Solve the LP relaxation of ``model`` with GLOP (compact memory rows, see the module text).
 
@@ -306,6 +385,11 @@ def solve_lp(
         Columns to start the column generation from, added to the hint's window: the
         ``column_mask`` of an earlier call on the same model that ran out of time, so that this
         call resumes it instead of starting over.
+    growth : int, optional
+        Add the growth rows of :func:`growth_rows` for ``r = 1..growth`` (0: the plain LP, equal to
+        the LP with explicit memory rows). Default: :data:`GROWTH_ROUNDS` when the LP is solved
+        whole, 0 under column generation (at n = 1000 GLOP did not converge in 120 s with them,
+        10.4 s without; module text).
 
     Returns
     -------
@@ -326,6 +410,8 @@ def solve_lp(
             keep[model.class_vars(c)[:per_class]] = True
     if use_cg and columns is not None:
         keep |= np.asarray(columns, dtype=bool)
+    if growth is None:
+        growth = 0 if use_cg else GROWTH_ROUNDS
     z_nan = np.zeros(nx)
     real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
     # Restricted LPs get an artificial late column (no memory, large cost) in every class without a
@@ -338,13 +424,13 @@ def solve_lp(
             sub = replace(sub, late_cost=art_cost)
         else:
             sub, old = model, np.arange(nx)
-        sol = _glop(sub, t_end - time.perf_counter())
+        sol = _glop(sub, t_end - time.perf_counter(), growth)
         rounds += 1
         if sol is None:
             return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
                             keep.copy() if use_cg else None)
         vals_sub, duals, z = sol
-        L, dprime, m = _pricing(model, duals)
+        L, dprime, m = _pricing(model, duals, growth)
         bound = max(bound, L)
         rc_full = dprime - duals[:nc][model.var_class]
         neg = (~keep) & (rc_full < -1e-7 * max(1.0, abs(z)))
