@@ -40,3 +40,9 @@ def brute_force_opt(M, arrival, prompt, output, max_makespan=None):
 
     place(0, 0)
     return best[0]
+
+
+def instance_opt(inst, max_makespan=None):
+    """:func:`brute_force_opt` of an lpsched ``Instance`` (its arrays as plain ints)."""
+    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
+                           [int(x) for x in inst.output], max_makespan)

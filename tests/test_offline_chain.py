@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import random_instance, tiny_instance
 from test_offline_lp_compact import assert_fixing_certified, best_tel_with
 
@@ -17,8 +17,7 @@ from lpsched.offline.model import build_model
 
 
 def _opt(inst: Instance) -> int:
-    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                           [int(x) for x in inst.output])
+    return instance_opt(inst)
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -22,15 +22,14 @@ from lpsched.offline.solve import choose_formulation
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import random_instance, tiny_instance
 
 _tiny = tiny_instance
 
 
 def _brute(inst: Instance) -> int | None:
-    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                           [int(x) for x in inst.output])
+    return instance_opt(inst)
 
 
 @pytest.mark.parametrize("formulation", ["cumulative", "hybrid", "strong", "auto"])

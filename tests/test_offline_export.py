@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 from lpsched.cli import main
@@ -55,8 +55,7 @@ def _highs(mps: Path, out: Path, seconds: float = 60.0) -> str:
 
 
 def _opt(inst) -> int:
-    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                           [int(x) for x in inst.output])
+    return instance_opt(inst)
 
 
 @pytest.mark.parametrize("rows", ["explicit", "compact"])

@@ -22,13 +22,12 @@ from lpsched.offline.model import TimeIndexedModel, build_model
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 
 def _brute(inst: Instance) -> int:
-    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                           [int(x) for x in inst.output])
+    return instance_opt(inst)
 
 
 def _schedule(model: TimeIndexedModel, values: dict[int, int], n: int) -> np.ndarray:

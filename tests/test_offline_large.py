@@ -17,7 +17,7 @@ from lpsched.offline.large import LargeBudget, large_search
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 SMALL = LargeBudget(lp=2.0, guided=3.0, tune=1.0, local_search=0.5, window=2.0)
@@ -26,8 +26,7 @@ SMALL = LargeBudget(lp=2.0, guided=3.0, tune=1.0, local_search=0.5, window=2.0)
 @pytest.mark.parametrize("seed", range(6))
 def test_large_search_brackets_the_brute_force_optimum(seed: int) -> None:
     inst = tiny_instance(900 + seed, n_max=6, arrivals=seed % 2 == 1)
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     res = large_search(inst, SMALL, workers=1, seed=seed)
     rep = verify_schedule(inst, res.starts)
     assert rep.feasible and rep.tel == res.tel
@@ -65,8 +64,7 @@ def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
     large = 0
     for seed in range(8):
         inst = tiny_instance(950 + seed, n_max=6)
-        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                              [int(x) for x in inst.output])
+        opt = instance_opt(inst)
         res = solve_hindsight(inst, time_limit=4, workers=1)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
@@ -91,8 +89,7 @@ def test_the_large_path_hands_what_is_left_to_the_integer_path(monkeypatch) -> N
     handed = kept = 0
     for seed in range(10):
         inst = tiny_instance(970 + seed, n_max=6, arrivals=seed % 2 == 1)
-        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                              [int(x) for x in inst.output])
+        opt = instance_opt(inst)
         t0 = time.perf_counter()
         inc, name, _ = best_schedule(inst, seconds=0.0)
         model = build_model(inst, tel_of(inst, inc))
@@ -170,8 +167,7 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
         seed += 1
         if solve_mod.is_tight(inst):
             continue
-        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                              [int(x) for x in inst.output])
+        opt = instance_opt(inst)
         res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
@@ -215,8 +211,7 @@ def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:
     unconverged = 0
     for seed in range(30):
         inst = tiny_instance(1500 + seed, n_max=6, arrivals=seed % 2 == 1)
-        opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                              [int(x) for x in inst.output])
+        opt = instance_opt(inst)
         res = solve_hindsight(inst, time_limit=4, workers=1, formulation="strong", heuristic_seconds=0)
         assert res.bound <= opt <= res.objective
         if res.status == "OPTIMAL":

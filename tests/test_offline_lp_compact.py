@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import random_instance, tiny_instance
 from ortools.linear_solver import pywraplp
 
@@ -82,8 +82,7 @@ def test_column_generation_reaches_the_full_lp(hint):
 def test_bound_of_a_first_restricted_lp_is_valid(seed):
     """After one restricted LP (far from converged) the Lagrangian bound is still below the optimum."""
     inst = tiny_instance(500 + seed, n_max=5, arrivals=seed % 2 == 1)
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     model = build_model(inst, None, aggregate_classes=False)
     first = solve_lp(model, column_generation=True, per_class=1, max_rounds=1)
     full = solve_lp(model, column_generation=False)
@@ -148,8 +147,7 @@ def test_cpsat_memory_forms_agree_with_brute_force(seed):
     from lpsched.offline.cpsat import solve_cpsat
 
     inst = tiny_instance(600 + seed, n_max=5, arrivals=seed % 2 == 0)
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     model = build_model(inst, None)
     for memory in ("explicit", "compact", "both"):
         out = solve_cpsat(model, time_limit=20, workers=1, seed=0, log=False, memory=memory)
@@ -262,8 +260,7 @@ def test_growth_rows_hold_in_every_schedule(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_growth_rows_raise_the_lp_and_keep_it_a_bound(seed):
     inst = tiny_instance(1400 + seed, n_max=6, arrivals=seed % 2 == 1)
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     model = build_model(inst, None)
     plain, grown = solve_lp(model, growth=0), solve_lp(model)
     assert plain.optimal and grown.optimal

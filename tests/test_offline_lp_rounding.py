@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 from lpsched.generate import paper
@@ -19,8 +19,7 @@ from lpsched.verify import verify_schedule
 
 
 def _opt(inst):
-    return brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                           [int(x) for x in inst.output])
+    return instance_opt(inst)
 
 
 @pytest.mark.parametrize("seed", range(12))

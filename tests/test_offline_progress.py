@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 from lpsched.cli import cli
@@ -79,8 +79,7 @@ def test_events_follow_the_solve_on_tiny_instances(seed: int) -> None:
     res = solve_hindsight(inst, time_limit=10, workers=1, progress=events.append)
     _check_events(events, res, inst)
     assert events[0].stage == "incumbent" and events[0].objective is not None
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     assert all(e.bound is None or e.bound <= opt for e in events)  # every bound shown is a bound
 
 

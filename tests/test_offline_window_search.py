@@ -15,15 +15,14 @@ from lpsched.offline.window_search import resolve_window, window_search
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
-from offline_brute import brute_force_opt
+from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 
 @pytest.mark.parametrize("seed", range(8))
 def test_a_window_with_every_job_finds_the_optimum(seed: int) -> None:
     inst = tiny_instance(700 + seed, n_max=6, arrivals=seed % 2 == 1)
-    opt = brute_force_opt(inst.M, [int(x) for x in inst.arrival], [int(x) for x in inst.prompt],
-                          [int(x) for x in inst.output])
+    opt = instance_opt(inst)
     start = serial_schedule(inst)
     horizon = int((start + inst.output).max())
     new = resolve_window(inst, start, np.arange(inst.n), reach=horizon, time_limit=10)
