@@ -199,7 +199,10 @@ def read_solution_cmd(file: str, solution: str, manifest: str | None, schedule_o
     res = verify_schedule(inst, starts)
     d = {"objective": res.tel, "makespan": res.makespan, "starts": {inst.ids[i]: int(k) for i, k in enumerate(starts)}}
     if schedule_out is not None:
-        save_schedule(schedule_out, d["starts"], objective=res.tel, source=f"read-solution {solution}")
+        try:
+            save_schedule(schedule_out, d["starts"], objective=res.tel, source=f"read-solution {solution}")
+        except OSError as exc:
+            raise OptionError(f"-o {schedule_out}: cannot write: {exc.strerror}") from None
     emit(d, f"feasible schedule: TEL {res.tel}, makespan {res.makespan} (verified; optimality is the solver's "
             "claim, not checked here)", as_json)
 

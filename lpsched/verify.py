@@ -265,5 +265,8 @@ def save_schedule(path: str | Path, starts: Mapping[str, int], **extra: Any) -> 
     p = Path(path)
     payload = {"starts": {str(k): int(v) for k, v in starts.items()}, **extra}
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n")
-    os.replace(tmp, p)
+    try:
+        tmp.write_text(json.dumps(payload, indent=1) + "\n")
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)  # only left if the write or the rename failed

@@ -14,11 +14,10 @@ from lpsched.generate import paper
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
 from lpsched.offline.backend import StopSignal
-from lpsched.offline.classes import disaggregate
 from lpsched.offline.cpsat import solve_cpsat
 from lpsched.offline.heuristics import best_schedule, tel_of
 from lpsched.offline.highs import solve_highs
-from lpsched.offline.model import TimeIndexedModel, build_model
+from lpsched.offline.model import TimeIndexedModel, build_model, starts_of_values
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,8 +30,9 @@ def _brute(inst: Instance) -> int:
 
 
 def _schedule(model: TimeIndexedModel, values: dict[int, int], n: int) -> np.ndarray:
-    cnt = {(int(model.var_class[j]), int(model.var_start[j])): v for j, v in values.items()}
-    return disaggregate(model.classes, cnt, n)
+    starts = starts_of_values(model, values)
+    assert starts.size == n
+    return starts
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -183,17 +183,13 @@ def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.Mon
     assert out.status_text == "TIME_LIMIT_KILLED"
     assert out.bound is None and not out.proven_optimal and not out.infeasible
     if out.values is not None:  # a solution HiGHS had written before the kill is kept (and is one)
-        assert verify_schedule(_hard_instance(), _starts_of(model, out.values)).feasible
+        assert verify_schedule(_hard_instance(), starts_of_values(model, out.values)).feasible
 
 
 def _hard_instance() -> Instance:
     return paper(3, n=60, s=4)  # the instance of _hard_model
 
 
-def _starts_of(model: TimeIndexedModel, values: dict[int, int]) -> np.ndarray:
-    """Per-job starts of a backend's values (instance order within a class)."""
-    counts = {(int(model.var_class[j]), int(model.var_start[j])): v for j, v in values.items()}
-    return disaggregate(model.classes, counts, int(model.classes.count.sum()))
 
 
 def test_improving_file_reads_blocks_as_they_grow(tmp_path) -> None:
@@ -241,7 +237,7 @@ def test_highs_reports_improving_solutions_and_a_stopped_child_keeps_its_last() 
     costs = [sum(int(model.var_cost[j]) * v for j, v in s.items()) for s in seen]
     assert costs == sorted(costs, reverse=True) and len(set(costs)) == len(costs)
     for values in seen:
-        assert verify_schedule(inst, _starts_of(model, values)).tel == sum(
+        assert verify_schedule(inst, starts_of_values(model, values)).tel == sum(
             int(model.var_cost[j]) * v for j, v in values.items())
     if out.status_text == "STOPPED":
         assert out.values is not None and out.info["recovered_solution"]
@@ -316,6 +312,6 @@ def test_cpsat_reports_improving_solutions_while_it_runs() -> None:
     costs = [sum(int(model.var_cost[j]) * v for j, v in s.items()) for s in seen]
     assert costs == sorted(costs, reverse=True) and len(set(costs)) == len(costs)
     for values, cost in zip(seen, costs, strict=True):
-        assert verify_schedule(inst, _starts_of(model, values)).tel == cost
+        assert verify_schedule(inst, starts_of_values(model, values)).tel == cost
     final = sum(int(model.var_cost[j]) * v for j, v in out.values.items())
     assert final <= costs[-1]

@@ -188,7 +188,7 @@ def _matrix(model: TimeIndexedModel, rows: str) -> tuple[Any, ...]:
         from .lp import compact_matrix
 
         A, lo, up, obj, rhs = compact_matrix(model)
-        T = (A.shape[1] - nx) // 2  # columns: starts, N_1..N_T, Q_1..Q_T (an exact model has no late ones)
+        T = int(model.horizon)  # columns: starts, N_1..N_T, Q_1..Q_T (an exact model has no late ones)
         var_names = y_names + [f"N_t{t}" for t in range(1, T + 1)] + [f"Q_t{t}" for t in range(1, T + 1)]
         n_core = A.shape[0] - nc - 2 * T
         row_names = ([f"assign_c{c}" for c in range(nc)] + [f"running_t{t}" for t in range(1, T + 1)]

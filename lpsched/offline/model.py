@@ -24,10 +24,10 @@ from functools import cached_property
 import numpy as np
 
 from ..instance import Instance
-from .classes import JobClasses, aggregate, run_shape
+from .classes import JobClasses, aggregate, disaggregate, run_shape
 from .horizon import latest_completions
 
-__all__ = ["TimeIndexedModel", "build_model", "restrict", "truncated_nonzeros"]
+__all__ = ["TimeIndexedModel", "build_model", "restrict", "starts_of_values", "truncated_nonzeros"]
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,15 @@ def truncated_nonzeros(instance: Instance, truncate: int) -> int:
     a, o = keys[:, 0], keys[:, 2]
     horizon = max(int(truncate), int((a + o).max()))
     return 5 * int(np.maximum(0, int(truncate) - a - o + 1).sum()) + 5 * horizon
+
+
+def starts_of_values(model: TimeIndexedModel, values: dict[int, int]) -> np.ndarray:
+    """Per-job starts (instance order) of a solution given as ``{variable index: count}`` (what the
+    integer backends return): counts per class and start, disaggregated
+    (:func:`~lpsched.offline.classes.disaggregate`; raises ``ValueError`` if a class does not get
+    exactly its number of starts). Not verified here: callers verify."""
+    counts = {(int(model.var_class[j]), int(model.var_start[j])): int(v) for j, v in values.items()}
+    return disaggregate(model.classes, counts, int(model.classes.count.sum()))
 
 
 def restrict(model: TimeIndexedModel, keep: np.ndarray) -> tuple[TimeIndexedModel, np.ndarray]:

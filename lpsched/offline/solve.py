@@ -25,12 +25,12 @@ from ..verify import require_feasible, starts_array, verify_schedule
 from .backend import BackendOutcome, StopSignal
 from .bounds import lower_bounds
 from .chain import long_jobs, solve_chain_lp
-from .classes import class_counts, disaggregate
+from .classes import class_counts
 from .cpsat import solve_cpsat
 from .heuristics import ORDER_SEARCH_MAX_JOBS, best_schedule, improve, order_search, tel_of
 from .large import LARGE_MODEL_VARIABLES, LargeBudget, large_search
 from .lp import LPResult, integer_bound, solve_lp
-from .model import build_model, restrict
+from .model import build_model, restrict, starts_of_values
 from .progress import ProgressEvent, Reporter
 from .result import SolveResult
 
@@ -390,8 +390,7 @@ def _solve(instance: Instance, *, backend: str, time_limit: float, workers: int,
         solver_status = out.status_text
         info["solver"] = out.info
         if out.values is not None:
-            cnt = {(int(model.var_class[j]), int(model.var_start[j])): v for j, v in out.values.items()}
-            cand = disaggregate(model.classes, cnt, instance.n)
+            cand = starts_of_values(model, out.values)
             require_feasible(verify_schedule(instance, cand), f"{backend} solver")
             if tel_of(instance, cand) <= tel_of(instance, best):
                 best, best_src = cand, "solver"
@@ -422,9 +421,8 @@ def _solution_reporter(instance: Instance, model: Any, rep: Reporter) -> Callabl
         return None
 
     def found(values: dict[int, int]) -> None:
-        counts = {(int(model.var_class[j]), int(model.var_start[j])): int(v) for j, v in values.items()}
         try:
-            cand = disaggregate(model.classes, counts, instance.n)
+            cand = starts_of_values(model, values)
         except ValueError:  # not a complete assignment: not a schedule, nothing to report
             return
         res = verify_schedule(instance, cand)
