@@ -4,7 +4,8 @@ Generated families with fixed seeds; per family and n it prints the fraction pro
 median and worst solve time and the median gap, for each formulation in the same run (so the gain
 is a ratio on the same machine). ``auto`` resolves to the interval/cumulative model on tight
 instances (Jaillet regime) and to the strong time-indexed model otherwise (paper regime).
-``--sweep`` increases n in the paper families until some seed is not proven (default only);
+``--sweep`` increases n in the sized families (``paper-*``, and ``jaillet-zero-n``: the Jaillet draw
+with ``n`` jobs at time 0) until some seed is not proven (default only);
 ``--large`` adds the certified gap at n = 1000 (best schedule of the heuristics and the LP-guided
 roundings, polished by local search, over the best lower bound incl. the truncated LP; no IP).
 
@@ -17,6 +18,7 @@ fraction proven and the median gap per family and n; ``--plot-only`` draws it fr
 Quick run:  python benchmarks/bench_ip.py --time-limit 5 --count 2 --families paper-s4
 Full run:   python benchmarks/bench_ip.py --time-limit 60 --count 8 --paper-count 5 --plain-count 3 \\
                 --sweep 50,100,150,200 --sweep-down 20,10 --large --rows bench_ip_rows.jsonl --plot ip.png
+Jaillet, by n: python benchmarks/bench_ip.py --time-limit 60 --no-plain --families jaillet-zero-n --n 8,10,12,14,16
 Plot only:  python benchmarks/bench_ip.py --plot-only --plot ip.png --plot-from benchmarks/bench_ip_results_r10_s4.json
 """
 
@@ -40,10 +42,18 @@ from lpsched.offline.lp_rounding import DEFAULT_FRACTIONS
 FAMILIES = {
     "jaillet-zero": lambda seed, n: jaillet(seed),
     "jaillet-poisson": lambda seed, n: jaillet(seed, arrivals="poisson"),
+    # the Jaillet draw (M, prompts, outputs) with n jobs at time 0 instead of n ~ U{40..60}
+    "jaillet-zero-n": lambda seed, n: jaillet(seed, n=n),
     "paper-s4": lambda seed, n: paper(seed, n=n, s=4, lower=8, alpha=0.25, concurrency=10),
     "paper-s50": lambda seed, n: paper(seed, n=n, s=50, lower=8, alpha=0.25, concurrency=10),
 }
 PAPER_NAME = re.compile(r"paper-s(\d+)(?:-a(\d+))?(?:-c(\d+))?")
+
+
+def sized(name: str) -> bool:
+    """Whether family ``name`` takes ``n`` from ``--n`` (the paper families and ``jaillet-zero-n``);
+    the other Jaillet families draw it."""
+    return name.startswith("paper") or name == "jaillet-zero-n"
 
 
 def family(name: str) -> Callable[[int, int], Instance]:
@@ -73,8 +83,8 @@ def _summary(rows: list[dict]) -> str:
 
 
 def row_key(fam: str, n_requested: int, seed: int, form: str, time_limit: float, workers: int) -> str:
-    """What identifies a measured row for ``--rows`` (``n_requested`` is 0 for the Jaillet families,
-    whose generator draws n)."""
+    """What identifies a measured row for ``--rows`` (``n_requested`` is 0 for the families whose
+    generator draws n)."""
     return f"{fam}|{n_requested}|{seed}|{form}|{float(time_limit):g}|{int(workers)}"
 
 
@@ -111,7 +121,7 @@ def figure_proofs(rows: Iterable[dict]):
     for r in rows:
         if r.get("family", "").startswith(("paper-s", "jaillet")) and "status" in r:
             fam = r["family"]
-            n = int(r["n"]) if fam.startswith("paper") else 0
+            n = int(r["n"]) if sized(fam) else 0
             groups.setdefault((fam, r.get("formulation", "auto")), {}).setdefault(n, []).append(r)
     fig, (ax_p, ax_g) = plt.subplots(1, 2, figsize=(12, 4.5))
     palette = plt.get_cmap("tab20").colors if len(groups) > 10 else [f"C{i}" for i in range(10)]
@@ -150,7 +160,7 @@ def figure_proofs(rows: Iterable[dict]):
         fig.set_size_inches(12, 6)
         fig.legend(*ax_p.get_legend_handles_labels(), fontsize=8, loc="lower center", ncol=4)
     else:
-        ax_p.legend(fontsize=8, loc="lower left")
+        ax_p.legend(fontsize=8, loc="best")
     if any(len(v) < max(len(w) for w in by.values()) for by in groups.values() for v in by.values()):
         ax_p.set_title("Proven optimal within the time limit\n(hollow: sweep stopped at the first unproven seed)",
                        fontsize=10)
@@ -179,11 +189,11 @@ def main() -> None:
                     help="run the plain formulation on the first K seeds only (default: all)")
     ap.add_argument("--families", default=",".join(FAMILIES),
                     help="comma-separated: the keys above or paper-s{S}-a{D}-c{C}")
-    ap.add_argument("--n", default="30", help="comma-separated n for the paper families")
+    ap.add_argument("--n", default="30", help="comma-separated n for the sized families (paper-*, jaillet-zero-n)")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain formulation")
     ap.add_argument("--only-plain", action="store_true", help="run the plain formulation only (no sweep)")
-    ap.add_argument("--sweep", default="", help="paper families: further n (ascending, default only)")
-    ap.add_argument("--sweep-down", default="", help="paper families: smaller n tried when n=30 fails")
+    ap.add_argument("--sweep", default="", help="sized families: further n (ascending, default only)")
+    ap.add_argument("--sweep-down", default="", help="sized families: smaller n tried when the first fails")
     ap.add_argument("--large", action="store_true", help="also the n=1000 certified gaps")
     ap.add_argument("--json", dest="json_out", default=None, help="write all rows to this file")
     ap.add_argument("--rows", default=None, help="JSON-lines file: append rows as measured; resume from it")
@@ -210,9 +220,9 @@ def main() -> None:
     all_rows: list[dict] = []
     proven_all: dict[str, bool] = {}
     for fam in args.families.split(","):
-        paper_fam = fam.startswith("paper")
-        ns = [int(x) for x in args.n.split(",")] if paper_fam else [0]
-        count = args.paper_count if paper_fam else args.count
+        sized_fam = sized(fam)
+        ns = [int(x) for x in args.n.split(",")] if sized_fam else [0]
+        count = args.paper_count if fam.startswith("paper") else args.count
         for n in ns:
             per: dict[str, list[dict]] = {f: [] for f in forms}
             for seed in range(count):
@@ -227,27 +237,27 @@ def main() -> None:
                 if per[form]:
                     print(f"== {label:<22} {form:<6} {_summary(per[form])}", flush=True)
             proven_all[f"{fam}:{n}"] = all(r["status"] == "OPTIMAL" for r in per.get("auto", []))
-        if paper_fam and (args.sweep or args.sweep_down) and not args.only_plain:
+        if sized_fam and (args.sweep or args.sweep_down) and not args.only_plain:
             up = [int(x) for x in args.sweep.split(",") if x]
             down = [int(x) for x in args.sweep_down.split(",") if x]
             largest = max((n for n in ns if proven_all.get(f"{fam}:{n}")), default=None)
             seq = up if largest is not None else down
             for n in seq:
                 rows = []
-                for seed in range(args.paper_count):
+                for seed in range(count):
                     row = _run(fam, n, seed, "auto", args, log)
                     row["sweep"] = True
                     rows.append(row)
                     all_rows.append(row)
                     if row["status"] != "OPTIMAL":
                         break
-                ok = len(rows) == args.paper_count and all(r["status"] == "OPTIMAL" for r in rows)
+                ok = len(rows) == count and all(r["status"] == "OPTIMAL" for r in rows)
                 print(f"== sweep {fam} n={n} auto {_summary(rows)}  all seeds proven: {ok}", flush=True)
                 if ok:
                     largest = n if largest is None else max(largest, n)
                 if (seq is up and not ok) or (seq is down and ok):
                     break
-            print(f"== sweep {fam}: largest n with all {args.paper_count} seeds proven: {largest}", flush=True)
+            print(f"== sweep {fam}: largest n with all {count} seeds proven: {largest}", flush=True)
     if args.large:
         for alpha in (0.25, 1 / 32):
             for s in (4, 50):

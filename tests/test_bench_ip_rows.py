@@ -122,3 +122,19 @@ def test_a_sweep_cut_short_is_drawn_hollow_and_many_settings_get_a_figure_legend
     colours = {ln.get_color() for ln in ax_p.get_lines() if ln.get_label().startswith("paper")}
     assert len(colours) == 11
     assert fig.legends and ax_p.get_legend() is None
+
+
+def test_the_sized_jaillet_family_takes_n_and_its_seed_count(bench_ip, monkeypatch, tmp_path, capsys):
+    # the Jaillet draw (M, prompts, outputs) with n jobs at time 0: the first n jobs of the same seed's draw
+    # need not match (outputs are drawn after n), but M and the prompt range do
+    small, full = bench_ip.family("jaillet-zero-n")(2, 5), bench_ip.family("jaillet-zero")(2, 0)
+    assert small.n == 5 and small.M == full.M and not small.arrival.any()
+    assert bench_ip.sized("jaillet-zero-n") and bench_ip.sized("paper-s4") and not bench_ip.sized("jaillet-zero")
+    rows_file = tmp_path / "rows.jsonl"
+    _main(bench_ip, monkeypatch, "--time-limit", "10", "--families", "jaillet-zero-n", "--n", "4,5",
+          "--count", "2", "--no-plain", "--rows", str(rows_file))
+    out = capsys.readouterr().out
+    stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    assert [(r["n"], r["seed"]) for r in stored] == [(4, 0), (4, 1), (5, 0), (5, 1)]
+    assert all(r["key"] == bench_ip.row_key("jaillet-zero-n", r["n"], r["seed"], "auto", 10.0, 2) for r in stored)
+    assert "== jaillet-zero-n n=4" in out and "== jaillet-zero-n n=5" in out
