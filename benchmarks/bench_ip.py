@@ -47,13 +47,15 @@ FAMILIES = {
     "paper-s4": lambda seed, n: paper(seed, n=n, s=4, lower=8, alpha=0.25, concurrency=10),
     "paper-s50": lambda seed, n: paper(seed, n=n, s=50, lower=8, alpha=0.25, concurrency=10),
 }
+#: The families of ``FAMILIES`` whose generator takes ``n`` (besides every ``paper-*`` family).
+SIZED_FAMILIES = frozenset({"jaillet-zero-n"})
 PAPER_NAME = re.compile(r"paper-s(\d+)(?:-a(\d+))?(?:-c(\d+))?")
 
 
 def sized(name: str) -> bool:
     """Whether family ``name`` takes ``n`` from ``--n`` (the paper families and ``jaillet-zero-n``);
     the other Jaillet families draw it."""
-    return name.startswith("paper") or name == "jaillet-zero-n"
+    return name.startswith("paper") or name in SIZED_FAMILIES
 
 
 def family(name: str) -> Callable[[int, int], Instance]:
@@ -204,6 +206,9 @@ def main() -> None:
     try:
         for fam in args.families.split(","):
             family(fam)
+        for opt, text in (("--n", args.n), ("--sweep", args.sweep), ("--sweep-down", args.sweep_down)):
+            if not all(x.isdigit() and int(x) >= 1 for x in text.split(",") if x):
+                raise ValueError(f"{opt} takes comma-separated job counts >= 1, got {text!r}")
         log = RowLog(args.rows)
         earlier = load_rows([p for p in args.plot_from.split(",") if p]) if args.plot_only else []
     except (OSError, ValueError) as e:

@@ -125,8 +125,7 @@ def test_a_sweep_cut_short_is_drawn_hollow_and_many_settings_get_a_figure_legend
 
 
 def test_the_sized_jaillet_family_takes_n_and_its_seed_count(bench_ip, monkeypatch, tmp_path, capsys):
-    # the Jaillet draw (M, prompts, outputs) with n jobs at time 0: the first n jobs of the same seed's draw
-    # need not match (outputs are drawn after n), but M and the prompt range do
+    # the Jaillet draw with n jobs at time 0: M is drawn first, so it is the same seed's M
     small, full = bench_ip.family("jaillet-zero-n")(2, 5), bench_ip.family("jaillet-zero")(2, 0)
     assert small.n == 5 and small.M == full.M and not small.arrival.any()
     assert bench_ip.sized("jaillet-zero-n") and bench_ip.sized("paper-s4") and not bench_ip.sized("jaillet-zero")
@@ -138,3 +137,11 @@ def test_the_sized_jaillet_family_takes_n_and_its_seed_count(bench_ip, monkeypat
     assert [(r["n"], r["seed"]) for r in stored] == [(4, 0), (4, 1), (5, 0), (5, 1)]
     assert all(r["key"] == bench_ip.row_key("jaillet-zero-n", r["n"], r["seed"], "auto", 10.0, 2) for r in stored)
     assert "== jaillet-zero-n n=4" in out and "== jaillet-zero-n n=5" in out
+
+
+def test_a_bad_job_count_is_one_argparse_error(bench_ip, monkeypatch, capsys):
+    for bad in ("0", "8,x"):
+        with pytest.raises(SystemExit) as e:
+            _main(bench_ip, monkeypatch, "--families", "jaillet-zero-n", "--n", bad)
+        assert e.value.code == 2
+        assert "--n takes comma-separated job counts" in capsys.readouterr().err
