@@ -1,7 +1,7 @@
 """Rebuild the curated instance set in this folder from its generators and seeds.
 
 Run ``python instances/build.py`` (needs ../shared/data for the trace samples). Every file records
-its generator, parameters and seed in ``meta``; tests/test_foundation_instances.py regenerates each
+its generator, parameters and seed in ``meta``; tests/test_instance_library.py regenerates each
 one and checks it is identical, so the set is reproducible.
 """
 

@@ -85,7 +85,7 @@ def test_solve_text_on_the_large_path(tmp_path, monkeypatch) -> None:
 
 
 def test_solve_text_names_the_hand_off_to_the_integer_path() -> None:
-    from lpsched.cli_offline import _solve_text
+    from lpsched.cli.offline import _solve_text
 
     d = {"status": "FEASIBLE", "objective": 5744, "bound": 5704, "gap": 40 / 5744, "seconds": 60.1,
          "backend": "cpsat", "n_variables": 4772, "n_constraints": 900, "horizon": 700, "incumbent": "solver",

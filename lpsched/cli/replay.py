@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .cli import emit, json_option
+from ..instance import load_instance
+from .common import emit, json_option
+from .online import parse_options
 
 __all__ = ["register", "replay_cmd", "validate_cmd", "fit_profile_cmd", "study_cmd"]
 
@@ -21,10 +23,8 @@ __all__ = ["register", "replay_cmd", "validate_cmd", "fit_profile_cmd", "study_c
 def replay_cmd(file: str, policies: tuple[str, ...], timing: str, opts: tuple[str, ...], as_json: bool) -> None:
     """Replay FILE (an instance with arrival times in seconds) in the timed model: mean and
     p50/p90/p99 latency and TTFT, makespan, throughput, evictions and recomputed tokens per policy."""
-    from .cli_online import parse_options
-    from .instance import load_instance
-    from .online import POLICIES
-    from .replay import format_table, replay
+    from ..online import POLICIES  # lazy: heavy, loaded by this command only
+    from ..replay import format_table, replay  # lazy: heavy, loaded by this command only
 
     inst = load_instance(file)
     names = list(POLICIES) if "all" in policies else list(policies)
@@ -43,8 +43,7 @@ def replay_cmd(file: str, policies: tuple[str, ...], timing: str, opts: tuple[st
 def validate_cmd(requests_path: str | None, M: int, timing: str, policy: str, opts: tuple[str, ...],
                  as_json: bool) -> None:
     """Replay the measured vLLM run and print measured vs simulated TTFT, latency and makespan."""
-    from .cli_online import parse_options
-    from .replay.validate import load_measured, validate
+    from ..replay.validate import load_measured, validate  # lazy: heavy, loaded by this command only
 
     v = validate(load_measured(requests_path, M), timing=timing, policy=policy, **parse_options(opts))
     lines = ["| metric | measured | simulated | error |", "|---|---|---|---|"]
@@ -63,7 +62,7 @@ def validate_cmd(requests_path: str | None, M: int, timing: str, policy: str, op
 @json_option
 def fit_profile_cmd(folder: str, kv_tokens: int, max_batched_tokens: int, max_seqs: int, as_json: bool) -> None:
     """Least-squares fit of c0 + c_prefill·P + c_decode·N + c_kv·K to an LLMServingSim profile FOLDER."""
-    from .replay.profile_fit import fit_profile
+    from ..replay.profile_fit import fit_profile  # lazy: heavy, loaded by this command only
 
     f = fit_profile(folder, kv_tokens=kv_tokens, max_batched_tokens=max_batched_tokens, max_seqs=max_seqs)
     tm = f.timing("fitted")
@@ -85,7 +84,7 @@ def study_cmd(spec: str, out: str | None, as_json: bool) -> None:
     """Run a timed replay study SPEC (TOML, docs/replay.md): every policy on every seed, table of means."""
     from pathlib import Path
 
-    from .replay.study import load_study, run_study
+    from ..replay.study import load_study, run_study  # lazy: heavy, loaded by this command only
 
     st = load_study(spec)
     res = run_study(st)

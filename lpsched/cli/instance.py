@@ -1,17 +1,16 @@
-"""CLI commands of the foundation: ``info``, ``verify`` and ``generate``."""
+"""CLI commands on instance files: ``info``, ``verify``, and (from ``generate``) ``generate`` and ``trace``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
-from .cli import emit, json_option
-from .instance import Instance, load_instance, save_instance
-from .offline.bounds import job_volumes, lower_bounds
-from .verify import load_schedule, verify_schedule
+from ..instance import Instance, load_instance
+from ..offline.bounds import job_volumes, lower_bounds
+from ..verify import load_schedule, verify_schedule
+from .common import emit, json_option
+from .generate import generate, trace
 
 
 def instance_summary(inst: Instance) -> dict[str, Any]:
@@ -96,24 +95,10 @@ def verify(ctx: click.Context, file: str, schedule: str, as_json: bool) -> None:
     ctx.exit(0 if res.feasible else 1)
 
 
-def write_or_print_instance(inst: Instance, output: str | None, as_json: bool) -> None:
-    """Write a generated instance to ``output`` (and summarise it), or print its JSON."""
-    if output is None:
-        import json
-
-        click.echo(json.dumps(inst.to_dict()))
-        return
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    save_instance(inst, output)
-    d = {"path": output, "n": inst.n, "M": inst.M, "hash": inst.content_hash(), "meta": inst.meta}
-    emit(d, f"wrote {output}: n={inst.n}, M={inst.M}, "
-            f"output total {int(np.sum(inst.output))}", as_json)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the ``lpsched`` group."""
-    from .cli_generate import generate, trace
-
     group.add_command(info)
     group.add_command(verify)
     group.add_command(generate)

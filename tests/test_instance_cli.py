@@ -1,4 +1,4 @@
-"""The foundation's CLI: info, verify, generate; --json keys; exit codes 0/1/2; no tracebacks."""
+"""The instance commands' CLI: info, verify, generate; --json keys; exit codes 0/1/2; no tracebacks."""
 
 from __future__ import annotations
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from . import generate as gen
-from .cli import json_option
-from .errors import OptionError
-from .predictors import PREDICTORS
+from .. import generate as gen
+from ..errors import OptionError
+from ..predictors import PREDICTORS
+from .common import json_option, write_or_print_instance
 
 
 def _out_opt(f):  # type: ignore[no-untyped-def]
@@ -32,7 +32,6 @@ def generate() -> None:
 def generate_jaillet(seed: int, output: str | None, as_json: bool, arrivals: str, M: int | None,
                      n: int | None, rounds: int | None, rate: float | None) -> None:
     """Jaillet et al.'s synthetic regime (MODEL.md §7)."""
-    from .cli_foundation import write_or_print_instance
 
     inst = gen.jaillet(seed, arrivals=arrivals, M=M, n=n, rounds=rounds, rate=rate)
     write_or_print_instance(inst, output, as_json)
@@ -51,7 +50,6 @@ def generate_jaillet(seed: int, output: str | None, as_json: bool, arrivals: str
 def generate_paper(seed: int, output: str | None, as_json: bool, n: int, s: int, lower: int,
                    alpha: float, M: int | None, concurrency: float, dist: str) -> None:
     """Chen, Ye, Zhou's regime: common prompt and interval, all at time 0."""
-    from .cli_foundation import write_or_print_instance
 
     inst = gen.paper(seed, n=n, s=s, lower=lower, alpha=alpha, M=M, concurrency=concurrency, dist=dist)
     write_or_print_instance(inst, output, as_json)
@@ -122,7 +120,6 @@ def _trace_instance(seed: int, path: str, fmt: str, n: int, M: str, mode: str, o
 @_trace_options
 def generate_trace(seed: int, output: str | None, as_json: bool, path: str, **kw) -> None:  # type: ignore[no-untyped-def]
     """A sample of a real trace in ../shared/data with a chosen M and interval model."""
-    from .cli_foundation import write_or_print_instance
 
     write_or_print_instance(_trace_instance(seed, path, **kw), output, as_json)
 
@@ -133,6 +130,5 @@ def generate_trace(seed: int, output: str | None, as_json: bool, path: str, **kw
 @_trace_options
 def trace(file: str, seed: int, output: str | None, as_json: bool, **kw) -> None:  # type: ignore[no-untyped-def]
     """Turn a trace FILE into an instance (same options as `generate trace`, FILE positional)."""
-    from .cli_foundation import write_or_print_instance
 
     write_or_print_instance(_trace_instance(seed, file, **kw), output, as_json)

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import click
 
-from .cli import emit, json_option
+from ..errors import OptionError
+from .common import emit, json_option
 
 
 def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int | None, dask: str | None,
                     progress: bool, as_json: bool, retry_errors: bool = False) -> None:
-    from .compare import load_spec, run_sweep
-    from .compare.plots import plot_database
-    from .compare.report import markdown_report
+    from ..compare import load_spec, run_sweep  # lazy: heavy, loaded by this command only
+    from ..compare.plots import plot_database  # lazy: heavy, loaded by this command only
+    from ..compare.report import markdown_report  # lazy: heavy, loaded by this command only
 
     spec = load_spec(spec_path)
     summary = run_sweep(spec, db, workers=workers, dask=dask, progress=progress and not as_json,
@@ -52,8 +53,8 @@ def sweep(spec: str, db: str | None, workers: int | None, dask: str | None, plot
 @json_option
 def report(db: str, plots: str | None, as_json: bool) -> None:
     """Print the Markdown report of a sweep database (and write plots with --plots)."""
-    from .compare.plots import plot_database
-    from .compare.report import markdown_report
+    from ..compare.plots import plot_database  # lazy: heavy, loaded by this command only
+    from ..compare.report import markdown_report  # lazy: heavy, loaded by this command only
 
     text = markdown_report(db)
     paths = [str(p) for p in plot_database(db, plots)] if plots else []
@@ -94,9 +95,8 @@ def reproduce(name: str, folder: str | None, workers: int, no_progress: bool) ->
     NAME: jaillet (Jaillet et al.'s synthetic table) or paper (Chen, Ye, Zhou's setting on real
     lengths). The third reproduction is `lpsched replay-study experiments/azure_conv_replay.toml`.
     """
-    from .compare import load_spec, run_sweep
-    from .errors import OptionError
-    from .repro import jaillet_table, paper_table
+    from ..compare import load_spec, run_sweep  # lazy: heavy, loaded by this command only
+    from ..repro import jaillet_table, paper_table  # lazy: heavy, loaded by this command only
 
     base = Path(folder) if folder else Path(__file__).resolve().parents[1] / "experiments"
     spec_path = base / REPRODUCTIONS[name]

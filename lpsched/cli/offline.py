@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from .cli import emit, json_option
-from .errors import OptionError
-from .instance import Instance, load_instance
-from .offline import lower_bounds, solve_hindsight
-from .offline.progress import ProgressEvent, format_event
-from .verify import load_schedule, require_feasible, save_schedule, starts_array, verify_schedule
+from ..errors import OptionError
+from ..instance import Instance, load_instance
+from ..offline import lower_bounds, solve_hindsight
+from ..offline.progress import ProgressEvent, format_event
+from ..verify import load_schedule, require_feasible, save_schedule, starts_array, verify_schedule
+from .common import emit, json_option
 
 
 def _solve_text(d: dict) -> str:
@@ -163,7 +163,7 @@ def bounds(file: str, lp: bool, as_json: bool) -> None:
 def export_ip_cmd(file: str, model_out: str, rows: str, fixing: bool, time_limit: float, seed: int,
                   hint_file: str | None, as_json: bool) -> None:
     """Write the hindsight IP of FILE as an MPS file for any MIP solver (Gurobi, CPLEX, SCIP, ...)."""
-    from .offline.export import export_ip
+    from ..offline.export import export_ip  # lazy: heavy, loaded by this command only
 
     inst = load_instance(file)
     hint = None if hint_file is None else starts_array(inst, _load_hint(inst, hint_file))
@@ -192,7 +192,7 @@ def export_ip_cmd(file: str, model_out: str, rows: str, fixing: bool, time_limit
 def read_solution_cmd(file: str, solution: str, manifest: str | None, schedule_out: str | None,
                       as_json: bool) -> None:
     """Turn a MIP solver's SOLUTION of an exported model of FILE into a verified schedule."""
-    from .offline.export import read_solution
+    from ..offline.export import read_solution  # lazy: heavy, loaded by this command only
 
     inst = load_instance(file)
     starts = read_solution(inst, solution, manifest)

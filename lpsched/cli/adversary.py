@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from .cli import emit, json_option
-from .errors import OptionError
-from .instance import save_instance
+from ..errors import OptionError
+from ..instance import save_instance
+from .common import emit, json_option
+from .online import parse_options
 
 __all__ = ["register", "adversary_cmd", "construct_cmd"]
 
@@ -64,10 +65,14 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
     result is certified with the IP: "ratio" is exact when OPT is proven, else the ratio lies in
     [ratio_at_least, ratio_at_most].
     """
-    from .adversary import SearchSpace, certify, local_search, random_search
-    from .adversary.library import adversary_meta
-    from .cli_online import parse_options
-    from .online import POLICIES
+    from ..adversary import (  # lazy: heavy, loaded by this command only
+        SearchSpace,
+        certify,
+        local_search,
+        random_search,
+    )
+    from ..adversary.library import adversary_meta  # lazy: heavy, loaded by this command only
+    from ..online import POLICIES  # lazy: heavy, loaded by this command only
 
     if policy not in POLICIES:
         raise OptionError(f"unknown policy '{policy}' (known: {', '.join(POLICIES)})")
@@ -122,7 +127,7 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
 @json_option
 def construct_cmd(name: str, seed: int, params: tuple[str, ...], out: str, as_json: bool) -> None:
     """Write construction NAME (amax_reservation, amin_harmonic, arrival_trap, prompt_trap)."""
-    from .adversary.constructions import construct
+    from ..adversary.constructions import construct  # lazy: heavy, loaded by this command only
 
     kw: dict[str, Any] = {}
     for pair in params:

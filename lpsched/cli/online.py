@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
-from .cli import emit, json_option
-from .errors import OptionError
-from .instance import load_instance
-from .verify import save_schedule
+from ..errors import OptionError
+from ..instance import load_instance
+from ..verify import save_schedule
+from .common import emit, json_option
 
 __all__ = ["register", "simulate_cmd", "parse_options"]
 
@@ -50,7 +50,7 @@ def _row(r: Any, ref: int | None) -> str:
 @json_option
 def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None, as_json: bool) -> None:
     """Simulate an online policy on FILE: TEL, evictions, wasted tokens, peak memory (verified)."""
-    from .online import POLICIES, simulate
+    from ..online import POLICIES, simulate  # lazy: heavy, loaded by this command only
 
     inst = load_instance(file)
     options = parse_options(opts)
