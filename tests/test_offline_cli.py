@@ -98,7 +98,7 @@ def test_solve_text_names_the_hand_off_to_the_integer_path() -> None:
 
 
 def _paper_s50_a8_c8_seed4(tmp_path):
-    """The instance of the stored proven optimum (``benchmarks/opt_paper-s50-a8-c8_seed4_n30.json``)."""
+    """The instance of the stored proven optimum (``benchmarks/results/opt_paper-s50-a8-c8_seed4_n30.json``)."""
     inst = paper(4, n=30, s=50, lower=8, alpha=1 / 8, concurrency=8)
     f = tmp_path / "p.json"
     save_instance(inst, f)
@@ -108,7 +108,7 @@ def _paper_s50_a8_c8_seed4(tmp_path):
 def test_solve_hint_starts_from_a_stored_schedule(tmp_path, capsys) -> None:
     from pathlib import Path
 
-    stored = Path(__file__).resolve().parents[1] / "benchmarks" / "opt_paper-s50-a8-c8_seed4_n30.json"
+    stored = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "opt_paper-s50-a8-c8_seed4_n30.json"
     inst, f = _paper_s50_a8_c8_seed4(tmp_path)
     # the heuristics and 3 s of search stop above the optimum (best known before the proof: 1,830);
     # the hint is the proven optimum 1,828, so the result is 1,828 and comes from the hint
