@@ -5,11 +5,11 @@ Jaillet et al. report MC-SF (= H-SF with exact predictions) at 1.005 × OPT on a
 against the optimum is at least as large) on Jaillet instances under our memory model and two
 variants that a different reading of the model could have used:
 
-* ``ours``: a job holds ``s + j`` tokens while emitting its ``j``-th token (MODEL.md §2);
+* ``ours``: a job holds ``s + j`` tokens while emitting its ``j``-th token (docs/model.md §2);
 * ``s+j-1``: it holds ``s + j − 1`` (the KV cache before the token is written): the instance with
   every prompt one smaller;
 
-each with H-SF's scan stopping at the first job that does not fit (MODEL.md §4, default) or
+each with H-SF's scan stopping at the first job that does not fit (docs/model.md §4, default) or
 skipping it. Per variant: mean and worst ratio and how many instances H-SF matches.
 
     python benchmarks/bench_hsf_gap.py --seeds 20 --seconds 2 [--arrivals zero|poisson] [--jsonl F]

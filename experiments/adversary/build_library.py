@@ -84,7 +84,7 @@ def write_readme() -> None:
         "`tests/test_adversary_library.py` re-runs the policy and the optimum and checks the recorded ratio.", "",
         "Ratio = TEL(policy)/OPT, exact when OPT is proven (`ip`: solver proof; `bounds`: a certified lower",
         "bound equals a verified schedule). The last column is A_max's reconstructed lower / upper bound",
-        "(MODEL.md §5) at that α, for comparison.", "",
+        "(docs/model.md §5) at that α, for comparison.", "",
         "| file | policy | α | n | M | TEL | OPT | ratio | OPT proof | found by | A_max lower / upper |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         *[r[2] for r in rows], "",
