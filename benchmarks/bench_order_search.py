@@ -6,7 +6,7 @@ number of evaluations, so the figure is deterministic in work), and the TEL reac
 time by the order search and by the ruin-and-recreate search (:func:`~lpsched.offline.heuristics.improve`)
 alone, each from the same start and with the whole budget (no stall stop), as a change against that start.
 Up to ``--pilot-max-n`` jobs it also runs the pilot construction
-(:func:`~lpsched.offline.heuristics.pilot_schedule`, fifteenth round) to the end, with no budget,
+(:func:`~lpsched.offline.heuristics.pilot_schedule`) to the end, with no budget,
 and prints its seconds (how the ``O(n^2)`` list placements grow with n) and its TEL against the
 same start.
 
