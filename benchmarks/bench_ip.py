@@ -19,7 +19,8 @@ Quick run:  python benchmarks/bench_ip.py --time-limit 5 --count 2 --families pa
 Full run:   python benchmarks/bench_ip.py --time-limit 60 --count 8 --paper-count 5 --plain-count 3 \\
                 --sweep 50,100,150,200 --sweep-down 20,10 --large --rows bench_ip_rows.jsonl --plot ip.png
 Jaillet, by n: python benchmarks/bench_ip.py --time-limit 60 --no-plain --families jaillet-zero-n --n 8,10,12,14,16
-Plot only:  python benchmarks/bench_ip.py --plot-only --plot ip.png --plot-from benchmarks/results/paper_regime_sweep.jsonl
+Plot only:  python benchmarks/bench_ip.py --plot-only --plot ip.png \\
+                --plot-from benchmarks/results/paper_regime_sweep.jsonl
 """
 
 from __future__ import annotations
