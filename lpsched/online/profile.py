@@ -47,6 +47,7 @@ class Profile:
     layers: int
     meta: dict[str, str]
     source: str = ""
+    skew_alpha: float = 0.0
 
 
 def _read_table(path: Path, key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -69,13 +70,48 @@ def _read_table(path: Path, key: str) -> dict[str, tuple[np.ndarray, np.ndarray]
 
 def _read_meta(path: Path) -> dict[str, str]:
     """The flat ``key: value`` lines of ``meta.yaml`` (enough for provenance; no YAML dependency)."""
-    meta: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line and not line.startswith(" ") and ":" in line:
-                k, _, v = line.partition(":")
-                meta[k.strip()] = v.strip().strip("'\"")
-    return meta
+    return {k: v for k, v in _read_nested(path).items() if isinstance(v, str)}
+
+
+def _read_nested(path: Path) -> dict[str, object]:
+    """``meta.yaml`` as nested dicts of its ``key: value`` / ``key:`` lines by indentation (lists and
+    flow values stay strings): enough for the profile's settings, no YAML dependency."""
+    root: dict[str, object] = {}
+    if not path.exists():
+        return root
+    stack: list[tuple[int, dict[str, object]]] = [(-1, root)]
+    for line in path.read_text().splitlines():
+        body = line.strip()
+        if not body or body.startswith("#") or body.startswith("- ") or ":" not in body:
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while stack[-1][0] >= indent:
+            stack.pop()
+        k, _, v = body.partition(":")
+        k, v = k.strip().strip("'\""), v.strip().strip("'\"")
+        if v:
+            stack[-1][1][k] = v
+        else:
+            child: dict[str, object] = {}
+            stack[-1][1][k] = child
+            stack.append((indent, child))
+    return root
+
+
+def _skew_alpha(path: Path, tp: str = "1") -> float:
+    """The profile's pooled decode-skew coefficient (``skew_fit.per_tp.<tp>.alpha_default``), 0 when
+    the profile has no skew fit: a batch of decodes with unequal contexts costs
+    ``t(mean) + alpha·(t(max) − t(mean))`` in attention (LLMServingSim's skew correction)."""
+    fit = _read_nested(path).get("skew_fit")
+    if not isinstance(fit, dict) or str(fit.get("enabled", "")).lower() != "true":
+        return 0.0
+    per_tp = fit.get("per_tp")
+    entry = per_tp.get(tp) if isinstance(per_tp, dict) else None
+    value = entry.get("alpha_default") if isinstance(entry, dict) else fit.get("alpha_default")
+    try:
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+    except ValueError:
+        raise LpschedInputError(f"{path}: skew_fit alpha_default is not a number ({value!r})") from None
 
 
 def load_profile(folder: str | Path, layers: int = 32) -> Profile:
@@ -97,7 +133,7 @@ def load_profile(folder: str | Path, layers: int = 32) -> Profile:
         raise LpschedInputError(f"{f / 'attention.csv'}: expected 5 columns, got {att.shape[1]}")
     meta = _read_meta(f / "meta.yaml")
     source = f"{f} ({meta.get('gpu', '?')}, {meta.get('model', '?')}, vLLM {meta.get('vllm_version', '?')})"
-    return Profile(dense, per_seq, att, layers, meta, source)
+    return Profile(dense, per_seq, att, layers, meta, source, _skew_alpha(f / "meta.yaml"))
 
 
 def compose_step_us(p: Profile, chunk: np.ndarray, kv_prefill: np.ndarray, n_decode: np.ndarray,
@@ -158,6 +194,7 @@ class ProfileTiming:
     def __init__(self, profile: Profile, name: str | None = None, max_tokens: int = 8192,
                  max_seqs: int = 1024) -> None:
         self.profile = profile
+        self.alpha = profile.skew_alpha
         self.name = name or f"profile:{profile.meta.get('hardware', Path(profile.source.split(' ')[0]).name)}"
         L = profile.layers
         T = np.arange(max_tokens + 1, dtype=float)
@@ -250,9 +287,11 @@ class ProfileTiming:
         return float(total)
 
     # ------------------------------------------------------------------ steps
-    def step_us(self, chunks: list[tuple[int, int]], n_decode: int, kv_decode_sum: int) -> float:
+    def step_us(self, chunks: list[tuple[int, int]], n_decode: int, kv_decode_sum: int,
+                kv_decode_max: int = 0) -> float:
         """One step (µs): several chunks are costed as one chunk of their total length whose prefix
-        gives the same chunk·(prefix + chunk/2) attention work."""
+        gives the same chunk·(prefix + chunk/2) attention work; decodes of unequal context
+        (``kv_decode_max`` above the mean) add the profile's skew correction."""
         C = 0
         work = 0.0
         for c, p in chunks:
@@ -263,6 +302,8 @@ class ProfileTiming:
         T = C + n_decode
         S = n_decode + len(chunks)
         att = self.attention_us(C, P, n_decode, kvd)
+        if self.alpha and n_decode > 1 and kv_decode_max > kvd:
+            att += self.alpha * (self.attention_us(C, P, n_decode, kv_decode_max) - att)
         return self._dense(T) + self.profile.layers * att + self._seq(S)
 
     def _dense(self, T: int) -> float:
@@ -273,25 +314,30 @@ class ProfileTiming:
         s = self._seq_us
         return s[S] if S < len(s) else float(_interp_ext(S, np.arange(len(s)), self._seq_arr))
 
-    def step_ns(self, chunks: list[tuple[int, int]], n_decode: int, kv_decode_sum: int) -> int:
-        return max(round(self.step_us(chunks, n_decode, kv_decode_sum) * 1000), 1)
+    def step_ns(self, chunks: list[tuple[int, int]], n_decode: int, kv_decode_sum: int,
+                kv_decode_max: int = 0) -> int:
+        return max(round(self.step_us(chunks, n_decode, kv_decode_sum, kv_decode_max) * 1000), 1)
 
-    def _decode_table(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Decode-only step time (µs) at ``n`` sequences over the profiled kv axis."""
+    def _decode_table(self, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Decode attention (µs, all layers) at ``n`` sequences over the profiled kv axis, and the
+        step's dense + per-sequence part."""
         tab = self._decode_cache.get(n)
         if tab is None:
             ks = self.axes[3]
-            y = np.array([self.attention_us(0, 0, n, k) for k in ks])
-            y = self._dense(n) + self.profile.layers * y + self._seq(n)
-            tab = (ks, y)
+            att = self.profile.layers * np.array([self.attention_us(0, 0, n, k) for k in ks])
+            tab = (ks, att, self._dense(n) + self._seq(n))
             self._decode_cache[n] = tab
         return tab
 
-    def decode_steps_ns(self, n: int, kv_sums: np.ndarray) -> np.ndarray:
-        """Nanoseconds of decode-only steps of ``n`` sequences holding ``kv_sums`` tokens in total."""
-        ks, y = self._decode_table(n)
-        us = _interp_ext(np.asarray(kv_sums, dtype=float) / n, ks, y)
-        return np.maximum(np.rint(us * 1000), 1).astype(np.int64)
+    def decode_steps_ns(self, n: int, kv_sums: np.ndarray, kv_max: np.ndarray | None = None) -> np.ndarray:
+        """Nanoseconds of decode-only steps of ``n`` sequences holding ``kv_sums`` tokens in total
+        (longest context ``kv_max``, for the skew correction)."""
+        ks, att, rest = self._decode_table(n)
+        mean = np.asarray(kv_sums, dtype=float) / n
+        a = _interp_ext(mean, ks, att)
+        if self.alpha and n > 1 and kv_max is not None:
+            a = a + self.alpha * np.maximum(_interp_ext(np.asarray(kv_max, dtype=float), ks, att) - a, 0.0)
+        return np.maximum(np.rint((a + rest) * 1000), 1).astype(np.int64)
 
     # ------------------------------------------------------------------ round-engine interface
     def duration(self, prefill: int, batch: int, kv: int) -> int:
@@ -313,4 +359,4 @@ class ProfileTiming:
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "kind": "profile", "source": self.profile.source,
-                "layers": self.profile.layers}
+                "layers": self.profile.layers, "skew_alpha": self.alpha}

@@ -147,19 +147,21 @@ class _Timer:
         self.t = timing
         self.profile = isinstance(timing, ProfileTiming)
 
-    def step(self, chunks: list[tuple[int, int]], n_dec: int, kv_dec: int, kv_held: int) -> int:
+    def step(self, chunks: list[tuple[int, int]], n_dec: int, kv_dec: int, kv_max: int, kv_held: int) -> int:
         if self.profile:
-            return self.t.step_ns(chunks, n_dec, kv_dec)  # type: ignore[union-attr]
+            return self.t.step_ns(chunks, n_dec, kv_dec, kv_max)  # type: ignore[union-attr]
         t = self.t
         P = sum(c for c, _ in chunks)
         return t.c0 + t.c_prefill * P + t.c_decode * (n_dec + len(chunks)) + t.c_kv * kv_held  # type: ignore[union-attr]
 
-    def decode_run(self, n: int, kv0: int, rounds: int) -> np.ndarray:
+    def decode_run(self, n: int, kv0: int, kv_max0: int, rounds: int) -> np.ndarray:
         """Durations of ``rounds`` decode steps of ``n`` sequences whose context sums to ``kv0``
-        in the first step (growing by ``n`` a step); KV held = context + n."""
-        kv = kv0 + n * np.arange(rounds, dtype=np.int64)
+        (longest ``kv_max0``) in the first step, growing by one token each a step; KV held =
+        context + n."""
+        steps = np.arange(rounds, dtype=np.int64)
+        kv = kv0 + n * steps
         if self.profile:
-            return self.t.decode_steps_ns(n, kv)  # type: ignore[union-attr]
+            return self.t.decode_steps_ns(n, kv, kv_max0 + steps)  # type: ignore[union-attr]
         t = self.t
         return t.c0 + t.c_decode * n + t.c_kv * (kv + n)  # type: ignore[union-attr]
 
@@ -328,7 +330,8 @@ def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tok
             r = len(cum)
             if r > 1:
                 N = len(running)
-                durs = timer.decode_run(N, sum(computed[j] for j in running), r)
+                durs = timer.decode_run(N, sum(computed[j] for j in running),
+                                        max(computed[j] for j in running), r)
                 if ap < n:  # the step that starts at or after the next arrival is not in the stretch
                     k = int(np.searchsorted(clock + np.cumsum(durs), arrival_ns[order[ap]], side="left"))
                     r = min(r, k + 1)
@@ -362,17 +365,19 @@ def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tok
 
         # ---- one step
         chunks: list[tuple[int, int]] = []
-        n_dec = kv_dec = 0
+        n_dec = kv_dec = kv_max = 0
         T = 0
         for j, m in sched:
             T += m
             if m == 1:
                 n_dec += 1
                 kv_dec += computed[j]
+                if computed[j] > kv_max:
+                    kv_max = computed[j]
             else:
                 chunks.append((m, computed[j]))
         kv_held = sum(computed[j] + m for j, m in sched)
-        d = timer.step(chunks, n_dec, kv_dec, kv_held)
+        d = timer.step(chunks, n_dec, kv_dec, kv_max, kv_held)
         if log is not None:
             log.append((clock, T, len(sched), in_use))
         clock += d
