@@ -149,6 +149,7 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
             "throughput_tokens_s": float(instance.output.sum()) / span,
             "throughput_requests_s": instance.n / span,
             "latency_s": lat, "ttft_s": ttft,
+            "tpot_s": ((done_s - first) / 1e9 / np.maximum(instance.output - 1, 1))[instance.output > 1],
         }
     return SimResult(
         policy=pol.name, engine=engine, semantics=semantics, tel=tel, makespan=makespan,
