@@ -324,7 +324,7 @@ def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tok
             raise AssertionError("engine vllm: more blocks in use than exist")
 
         # ---- decode-only stretch: advance to the next event in one go
-        if (cfg.fast and len(sched) == len(running) and len(sched) > 1
+        if (cfg.fast and not preempted and len(sched) == len(running) and len(sched) > 1
                 and all(m == 1 and computed[j] == tokens[j] - 1 and first_ns[j] >= 0 for j, m in sched)):
             cum = _decode_stretch(running, tokens, output, generated, free, bs)
             r = len(cum)
@@ -353,8 +353,8 @@ def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tok
                 peak = max(peak, total_blocks - free)
                 if log is not None:
                     t = clock
-                    for d in durs.tolist():
-                        log.append((t, N, N, total_blocks - free))
+                    for d, c in zip(durs.tolist(), cum, strict=False):
+                        log.append((t, N, N, in_use + c))
                         t += d
                 span = int(durs.sum())
                 clock += span
