@@ -192,9 +192,9 @@ class ProfileTiming:
     """
 
     def __init__(self, profile: Profile, name: str | None = None, max_tokens: int = 8192,
-                 max_seqs: int = 1024) -> None:
+                 max_seqs: int = 1024, skew: bool = True) -> None:
         self.profile = profile
-        self.alpha = profile.skew_alpha
+        self.alpha = profile.skew_alpha if skew else 0.0
         self.name = name or f"profile:{profile.meta.get('hardware', Path(profile.source.split(' ')[0]).name)}"
         L = profile.layers
         T = np.arange(max_tokens + 1, dtype=float)
