@@ -18,7 +18,8 @@ from lpsched.instance import Instance
 from lpsched.online import simulate
 from lpsched.online.profile import ProfileTiming, load_profile
 from lpsched.online.timing import TIMING_PRESETS
-from lpsched.online.vllm_engine import run_vllm, vllm_config
+from lpsched.online.vllm_config import vllm_config
+from lpsched.online.vllm_engine import run_vllm
 from lpsched.replay.kvcapacity import Deployment, kv_capacity, model_shape
 from lpsched.traces import shared_data_dir
 
@@ -119,7 +120,9 @@ def test_decode_stretches_match_the_step_by_step_reference(seed: int) -> None:
     arr_ns = [round(a * S) for a in arr]
     timing = TIMING_PRESETS["llama31-8b-rtx4090"]
     configs = [dict(), dict(block_size=1, watermark=0.0), dict(max_num_seqs=8, max_num_batched_tokens=128),
-               dict(semantics="restart", prefix_cache=False, max_num_batched_tokens=0)]
+               dict(semantics="restart", prefix_cache=False, max_num_batched_tokens=0),
+               dict(max_num_batched_tokens=6, block_size=4, reserve_full=False),
+               dict(max_num_seqs=3, block_size=8, watermark=0.05, semantics="restart")]
     for opts in configs:
         cfg = vllm_config(**opts)
         kv = int(rng.integers(600, 3000))

@@ -21,6 +21,7 @@ outside the grid the interpolation extends the last segment linearly.
 from __future__ import annotations
 
 import csv
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,27 +265,44 @@ class ProfileTiming:
         self.axes = axes
         self.grid = grid
         self._axes_list = [a.tolist() for a in axes]
+        self._flat = grid.ravel().tolist()
+        self._strides = [st // grid.itemsize for st in grid.strides]
 
     def attention_us(self, chunk: float, kv_prefill: float, n_decode: float, kv_decode: float) -> float:
-        """Attention time of one layer (µs), multilinear on the profiled grid."""
-        q = (chunk, kv_prefill, n_decode, kv_decode)
-        br = [_bracket(self.axes[d], q[d]) for d in range(4)]
-        g = self.grid
+        """Attention time of one layer (µs), multilinear on the profiled grid (plain Python: this is
+        called once per step that is not decode-only)."""
+        flat, strides, axes = self._flat, self._strides, self._axes_list
+        lo = 0
+        ws = []
+        for d, q in enumerate((chunk, kv_prefill, n_decode, kv_decode)):
+            ax = axes[d]
+            m = len(ax)
+            if m == 1:
+                ws.append((0, 0.0))
+                continue
+            i = bisect_right(ax, q) - 1
+            if i < 0:
+                i = 0
+            elif i > m - 2:
+                i = m - 2
+            lo += i * strides[d]
+            ws.append((strides[d], (q - ax[i]) / (ax[i + 1] - ax[i])))
+        (s0, f0), (s1, f1), (s2, f2), (s3, f3) = ws
         total = 0.0
-        for corner in range(16):
-            w = 1.0
-            ix = []
-            for d in range(4):
-                i, f = br[d]
-                if corner >> d & 1:
-                    w *= f
-                    ix.append(i + 1 if self.axes[d].size > 1 else i)
-                else:
-                    w *= 1.0 - f
-                    ix.append(i)
-            if w != 0.0:
-                total += w * g[ix[0], ix[1], ix[2], ix[3]]
-        return float(total)
+        for a, wa in ((0, 1.0 - f0), (s0, f0)):
+            if wa == 0.0:
+                continue
+            for b, wb in ((a, 1.0 - f1), (a + s1, f1)):
+                wab = wa * wb
+                if wab == 0.0:
+                    continue
+                for c, wc in ((b, 1.0 - f2), (b + s2, f2)):
+                    w3 = wab * wc
+                    if w3 == 0.0:
+                        continue
+                    k = lo + c
+                    total += w3 * ((1.0 - f3) * flat[k] + f3 * flat[k + s3])
+        return total
 
     # ------------------------------------------------------------------ steps
     def step_us(self, chunks: list[tuple[int, int]], n_decode: int, kv_decode_sum: int,

@@ -22,7 +22,8 @@ from ..instance import Instance
 from .profile import ProfileTiming
 from .result import SimResult
 from .timing import TimingModel
-from .vllm_engine import VLLM_OPTIONS, run_vllm, vllm_config
+from .vllm_config import VLLM_OPTIONS, vllm_config
+from .vllm_engine import run_vllm
 
 __all__ = ["simulate_vllm"]
 
