@@ -133,6 +133,24 @@ def test_decode_stretches_match_the_step_by_step_reference(seed: int) -> None:
             (b.preemptions, b.recomputed_tokens, b.steps, b.peak_blocks, b.block_steps)
 
 
+def test_fast_engine_matches_the_reference_with_profile_timing(tmp_path: Path) -> None:
+    _write_profile(tmp_path / "prof", np.random.default_rng(5))
+    (tmp_path / "prof" / "meta.yaml").write_text("gpu: toy\nskew_fit:\n  enabled: true\n  per_tp:\n    1:\n"
+                                                 "      alpha_default: 0.2\n")
+    pt = ProfileTiming(load_profile(tmp_path / "prof", layers=2))
+    assert pt.alpha == 0.2
+    rng = np.random.default_rng(7)
+    n = 80
+    prompt = rng.integers(1, 40, n).tolist()
+    output = rng.integers(1, 60, n).tolist()
+    arr_ns = [round(a * 1e6) for a in np.sort(rng.uniform(0, 50, n))]
+    for opts in (dict(block_size=4, max_num_seqs=2), dict(block_size=2, max_num_batched_tokens=24)):
+        a = run_vllm(prompt, output, arr_ns, 200, pt, vllm_config(**opts))
+        b = run_vllm(prompt, output, arr_ns, 200, pt, vllm_config(**opts, fast=False))
+        assert a.first_token_ns == b.first_token_ns and a.completion_ns == b.completion_ns
+        assert a.preemptions == b.preemptions
+
+
 def test_simulate_engine_vllm_and_its_errors() -> None:
     rng = np.random.default_rng(1)
     n = 30

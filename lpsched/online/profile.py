@@ -212,7 +212,7 @@ class ProfileTiming:
         self._seq_us = np.asarray(seq).tolist()
         self._dense_arr, self._seq_arr = dense, np.asarray(seq)
         self._grid(profile.attention)
-        self._decode_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._decode_cache: dict[int, tuple[list[float], list[float], float]] = {}
 
     # ------------------------------------------------------------------ attention grid
     def _grid(self, att: np.ndarray) -> None:
@@ -310,6 +310,8 @@ class ProfileTiming:
         """One step (µs): several chunks are costed as one chunk of their total length whose prefix
         gives the same chunk·(prefix + chunk/2) attention work; decodes of unequal context
         (``kv_decode_max`` above the mean) add the profile's skew correction."""
+        if not chunks and n_decode:
+            return self.decode_us(n_decode, kv_decode_sum, kv_decode_max)
         C = 0
         work = 0.0
         for c, p in chunks:
@@ -336,26 +338,43 @@ class ProfileTiming:
                 kv_decode_max: int = 0) -> int:
         return max(round(self.step_us(chunks, n_decode, kv_decode_sum, kv_decode_max) * 1000), 1)
 
-    def _decode_table(self, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+    def _decode_table(self, n: int) -> tuple[list[float], list[float], float]:
         """Decode attention (µs, all layers) at ``n`` sequences over the profiled kv axis, and the
         step's dense + per-sequence part."""
         tab = self._decode_cache.get(n)
         if tab is None:
-            ks = self.axes[3]
-            att = self.profile.layers * np.array([self.attention_us(0, 0, n, k) for k in ks])
+            ks = self._axes_list[3]
+            att = [self.profile.layers * self.attention_us(0, 0, n, k) for k in ks]
             tab = (ks, att, self._dense(n) + self._seq(n))
             self._decode_cache[n] = tab
         return tab
 
-    def decode_steps_ns(self, n: int, kv_sums: np.ndarray, kv_max: np.ndarray | None = None) -> np.ndarray:
+    def decode_us(self, n: int, kv_sum: float, kv_max: float = 0) -> float:
+        """One decode-only step (µs) of ``n`` sequences holding ``kv_sum`` context tokens in all
+        (longest ``kv_max``): the per-``n`` table interpolated in the mean context."""
+        ks, att, rest = self._decode_table(n)
+        last = len(ks) - 2
+        x = kv_sum / n
+        i = min(max(bisect_right(ks, x) - 1, 0), last)
+        a = att[i] + (x - ks[i]) * (att[i + 1] - att[i]) / (ks[i + 1] - ks[i])
+        if self.alpha and n > 1 and kv_max > x:
+            i = min(max(bisect_right(ks, kv_max) - 1, 0), last)
+            t = att[i] + (kv_max - ks[i]) * (att[i + 1] - att[i]) / (ks[i + 1] - ks[i])
+            if t > a:
+                a += self.alpha * (t - a)
+        return a + rest
+
+    def decode_steps_ns(self, n: int, kv_sums: np.ndarray | list[int],
+                        kv_max: np.ndarray | list[int] | None = None) -> list[int]:
         """Nanoseconds of decode-only steps of ``n`` sequences holding ``kv_sums`` tokens in total
         (longest context ``kv_max``, for the skew correction)."""
-        ks, att, rest = self._decode_table(n)
-        mean = np.asarray(kv_sums, dtype=float) / n
-        a = _interp_ext(mean, ks, att)
-        if self.alpha and n > 1 and kv_max is not None:
-            a = a + self.alpha * np.maximum(_interp_ext(np.asarray(kv_max, dtype=float), ks, att) - a, 0.0)
-        return np.maximum(np.rint((a + rest) * 1000), 1).astype(np.int64)
+        maxes = [0] * len(kv_sums) if kv_max is None else kv_max
+        return [max(round(self.decode_us(n, k, m) * 1000), 1) for k, m in zip(kv_sums, maxes, strict=True)]
+
+    def decode_run_ns(self, n: int, kv0: int, kv_max0: int, rounds: int) -> list[int]:
+        """``rounds`` consecutive decode-only steps whose context sum starts at ``kv0`` (longest
+        ``kv_max0``) and grows by one token per sequence a step."""
+        return [max(round(self.decode_us(n, kv0 + n * s, kv_max0 + s) * 1000), 1) for s in range(rounds)]
 
     # ------------------------------------------------------------------ round-engine interface
     def duration(self, prefill: int, batch: int, kv: int) -> int:
@@ -364,7 +383,7 @@ class ProfileTiming:
         if batch <= 0:
             return 1
         if prefill <= 0:
-            return int(self.decode_steps_ns(batch, np.array([kv]))[0])
+            return max(round(self.decode_us(batch, kv) * 1000), 1)
         return self.step_ns([(prefill, 0)], batch, max(kv - prefill, 0))
 
     def span(self, prefill: int, batch: int, kv: int, rounds: int) -> int:
@@ -372,8 +391,7 @@ class ProfileTiming:
         first = self.duration(prefill, batch, kv)
         if rounds <= 1 or batch <= 0:
             return first + (rounds - 1) * first
-        rest = self.decode_steps_ns(batch, kv + batch * np.arange(1, rounds, dtype=np.int64))
-        return first + int(rest.sum())
+        return first + sum(self.decode_run_ns(batch, kv + batch, 0, rounds - 1))
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "kind": "profile", "source": self.profile.source,

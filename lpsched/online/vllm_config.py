@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..errors import OptionError
 from .profile import ProfileTiming
 from .timing import TimingModel
@@ -124,18 +122,16 @@ class StepTimer:
         P = sum(c for c, _ in chunks)
         return t.c0 + t.c_prefill * P + t.c_decode * (n_dec + len(chunks)) + t.c_kv * kv_held  # type: ignore[union-attr]
 
-    def decode_run(self, n: int, kv0: int, kv_max0: int, rounds: int) -> np.ndarray:
+    def decode_run(self, n: int, kv0: int, kv_max0: int, rounds: int) -> list[int]:
         """Durations of ``rounds`` decode steps of ``n`` sequences whose context sums to ``kv0``
         (longest ``kv_max0``) in the first step, growing by one token each a step; KV held =
         context + n."""
-        steps = np.arange(rounds, dtype=np.int64)
-        kv = kv0 + n * steps
         if self.profile:
-            return self.t.decode_steps_ns(n, kv, kv_max0 + steps)  # type: ignore[union-attr]
+            return self.t.decode_run_ns(n, kv0, kv_max0, rounds)  # type: ignore[union-attr]
         t = self.t
-        return t.c0 + t.c_decode * n + t.c_kv * (kv + n)  # type: ignore[union-attr]
-
-
+        c = t.c0 + t.c_decode * n + t.c_kv * (kv0 + n)  # type: ignore[union-attr]
+        g = t.c_kv * n  # type: ignore[union-attr]
+        return [c + g * s for s in range(rounds)]
 
 
 def check_requests(prompt: list[int], output: list[int], kv_tokens: int, block_size: int) -> int:

@@ -13,8 +13,9 @@ generated count ``gbase + G``. The engine keeps over the decoding set only what 
 The few other running requests (a partial prefill, the requests just admitted) are explicit, and
 they always come after the decoding ones in admission order. A step whose allocations all fit and
 whose token budget covers every running request is planned in O(1) plus the explicit requests;
-otherwise (a preemption, or a budget smaller than the batch) every decoding request is made explicit
-and the reference's per-request loop runs that step. A stretch of decode-only steps (no prefill,
+when the blocks do not all fit, the reference's per-request loop runs that step over the implicit
+state (a preempted decoding request is made explicit); when the token budget is smaller than the
+batch, every decoding request is made explicit for that step. A stretch of decode-only steps (no prefill,
 nobody admissible, no completion, every block free) is advanced in one go: its durations are one
 vectorised call of the timing model. Arrivals during a stretch join at the step they would have
 joined (the stretch stops at an arrival only when nobody is waiting, since only then can it be
@@ -24,9 +25,9 @@ admitted). The tests require exactly the reference's outcome.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import deque
-
-import numpy as np
+from itertools import accumulate
 
 from .profile import ProfileTiming
 from .timing import TimingModel
@@ -169,7 +170,54 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                     held[j] += need
                     sched.append((j, m))
                 budget = b
-                planned = True
+            else:
+                # not every block fits: the reference's loop in admission order, preempting from the
+                # end; decoding requests stay implicit unless preempted
+                b = budget_cap
+                i = 0
+                while i < len(running):
+                    j = running[i]
+                    dec = in_dec[j]
+                    if dec:
+                        m = 1
+                        need = 1 if (base[j] + G) % bs == 0 else 0
+                    else:
+                        m = min(tokens[j] - computed[j], b)
+                        if m <= 0:
+                            i += 1
+                            continue
+                        need = -(-(computed[j] + m) // bs) - held[j]
+                    ok = True
+                    while need > free:
+                        v = running.pop()
+                        if in_dec[v]:
+                            leave(v)
+                        release(v)
+                        computed[v] = 0
+                        if not resume:
+                            wasted += generated[v]
+                            tokens[v] = prompt[v]
+                            generated[v] = 0
+                            cache_blocks[v] = min(cache_blocks[v], prompt[v] // bs)
+                        preemptions += 1
+                        preempt_count[v] += 1
+                        waiting.appendleft(v)
+                        preempted = True
+                        if v == j:
+                            ok = False
+                            break
+                    if not ok:
+                        break
+                    free -= need
+                    head += need
+                    if not dec:
+                        held[j] += need
+                        sched.append((j, m))
+                    b -= m
+                    i += 1
+                budget = b
+                nd = n_dec_set
+            planned = True
         if not planned:
             # the reference's loop over explicit requests
             for j in running[:nd]:
@@ -272,20 +320,20 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 r = s
             if r > 1:
                 durs = timer.decode_run(nd, sum_base + nd * G, longest(), r)
-                ends = clock + np.cumsum(durs)
+                ends = list(accumulate(durs, initial=clock))[1:]
                 if ap < n and not waiting:  # an arrival could be admitted: stop there
-                    k = int(np.searchsorted(ends, arrival_ns[order[ap]], side="left"))
+                    k = bisect_left(ends, arrival_ns[order[ap]])
                     if k + 1 < r:
                         r = k + 1
                         durs = durs[:r]
                         ends = ends[:r]
             if r > 1:
                 if ap < n:  # arrivals that join at a step inside the stretch
-                    last_start = int(ends[r - 2])
+                    last_start = ends[r - 2]
                     while ap < n and arrival_ns[order[ap]] <= last_start:
                         j = order[ap]
                         waiting.append(j)
-                        join_step[j] = G + 1 + int(np.searchsorted(ends, arrival_ns[j], side="left"))
+                        join_step[j] = G + 1 + bisect_left(ends, arrival_ns[j])
                         ap += 1
                 grown = cum[r - 1]
                 block_steps += r * in_use + sum(cum[:r])
@@ -294,10 +342,10 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 peak = max(peak, total_blocks - free)
                 if log is not None:
                     t = clock
-                    for d, c in zip(durs.tolist(), cum, strict=False):
+                    for d, c in zip(durs, cum, strict=False):
                         log.append((t, nd, nd, in_use + c))
                         t += d
-                span = int(ends[r - 1]) - clock
+                span = ends[r - 1] - clock
                 clock += span
                 busy += span
                 G += r
