@@ -212,7 +212,7 @@ class ProfileTiming:
         self._seq_us = np.asarray(seq).tolist()
         self._dense_arr, self._seq_arr = dense, np.asarray(seq)
         self._grid(profile.attention)
-        self._decode_cache: dict[int, tuple[list[float], list[float], float]] = {}
+        self._decode_cache: dict[int, tuple[list[float], list[float], list[float], float]] = {}
 
     # ------------------------------------------------------------------ attention grid
     def _grid(self, att: np.ndarray) -> None:
@@ -338,28 +338,29 @@ class ProfileTiming:
                 kv_decode_max: int = 0) -> int:
         return max(round(self.step_us(chunks, n_decode, kv_decode_sum, kv_decode_max) * 1000), 1)
 
-    def _decode_table(self, n: int) -> tuple[list[float], list[float], float]:
-        """Decode attention (µs, all layers) at ``n`` sequences over the profiled kv axis, and the
-        step's dense + per-sequence part."""
+    def _decode_table(self, n: int) -> tuple[list[float], list[float], list[float], float]:
+        """Decode attention (µs, all layers) at ``n`` sequences over the profiled kv axis, its
+        slope on each segment, and the step's dense + per-sequence part."""
         tab = self._decode_cache.get(n)
         if tab is None:
             ks = self._axes_list[3]
             att = [self.profile.layers * self.attention_us(0, 0, n, k) for k in ks]
-            tab = (ks, att, self._dense(n) + self._seq(n))
+            slope = [(att[i + 1] - att[i]) / (ks[i + 1] - ks[i]) for i in range(len(ks) - 1)]
+            tab = (ks, att, slope, self._dense(n) + self._seq(n))
             self._decode_cache[n] = tab
         return tab
 
     def decode_us(self, n: int, kv_sum: float, kv_max: float = 0) -> float:
         """One decode-only step (µs) of ``n`` sequences holding ``kv_sum`` context tokens in all
         (longest ``kv_max``): the per-``n`` table interpolated in the mean context."""
-        ks, att, rest = self._decode_table(n)
+        ks, att, slope, rest = self._decode_table(n)
         last = len(ks) - 2
         x = kv_sum / n
         i = min(max(bisect_right(ks, x) - 1, 0), last)
-        a = att[i] + (x - ks[i]) * (att[i + 1] - att[i]) / (ks[i + 1] - ks[i])
+        a = att[i] + (x - ks[i]) * slope[i]
         if self.alpha and n > 1 and kv_max > x:
             i = min(max(bisect_right(ks, kv_max) - 1, 0), last)
-            t = att[i] + (kv_max - ks[i]) * (att[i + 1] - att[i]) / (ks[i + 1] - ks[i])
+            t = att[i] + (kv_max - ks[i]) * slope[i]
             if t > a:
                 a += self.alpha * (t - a)
         return a + rest
@@ -373,8 +374,31 @@ class ProfileTiming:
 
     def decode_run_ns(self, n: int, kv0: int, kv_max0: int, rounds: int) -> list[int]:
         """``rounds`` consecutive decode-only steps whose context sum starts at ``kv0`` (longest
-        ``kv_max0``) and grows by one token per sequence a step."""
-        return [max(round(self.decode_us(n, kv0 + n * s, kv_max0 + s) * 1000), 1) for s in range(rounds)]
+        ``kv_max0``) and grows by one token per sequence a step: :meth:`decode_us` step by step,
+        walking the kv segments forward instead of searching them."""
+        ks, att, slope, rest = self._decode_table(n)
+        last = len(ks) - 2
+        alpha = self.alpha if n > 1 else 0.0
+        out = []
+        x = kv0 / n
+        i = min(max(bisect_right(ks, x) - 1, 0), last)
+        h = min(max(bisect_right(ks, kv_max0) - 1, 0), last)
+        for s in range(rounds):
+            x = (kv0 + n * s) / n
+            while i < last and ks[i + 1] <= x:
+                i += 1
+            a = att[i] + (x - ks[i]) * slope[i]
+            if alpha:
+                xm = kv_max0 + s
+                if xm > x:
+                    while h < last and ks[h + 1] <= xm:
+                        h += 1
+                    t = att[h] + (xm - ks[h]) * slope[h]
+                    if t > a:
+                        a += alpha * (t - a)
+            v = round((a + rest) * 1000)
+            out.append(v if v > 1 else 1)
+        return out
 
     # ------------------------------------------------------------------ round-engine interface
     def duration(self, prefill: int, batch: int, kv: int) -> int:
