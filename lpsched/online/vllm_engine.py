@@ -1,6 +1,6 @@
 """A step-level timed engine with the mechanisms of vLLM v1's scheduler (``engine="vllm"``).
 
-The round model (MODEL.md §2) starts a job whole and lets it hold ``s + g + 1`` tokens; this engine
+The round model (docs/model.md) starts a job whole and lets it hold ``s + g + 1`` tokens; this engine
 replays what vLLM v1 does instead, one engine step at a time, each mechanism an option
 (:class:`VllmConfig`; ``engine="vllm"`` turns them all on, as vLLM 0.19 ships them):
 
@@ -32,8 +32,10 @@ of the step that completes its prefill, its last at the end of the step that sam
 decode-only stretches in one go; the default, ``fast=True``) or the reference (``fast=False``); the
 tests require both to agree exactly.
 
-Invariants checked as it runs: blocks in use never exceed ``kv_blocks``; at the end every request
-has produced exactly its output and every block is free again.
+Blocks are only handed out when free, so the cache never holds more than ``kv_blocks``; at the end
+the engine checks that every block is free again, and
+:func:`~lpsched.online.vllm_simulate.simulate_vllm` that every request's first token follows its
+arrival and its last token its first.
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tok
 
 
 def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tokens: int,
-             timing: TimingModel | ProfileTiming, cfg: VllmConfig = VLLM_PRESET,
-             record_steps: bool = False) -> VllmOutcome:
+                   timing: TimingModel | ProfileTiming, cfg: VllmConfig = VLLM_PRESET,
+                   record_steps: bool = False) -> VllmOutcome:
     """Replay the requests through the vLLM v1 scheduler model one step at a time (the reference)."""
     n = len(prompt)
     bs = cfg.block_size

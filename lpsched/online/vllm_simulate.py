@@ -5,9 +5,8 @@ runs the ``fcfs`` policy only; the FCFS option ``watermark`` is the engine's wat
 is the instance's ``M`` (tokens; ``M // block_size`` blocks). Rounds in the result are engine
 steps: ``starts`` holds each request's first scheduled step, ``completion`` the step that samples
 its last token, ``latency`` completion minus the step it joined. The round-model verifier does not
-apply to chunked prefill and paged blocks; the engine checks its own invariants (block
-conservation, every request producing its whole output) and this function checks that every
-completion follows the request's arrival and first token.
+apply to chunked prefill and paged blocks; the engine checks block conservation and this function
+that every request's first token follows its arrival and its completion its first token.
 """
 
 from __future__ import annotations
