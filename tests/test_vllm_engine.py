@@ -221,6 +221,20 @@ def test_profile_timing_interpolates_like_the_hand_computation(tmp_path: Path) -
     assert pt.step_us([(16, 16)], 1, 32) == pytest.approx(dense17 + 2 * att[(16, 16, 1, 32)] + seq)
 
 
+def test_round_engines_agree_on_profile_timing(tmp_path: Path) -> None:
+    """The round model timed by a profile: the event engine's spans add up like the per-round one."""
+    _write_profile(tmp_path / "prof", np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    n = 20
+    inst = Instance.from_arrays(M=600, prompt=rng.integers(1, 60, n), output=rng.integers(1, 80, n),
+                                arrival=np.zeros(n, dtype=np.int64), arrival_time=np.sort(rng.uniform(0, 0.01, n)))
+    a = simulate(inst, "fcfs", timing=str(tmp_path / "prof"), engine="event")
+    b = simulate(inst, "fcfs", timing=str(tmp_path / "prof"), engine="round")
+    assert a.timed["model"]["kind"] == "profile"
+    assert np.array_equal(a.timed["latency_s"], b.timed["latency_s"])
+    assert np.array_equal(a.timed["ttft_s"], b.timed["ttft_s"])
+
+
 @needs_data
 def test_profile_timing_reproduces_the_readme_steps() -> None:
     pt = ProfileTiming(load_profile(RTX / "profile_bf16_tp1"))

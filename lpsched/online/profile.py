@@ -402,8 +402,8 @@ class ProfileTiming:
 
     # ------------------------------------------------------------------ round-engine interface
     def duration(self, prefill: int, batch: int, kv: int) -> int:
-        """A round of the round model: ``prefill`` tokens as one chunk, ``batch`` sequences holding
-        ``kv`` tokens (those not being prefilled decode)."""
+        """A round of the round model: ``prefill`` tokens as one chunk with no prefix, and the
+        ``batch`` sequences as decodes attending to the ``kv − prefill`` other tokens they hold."""
         if batch <= 0:
             return 1
         if prefill <= 0:
