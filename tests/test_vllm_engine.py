@@ -292,6 +292,9 @@ def test_validate_vllm_cli_on_a_run_outside_the_data_folder(tmp_path: Path) -> N
     with pytest.raises(SystemExit) as exc:  # one clear error, exit 2
         main(["validate-vllm", "--requests", str(run_dir / "requests.jsonl"), "--profile", str(tmp_path / "nope")])
     assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["validate-vllm", "--requests", str(tmp_path / "missing.jsonl")])
+    assert exc.value.code == 2
 
 
 @needs_data

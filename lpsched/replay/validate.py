@@ -255,6 +255,8 @@ def resolve_deployment(requests_path: str | Path, *, kv_tokens: int | None = Non
     given; else :func:`~lpsched.replay.kvcapacity.kv_capacity` of the deployment."""
     from .kvcapacity import Deployment, kv_capacity, model_shape
 
+    if not Path(requests_path).is_file():
+        raise LpschedInputError(f"{requests_path}: requests file not found")
     run = run_settings(requests_path)
     seqs = max_num_seqs if max_num_seqs is not None else int(run.get("max_num_seqs", 256))
     budget = max_num_batched_tokens if max_num_batched_tokens is not None else int(
