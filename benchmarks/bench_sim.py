@@ -26,17 +26,21 @@ import numpy as np
 from lpsched.generate import trace_sample
 from lpsched.instance import Instance
 from lpsched.online import POLICIES, simulate
+from lpsched.traces import shared_data_dir
 
-DATA = Path("/work/shared/data")
-TRACES = {
-    "azure-conv": (DATA / "azure_llm_2023/AzureLLMInferenceTrace_conv.csv", "azure"),
-    "sharegpt": (DATA / "sharegpt_sarathi/sharegpt_8k_filtered_stats_llama2_tokenizer.csv", "lengths"),
+TRACES = {  # paths inside the shared data folder (lpsched.traces.shared_data_dir: LPSCHED_DATA or ../shared/data)
+    "azure-conv": ("azure_llm_2023/AzureLLMInferenceTrace_conv.csv", "azure"),
+    "sharegpt": ("sharegpt_sarathi/sharegpt_8k_filtered_stats_llama2_tokenizer.csv", "lengths"),
 }
 ROWS = {"azure-conv": 19_366, "sharegpt": 30_731}
 
 
 def make_instance(trace: str, n: int, M: int, seed: int) -> Instance:
-    path, fmt = TRACES[trace]
+    data = shared_data_dir()
+    if data is None:
+        raise SystemExit("the shared data folder was not found: set LPSCHED_DATA or check out next to ../shared/data")
+    rel, fmt = TRACES[trace]
+    path = data / rel
     kw = dict(path=path, fmt=fmt, M=M, mode="random", intervals="spread", alpha=0.25)
     if n <= ROWS[trace] - 100:
         return trace_sample(seed, n=n, **kw)

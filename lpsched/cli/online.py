@@ -69,13 +69,16 @@ def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None,
         text = "\n".join([head] + [_row(r, ref) for r in results])
         emit({"n": inst.n, "M": inst.M, "policies": rows}, text, as_json)
         return
+    if out is not None and options.get("engine") == "vllm":
+        raise OptionError("-o/--output writes a round-model schedule; engine vllm has engine steps, not one")
     res = simulate(inst, policy, **options)
     if out is not None:
         save_schedule(out, res.starts, policy=res.policy, tel=res.tel)
     d = res.to_dict()
     text = (f"{res.policy}: TEL {res.tel}, makespan {res.makespan}, evictions {res.evictions} "
             f"(max {res.max_job_evictions} of one job), wasted tokens {res.wasted_tokens}, "
-            f"peak memory {res.peak_memory}/{inst.M}, {res.seconds:.3f} s (verified)")
+            f"peak memory {res.peak_memory}/{inst.M}, {res.seconds:.3f} s "
+            + ("(step engine: block accounting checked)" if res.engine == "vllm" else "(verified)"))
     if res.timed:
         t = res.timed
         text += (f"\ntimed ({t['model']['name']}): mean latency {t['mean_latency_s']:.3f} s, "

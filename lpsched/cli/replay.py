@@ -16,7 +16,8 @@ __all__ = ["register", "replay_cmd", "validate_cmd", "fit_profile_cmd", "study_c
 @click.option("--policy", "policies", multiple=True, default=("all",), show_default=True,
               help="Policy name (repeatable) or 'all'.")
 @click.option("--timing", default="llama2-70b-a100", show_default=True,
-              help="Batch-time preset (llama2-70b-a100, llama31-8b-h100, llama31-8b-rtx4090, unit).")
+              help="Batch-time preset (llama2-70b-a100, llama31-8b-h100, llama31-8b-rtx4090, unit) or a "
+                   "kernel-profile folder.")
 @click.option("--option", "opts", multiple=True, metavar="K=V",
               help="Engine or policy option (semantics=resume, watermark=0.02, ...); repeatable.")
 @json_option
@@ -35,23 +36,63 @@ def replay_cmd(file: str, policies: tuple[str, ...], timing: str, opts: tuple[st
 @click.command("validate-vllm")
 @click.option("--requests", "requests_path", type=click.Path(dir_okay=False),
               help="Measured requests.jsonl (default: the RTX 4090 run in the shared data).")
-@click.option("--M", "M", type=int, default=41_408, show_default=True, help="KV cache in tokens.")
-@click.option("--timing", default="llama31-8b-rtx4090", show_default=True)
+@click.option("--profile", "profile", type=click.Path(file_okay=False),
+              help="Kernel-profile folder for the step times (default: profile_bf16_tp1 next to the run).")
+@click.option("--engine", type=click.Choice(["vllm", "event", "round"]), default="vllm", show_default=True,
+              help="vllm: the step engine with vLLM's scheduler; event/round: the round model.")
+@click.option("--timing", default=None,
+              help="Timing preset or profile folder instead of --profile (round model default: llama31-8b-rtx4090).")
+@click.option("--max-num-seqs", type=int, default=None, help="Default: the run's meta.json, else 256.")
+@click.option("--max-batched-tokens", type=int, default=None, help="Default: the run's meta.json, else 2048.")
+@click.option("--block-size", type=int, default=None, help="Default: the run's meta.json, else 16.")
+@click.option("--kv-tokens", "--M", "kv_tokens", type=int, default=None,
+              help="KV cache in tokens (default: vLLM's num_gpu_blocks from meta.json, else the deployment).")
+@click.option("--gpu-memory-gb", type=float, default=None, help="GPU memory (1e9 bytes) for the KV formula.")
+@click.option("--gpu-memory-utilization", type=float, default=None, help="vLLM's setting (default 0.9).")
+@click.option("--model", default=None, help="Model name for the KV formula (default: the run's meta.json).")
 @click.option("--policy", default="fcfs", show_default=True)
 @click.option("--option", "opts", multiple=True, metavar="K=V", help="Engine or policy option; repeatable.")
 @json_option
-def validate_cmd(requests_path: str | None, M: int, timing: str, policy: str, opts: tuple[str, ...],
-                 as_json: bool) -> None:
-    """Replay the measured vLLM run and print measured vs simulated TTFT, latency and makespan."""
-    from ..replay.validate import load_measured, validate  # lazy: heavy, loaded by this command only
+def validate_cmd(requests_path: str | None, profile: str | None, engine: str, timing: str | None,
+                 max_num_seqs: int | None, max_batched_tokens: int | None, block_size: int | None,
+                 kv_tokens: int | None, gpu_memory_gb: float | None, gpu_memory_utilization: float | None,
+                 model: str | None, policy: str, opts: tuple[str, ...], as_json: bool) -> None:
+    """Replay a measured vLLM run and print measured vs simulated TTFT, E2E latency, TPOT (mean,
+    p50, p90, p99) and makespan. Deployment settings come from the options, else the run's meta.json."""
+    from pathlib import Path
 
-    v = validate(load_measured(requests_path, M), timing=timing, policy=policy, **parse_options(opts))
+    from ..errors import OptionError
+    from ..replay.validate import load_measured, measured_dir, resolve_deployment, validate  # lazy: heavy
+
+    req = Path(requests_path) if requests_path else measured_dir() / "vllm_measured" / "requests.jsonl"
+    dep = resolve_deployment(req, kv_tokens=kv_tokens, max_num_seqs=max_num_seqs,
+                             max_num_batched_tokens=max_batched_tokens, block_size=block_size,
+                             gpu_memory_bytes=None if gpu_memory_gb is None else int(gpu_memory_gb * 1e9),
+                             gpu_memory_utilization=gpu_memory_utilization, model=model)
+    options = parse_options(opts)
+    if engine == "vllm":
+        if timing is None:
+            prof = Path(profile) if profile else req.parent.parent / "profile_bf16_tp1"
+            if not prof.is_dir():
+                raise OptionError(f"{prof}: no kernel-profile folder; give --profile FOLDER or --timing PRESET")
+            timing = str(prof)
+        options = {"engine": "vllm", "max_num_seqs": dep["max_num_seqs"],
+                   "max_num_batched_tokens": dep["max_num_batched_tokens"], "block_size": dep["block_size"],
+                   **options}
+    else:
+        timing = timing or (profile if profile else "llama31-8b-rtx4090")
+        options = {"engine": engine, **options}
+    v = validate(load_measured(req, dep["kv_tokens"]), timing=timing, policy=policy, **options)
     lines = ["| metric | measured | simulated | error |", "|---|---|---|---|"]
-    lines += [f"| {r['label']} | {r['measured']:.1f} | {r['simulated']:.1f} | {100 * r['error']:+.1f}% |"
+    lines += [f"| {r['label']} | {r['measured']:.4g} | {r['simulated']:.4g} | {100 * r['error']:+.1f}% |"
               for r in v["rows"]]
     s = v["summary"]
-    lines.append(f"\n{policy} on {timing}: {s['evictions']} evictions, {s['recomputed_tokens']} recomputed tokens")
-    emit({"rows": v["rows"], "summary": s, "options": v["options"]}, "\n".join(lines), as_json)
+    lines.append(f"\n{policy} on engine {engine}, timing {s['timing']}, KV {dep['kv_tokens']} tokens "
+                 f"({dep['kv_source']}): {s['evictions']} preemptions, {s['recomputed_tokens']} recomputed tokens")
+    rows = [{k: r[k] for k in ("metric", "label", "measured", "simulated", "error")} for r in v["rows"]]
+    dep_out = {k: val for k, val in dep.items() if k != "run_settings"}
+    emit({"rows": rows, "summary": s, "options": v["options"], "deployment": dep_out, "requests": str(req)},
+         "\n".join(lines), as_json)
 
 
 @click.command("fit-profile")

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..verify import Run
 from .base import Policy
+from .profile import ProfileTiming
 from .timing import TimingModel
 from .view import DONE, PENDING, RUNNING, WAITING, PolicyView
 
@@ -49,7 +50,7 @@ class EngineInput:
     arrival: list[int]  # arrival rounds (round model)
     arrival_ns: list[int] | None = None  # arrival times (timed model)
     semantics: str = "restart"
-    timing: TimingModel | None = None
+    timing: TimingModel | ProfileTiming | None = None
     record_memory: bool = False
     record_history: bool = False
     n: int = field(init=False)
@@ -279,7 +280,7 @@ def run_rounds(core: Core) -> Trace:
     return trace
 
 
-def _first_round_at(timing: TimingModel, prefill: int, N: int, nr: int, gap: int) -> int:
+def _first_round_at(timing: TimingModel | ProfileTiming, prefill: int, N: int, nr: int, gap: int) -> int:
     """Smallest ``i >= 1`` with ``span(i) >= gap`` (rounds until the clock reaches an arrival)."""
     if timing.span(prefill, N, nr, 1) >= gap:
         return 1

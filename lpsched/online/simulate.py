@@ -1,6 +1,9 @@
 """``simulate(instance, policy, **options)``: run a policy on an instance and verify the outcome.
 
-Options (engine): ``engine`` = ``event`` (default) | ``round`` (the per-round reference);
+Options (engine): ``engine`` = ``event`` (default) | ``round`` (the per-round reference) |
+``vllm`` (the step engine with vLLM v1's scheduler mechanisms, :mod:`lpsched.online.vllm_engine`;
+FCFS only, timed only, semantics ``resume`` by default; its options ``max_num_seqs``,
+``max_num_batched_tokens``, ``block_size``, ``watermark``, ``reserve_full``, ``prefix_cache``);
 ``semantics`` = ``restart`` (default) | ``resume``; ``timing`` = ``None`` (round model) or a preset
 name of :mod:`lpsched.online.timing` or a :class:`TimingModel` (then ``instance.arrival_time`` gives
 the arrivals in seconds); ``record_memory`` (per-round memory in the result); ``record_history``
@@ -24,8 +27,10 @@ from ..instance import Instance
 from ..verify import require_feasible, verify_runs, verify_schedule
 from .base import Policy, make_policy
 from .engine import Core, EngineInput, run_events, run_rounds
+from .profile import ProfileTiming
 from .result import SimResult
 from .timing import TimingModel, get_timing
+from .vllm_simulate import simulate_vllm
 
 __all__ = ["simulate", "ENGINE_OPTIONS", "id_ranks"]
 
@@ -79,18 +84,24 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
     """
     t0 = time.perf_counter()
     engine = options.pop("engine", "event")
-    semantics = options.pop("semantics", "restart")
+    semantics = options.pop("semantics", "resume" if engine == "vllm" else "restart")
     timing_spec = options.pop("timing", None)
     record_memory = _flag("record_memory", options.pop("record_memory", False))
     record_history = _flag("record_history", options.pop("record_history", False))
+    if engine == "vllm":
+        if timing_spec in (None, "", "none"):
+            raise OptionError("engine vllm is timed: give timing=PRESET or a kernel-profile folder")
+        options["semantics"] = semantics
+        name = policy if isinstance(policy, str) else getattr(policy, "name", "")
+        return simulate_vllm(instance, name, get_timing(timing_spec), options)
     if engine not in ("event", "round"):
-        raise OptionError(f"unknown engine '{engine}' (known: event, round)")
+        raise OptionError(f"unknown engine '{engine}' (known: event, round, vllm)")
     if semantics not in ("restart", "resume"):
         raise OptionError(f"unknown eviction semantics '{semantics}' (known: restart, resume)")
     pol = make_policy(policy, **options) if isinstance(policy, str) else policy
     if not isinstance(pol, Policy):
         raise OptionError(f"policy must be a name or a Policy, got {type(policy).__name__}")
-    timing: TimingModel | None = None
+    timing: TimingModel | ProfileTiming | None = None
     arrival_ns = None
     if timing_spec not in (None, "", "none"):
         timing = get_timing(timing_spec)
@@ -138,6 +149,7 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
             "throughput_tokens_s": float(instance.output.sum()) / span,
             "throughput_requests_s": instance.n / span,
             "latency_s": lat, "ttft_s": ttft,
+            "tpot_s": ((done_s - first) / 1e9 / np.maximum(instance.output - 1, 1))[instance.output > 1],
         }
     return SimResult(
         policy=pol.name, engine=engine, semantics=semantics, tel=tel, makespan=makespan,

@@ -12,16 +12,20 @@ step ≈ 5.75 + 0.01725·prefill_tokens + 0.006·decode_requests ms; ``llama31-8
 kernel profile of Llama-3.1-8B on an RTX 4090 (``llmservingsim_llama31_8b/RTX4090/profile_bf16_tp1``;
 :func:`lpsched.replay.profile_fit.fit_profile`, reproduced by ``lpsched fit-profile``; the test
 ``tests/test_replay.py`` re-fits and checks these integers); ``unit``: every round lasts 1 s,
-so seconds and rounds coincide.
+so seconds and rounds coincide. A kernel-profile folder instead of a preset name gives the
+composed step-time model :class:`~lpsched.online.profile.ProfileTiming` (same interface).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from ..errors import OptionError
+from .profile import ProfileTiming, load_profile
 
-__all__ = ["TimingModel", "TIMING_PRESETS", "get_timing"]
+__all__ = ["TimingModel", "TIMING_PRESETS", "get_timing", "profile_timing", "ProfileTiming"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,19 @@ TIMING_PRESETS: dict[str, TimingModel] = {
 }
 
 
-def get_timing(spec: str | TimingModel) -> TimingModel:
-    """A preset by name, or the model itself."""
-    if isinstance(spec, TimingModel):
+@lru_cache(maxsize=8)
+def profile_timing(folder: str) -> ProfileTiming:
+    """The step-time model composed from the kernel profile in ``folder`` (built once per folder)."""
+    return ProfileTiming(load_profile(folder))
+
+
+def get_timing(spec: str | TimingModel | ProfileTiming) -> TimingModel | ProfileTiming:
+    """A preset by name, a kernel-profile folder (:class:`ProfileTiming`), or the model itself."""
+    if isinstance(spec, TimingModel | ProfileTiming):
         return spec
-    if spec not in TIMING_PRESETS:
-        raise OptionError(f"unknown timing model '{spec}' (known: {', '.join(TIMING_PRESETS)})")
-    return TIMING_PRESETS[spec]
+    if spec in TIMING_PRESETS:
+        return TIMING_PRESETS[spec]
+    if Path(spec).is_dir():
+        return profile_timing(str(Path(spec).resolve()))
+    raise OptionError(f"unknown timing model '{spec}' (known: {', '.join(TIMING_PRESETS)}, or a kernel-profile "
+                      "folder)")

@@ -1,5 +1,6 @@
-"""Timed trace replay: batch-time models fitted to kernel profiles, latency reports per policy, and
-the validation against a measured vLLM run (docs/replay.md, docs/validation.md)."""
+"""Timed trace replay: batch-time models fitted to kernel profiles, latency reports per policy, the
+KV capacity of a vLLM deployment, and the validation against measured vLLM runs (docs/replay.md,
+docs/validation.md)."""
 
 from .metrics import format_table, latency_summary, replay
 from .profile_fit import ProfileFit, compose_step_us, fit_profile, load_profile

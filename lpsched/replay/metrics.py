@@ -40,6 +40,7 @@ def latency_summary(res: SimResult) -> dict[str, Any]:
         "n": res.n,
         **_stats("latency", np.asarray(t["latency_s"])),
         **_stats("ttft", np.asarray(t["ttft_s"])),
+        **_stats("tpot", np.asarray(t.get("tpot_s", []))),
         "makespan_s": float(t["makespan_s"]),
         "throughput_tokens_s": float(t["throughput_tokens_s"]),
         "throughput_requests_s": float(t["throughput_requests_s"]),

@@ -28,101 +28,16 @@ It uses the profile only, never measured latencies.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import LpschedInputError
+from ..online.profile import PER_LAYER_OPS, Profile, compose_step_us, load_profile
 from ..online.timing import TimingModel
 
 __all__ = ["Profile", "ProfileFit", "load_profile", "compose_step_us", "fit_profile", "PER_LAYER_OPS"]
-
-#: Dense ops run once per decoder layer (``layernorm`` twice: input and post-attention norm).
-PER_LAYER_OPS: dict[str, int] = {"layernorm": 2, "qkv_proj": 1, "rotary_emb": 1, "o_proj": 1,
-                                 "gate_up_proj": 1, "act_fn": 1, "down_proj": 1}
-#: Dense ops run once per step.
-PER_STEP_OPS = ("embedding", "final_layernorm")
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The tables of one profile folder (times in microseconds)."""
-
-    dense: dict[str, tuple[np.ndarray, np.ndarray]]  # op -> (tokens, time_us)
-    per_sequence: dict[str, tuple[np.ndarray, np.ndarray]]  # op -> (sequences, time_us)
-    attention: np.ndarray  # columns prefill_chunk, kv_prefill, n_decode, kv_decode, time_us
-    layers: int
-    meta: dict[str, str]
-
-
-def _read_table(path: Path, key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    rows: dict[str, list[tuple[float, float]]] = {}
-    try:
-        with path.open(newline="") as fh:
-            for i, r in enumerate(csv.DictReader(fh), start=2):
-                try:
-                    rows.setdefault(r["layer"], []).append((float(r[key]), float(r["time_us"])))
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise LpschedInputError(f"{path}:{i}: malformed row ({exc})") from None
-    except OSError as exc:
-        raise LpschedInputError(f"{path}: cannot read ({exc.strerror})") from None
-    out = {}
-    for op, pts in rows.items():
-        a = np.array(sorted(pts))
-        out[op] = (a[:, 0], a[:, 1])
-    return out
-
-
-def _read_meta(path: Path) -> dict[str, str]:
-    """The flat ``key: value`` lines of ``meta.yaml`` (enough for provenance; no YAML dependency)."""
-    meta: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line and not line.startswith(" ") and ":" in line:
-                k, _, v = line.partition(":")
-                meta[k.strip()] = v.strip().strip("'\"")
-    return meta
-
-
-def load_profile(folder: str | Path, layers: int = 32) -> Profile:
-    """Read ``dense.csv``, ``per_sequence.csv``, ``attention.csv`` and ``meta.yaml`` of ``folder``."""
-    f = Path(folder)
-    dense = _read_table(f / "dense.csv", "tokens")
-    per_seq = _read_table(f / "per_sequence.csv", "sequences")
-    missing = [op for op in (*PER_LAYER_OPS, *PER_STEP_OPS) if op not in dense]
-    missing += [op for op in ("lm_head", "sampler") if op not in per_seq]
-    if missing:
-        raise LpschedInputError(f"{f}: profile lacks op '{missing[0]}'")
-    try:
-        att = np.loadtxt(f / "attention.csv", delimiter=",", skiprows=1, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise LpschedInputError(f"{f / 'attention.csv'}: cannot read ({exc})") from None
-    if att.shape[1] != 5:
-        raise LpschedInputError(f"{f / 'attention.csv'}: expected 5 columns, got {att.shape[1]}")
-    return Profile(dense, per_seq, att, layers, _read_meta(f / "meta.yaml"))
-
-
-def compose_step_us(p: Profile, chunk: np.ndarray, kv_prefill: np.ndarray, n_decode: np.ndarray,
-                    kv_decode: np.ndarray, attention_us: np.ndarray) -> np.ndarray:
-    """Composed step time (µs) for steps with the given attention grid points and their time."""
-    T = np.asarray(chunk) + np.asarray(n_decode)
-    S = np.asarray(n_decode) + (np.asarray(chunk) > 0)
-    layer = np.zeros(T.shape, dtype=float)
-    for op, times in PER_LAYER_OPS.items():
-        x, y = p.dense[op]
-        layer += times * np.interp(T, x, y)
-    total = p.layers * (layer + np.asarray(attention_us, dtype=float))
-    for op in PER_STEP_OPS:
-        x, y = p.dense[op]
-        total += np.interp(T, x, y)
-    for op in ("lm_head", "sampler"):
-        x, y = p.per_sequence[op]
-        total += np.interp(S, x, y)
-    return total
-
 
 @dataclass(frozen=True)
 class ProfileFit:
