@@ -14,10 +14,11 @@ import json
 import time
 
 from lpsched.generate import jaillet
-from lpsched.offline.chain import solve_chain_lp
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.lp import integer_bound, solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds.chain import solve_chain_lp
+from lpsched.offline.bounds.lp import integer_bound, solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def measure(inst, label: str, time_limit: float, heuristic_seconds: float) -> dict:

@@ -38,12 +38,13 @@ from scipy.optimize import linprog
 
 from lpsched.generate import jaillet
 from lpsched.instance import Instance
-from lpsched.offline.chain import chain_matrix, chain_nodes, long_jobs
-from lpsched.offline.cpsat import proven_bound, run_cpsat
-from lpsched.offline.cumulative import core_lengths, core_levels, dff_levels
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.model import TimeIndexedModel, build_model
-from lpsched.offline.solve import solve_hindsight
+from lpsched.offline.backends.cpsat import proven_bound, run_cpsat
+from lpsched.offline.bounds.chain import chain_matrix, chain_nodes, long_jobs
+from lpsched.offline.formulation.cores import core_lengths, core_levels, dff_levels
+from lpsched.offline.formulation.model import TimeIndexedModel, build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.pipeline import solve_hindsight
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def min_makespan_of_k(inst: Instance, k: int, ub: int, seconds: float, workers: int = 2) -> tuple[int, int | None]:

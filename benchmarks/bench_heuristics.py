@@ -14,7 +14,7 @@ import argparse
 import functools
 import time
 
-import lpsched.offline.heuristics as H
+import lpsched.offline.schedules.heuristics as H
 from lpsched.generate import paper
 
 

@@ -37,7 +37,7 @@ from rows import RowLog, load_rows
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
-from lpsched.offline.lp_rounding import DEFAULT_FRACTIONS
+from lpsched.offline.primal.lp_rounding import DEFAULT_FRACTIONS
 
 FAMILIES = {
     "jaillet-zero": lambda seed, n: jaillet(seed),

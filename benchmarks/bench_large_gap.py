@@ -28,7 +28,7 @@ from rows import RowLog
 from lpsched.generate import paper
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
-from lpsched.offline.large import LargeBudget, large_search
+from lpsched.offline.primal.large import LargeBudget, large_search
 
 
 def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float], ls_time: float,

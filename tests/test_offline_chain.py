@@ -9,11 +9,11 @@ from offline_instances import random_instance, tiny_instance
 from test_offline_lp_compact import assert_fixing_certified, best_tel_with
 
 from lpsched.instance import Instance
-from lpsched.offline import chain
-from lpsched.offline.bounds import chain_lp_bound
-from lpsched.offline.heuristics import best_schedule
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds import chain
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.bounds.relaxation import chain_lp_bound
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def _opt(inst: Instance) -> int:

@@ -70,7 +70,7 @@ def test_bad_input_exit_2(tmp_path, capsys) -> None:
 
 
 def test_solve_text_on_the_large_path(tmp_path, monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
     inst = paper(1, n=60, s=4, lower=8, alpha=1 / 4, concurrency=10)

@@ -13,11 +13,12 @@ import pytest
 from lpsched.generate import paper
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
-from lpsched.offline.backend import StopSignal
-from lpsched.offline.cpsat import solve_cpsat
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.highs import solve_highs
-from lpsched.offline.model import TimeIndexedModel, build_model, starts_of_values
+from lpsched.offline.backends.cpsat import solve_cpsat
+from lpsched.offline.backends.highs import solve_highs
+from lpsched.offline.backends.outcome import StopSignal
+from lpsched.offline.formulation.model import TimeIndexedModel, build_model, starts_of_values
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -84,13 +85,13 @@ def test_highs_backend_agrees_with_cpsat_and_cbc(seed: int) -> None:
 
 def _reaches_the_solver(seeds: range) -> list[Instance]:
     """Paper instances (not tight) where the heuristics and certified bounds leave a gap."""
-    from lpsched.offline.bounds import lower_bounds
+    from lpsched.offline.bounds.report import lower_bounds
 
     out = []
     for seed in seeds:
         inst = paper(seed, n=6, concurrency=2.5)
         inc, _, _ = best_schedule(inst, seconds=0.05)
-        if lower_bounds(inst)["best_value"] < tel_of(inst, inc):
+        if lower_bounds(inst).bound < tel_of(inst, inc):
             out.append(inst)
     return out
 
@@ -99,7 +100,7 @@ def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest
     """Small models (up to HIGHS_PAIR_MAX_VARIABLES) run two HiGHS searches with the cut-off
     (seeds ``seed`` and ``seed + 1``), and CP-SAT too from three workers on; larger ones CP-SAT next
     to HiGHS without it. Each proves the optimum."""
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     insts = _reaches_the_solver(range(40))[:4]
     assert len(insts) >= 2
@@ -173,7 +174,7 @@ def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.Mon
     """A child still running ``KILL_AFTER`` seconds after the caller's limit is killed: no
     solution, no bound, no exception, and the call returns at once (here ``KILL_AFTER`` is
     negative so the kill comes before HiGHS can answer)."""
-    import lpsched.offline.highs as highs_mod
+    import lpsched.offline.backends.highs as highs_mod
 
     model, ub = _hard_model()
     monkeypatch.setattr(highs_mod, "KILL_AFTER", -119.0)
@@ -193,7 +194,7 @@ def _hard_instance() -> Instance:
 
 
 def test_improving_file_reads_blocks_as_they_grow(tmp_path) -> None:
-    from lpsched.offline.highs import _ImprovingFile
+    from lpsched.offline.backends.highs import _ImprovingFile
 
     with _ImprovingFile(n_cols=4, nx=3) as f:
         path = Path(f.path)
@@ -248,8 +249,8 @@ def test_portfolio_merges_members_and_survives_a_failing_one() -> None:
     """The cheapest solution, the largest bound and any member's proof are merged; a member that
     raises is left out with its error in ``info``; if every member raises, the error reaches the
     caller."""
-    from lpsched.offline.backend import BackendOutcome
-    from lpsched.offline.solve import _portfolio
+    from lpsched.offline.backends.outcome import BackendOutcome
+    from lpsched.offline.backends.portfolio import _portfolio
 
     inst = paper(0, n=6, s=4)
     model = build_model(inst, None, use_incumbent_horizon=False)
@@ -285,7 +286,7 @@ def test_unknown_objective_window_is_a_clear_error() -> None:
 def test_the_pair_runs_two_cutoff_searches_with_consecutive_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
     """On small models the two HiGHS members both use the incumbent cut-off, with HiGHS seeds
     ``seed`` and ``seed + 1`` (fifteenth round), and the result is still the brute-force optimum."""
-    import lpsched.offline.highs as highs_mod
+    import lpsched.offline.backends.highs as highs_mod
 
     real = highs_mod.solve_highs
     calls: list[tuple[str, int]] = []

@@ -13,9 +13,10 @@ from offline_instances import random_instance, tiny_instance
 from ortools.linear_solver import pywraplp
 
 from lpsched.generate import paper
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def _explicit_lp(model) -> float:
@@ -144,7 +145,7 @@ def test_reduced_costs_certify_fixing(seed, rounds):
 @pytest.mark.parametrize("seed", range(6))
 def test_cpsat_memory_forms_agree_with_brute_force(seed):
     """CP-SAT on the explicit, compact and combined memory constraints: same optimum as the brute force."""
-    from lpsched.offline.cpsat import solve_cpsat
+    from lpsched.offline.backends.cpsat import solve_cpsat
 
     inst = tiny_instance(600 + seed, n_max=5, arrivals=seed % 2 == 0)
     opt = instance_opt(inst)
@@ -172,7 +173,7 @@ def test_bound_equals_the_lp_with_core_rows():
 
 
 def test_glop_is_retried_without_presolve_after_an_abnormal_end(monkeypatch) -> None:
-    import lpsched.offline.lp as lp_mod
+    import lpsched.offline.bounds.lp as lp_mod
 
     inst = paper(1, n=12, s=4, lower=8, alpha=1 / 4, concurrency=4)
     inc, _, _ = best_schedule(inst, seconds=0.0)
@@ -229,7 +230,7 @@ def test_column_generation_resumes_from_the_columns_of_an_earlier_call() -> None
 def test_growth_rows_hold_in_every_schedule(seed):
     """Every row of :func:`growth_rows` (r = 1..4) holds at every feasible schedule of small
     instances (exhaustive; with and without arrivals, prompts of different sizes)."""
-    from lpsched.offline.lp import growth_rows
+    from lpsched.offline.formulation.compact import growth_rows
 
     rng = np.random.default_rng(1300 + seed)
     inst = random_instance(rng, (3, 4), (6, 12), 4, 3 if seed % 2 else 1)

@@ -9,12 +9,12 @@ from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 from lpsched.generate import paper
-from lpsched.offline.bounds import lp_relaxation_bound
-from lpsched.offline.cpsat import solve_cpsat
-from lpsched.offline.heuristics import tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.lp_rounding import lp_guided_schedules, lp_targets, schedule_from_lp
-from lpsched.offline.model import build_model, truncated_nonzeros
+from lpsched.offline.backends.cpsat import solve_cpsat
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.bounds.relaxation import lp_relaxation_bound
+from lpsched.offline.formulation.model import build_model, truncated_nonzeros
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.primal.lp_rounding import lp_guided_schedules, lp_targets, schedule_from_lp
 from lpsched.verify import verify_schedule
 
 

@@ -14,12 +14,13 @@ from lpsched.baseline import serial_schedule
 from lpsched.errors import OptionError
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
-from lpsched.offline import solve as S
+from lpsched.offline import pipeline as S
 from lpsched.offline import solve_hindsight
-from lpsched.offline.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search, tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
-from lpsched.offline.solve import _reused_lp
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.pipeline import _reused_lp
+from lpsched.offline.schedules.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search
 from lpsched.verify import verify_schedule
 
 

@@ -95,7 +95,7 @@ def test_events_of_the_portfolio_on_a_tight_instance() -> None:
 
 
 def test_events_of_the_large_path(monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 0)
     inst = paper(5, n=14, concurrency=3)

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..instance import Instance
 from ..offline import lower_bounds, solve_hindsight
-from ..offline.heuristics import best_schedule, tel_of
+from ..offline.formulation.objective import tel_of
+from ..offline.schedules.heuristics import best_schedule
 from ..online import SimResult, simulate
 
 __all__ = ["RatioCertificate", "QuickRatio", "quick_ratio", "certify"]

@@ -45,13 +45,19 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from ortools.math_opt.io.python import mps_converter
 
 from ..errors import OptionError, ScheduleError
 from ..fileio import read_json, read_text
 from ..instance import Instance
 from ..verify import require_feasible, verify_schedule
-from .classes import JobClasses, aggregate, class_counts, disaggregate
-from .model import TimeIndexedModel, build_model, restrict
+from .backends.highs import sparse_proto
+from .bounds.lp import integer_bound, solve_lp
+from .bounds.report import lower_bounds
+from .formulation.classes import JobClasses, aggregate, class_counts, disaggregate
+from .formulation.compact import compact_matrix
+from .formulation.model import TimeIndexedModel, build_model, restrict
+from .schedules.heuristics import best_schedule
 
 __all__ = ["ExportedIP", "export_ip", "read_solution", "ROW_FORMS"]
 
@@ -117,10 +123,6 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     OptionError
         For an unknown ``rows``, a ``time_limit`` that is not positive, or an instance without jobs.
     """
-    from .bounds import lower_bounds
-    from .heuristics import best_schedule
-    from .lp import integer_bound, solve_lp
-
     if rows not in ROW_FORMS:
         raise OptionError(f"unknown rows '{rows}' (known: {', '.join(ROW_FORMS)})")
     if not time_limit > 0:
@@ -154,10 +156,6 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
                           f"{EXPLICIT_MAX_ENTRIES:,}): use rows='compact' (--rows compact), about "
                           f"{5 * model.n_variables:,} entries here")
     A, lo, up, obj, rlo, rup, var_names, row_names = _matrix(model, rows)
-    from ortools.math_opt.io.python import mps_converter
-
-    from .highs import sparse_proto
-
     proto = sparse_proto(A, lo, up, obj, rlo, rup, name="lpsched_hindsight", var_names=var_names,
                          row_names=row_names)
     p = Path(path)
@@ -185,8 +183,6 @@ def _matrix(model: TimeIndexedModel, rows: str) -> tuple[Any, ...]:
     nc, nx = model.classes.n_classes, model.n_variables
     y_names = [f"y_c{c}_k{k}" for c, k in zip(model.var_class.tolist(), model.var_start.tolist(), strict=True)]
     if rows == "compact":
-        from .lp import compact_matrix
-
         A, lo, up, obj, rhs = compact_matrix(model)
         T = int(model.horizon)  # columns: starts, N_1..N_T, Q_1..Q_T (an exact model has no late ones)
         var_names = y_names + [f"N_t{t}" for t in range(1, T + 1)] + [f"Q_t{t}" for t in range(1, T + 1)]

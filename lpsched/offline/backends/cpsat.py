@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .backend import BackendOutcome, StopSignal, require_exact_model
-from .model import TimeIndexedModel
+from ..formulation.compact import compact_coefficients
+from ..formulation.model import TimeIndexedModel
+from .outcome import BackendOutcome, StopSignal, require_exact_model
 
 #: Improving solutions are passed to ``on_solution`` at most this often (seconds).
 SOLUTION_REPORT_SECONDS = 1.0
@@ -106,8 +107,6 @@ def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
 
 def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[Any]) -> None:
     """The memory constraints in the compact form of :mod:`~lpsched.offline.lp` (``N_τ``, ``Q_τ``)."""
-    from .lp import compact_coefficients
-
     cl = model.classes
     T = int(model.horizon)
     enter_coef, leave_coef = compact_coefficients(cl)
@@ -217,7 +216,7 @@ def solve_cpsat(
     return BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL,
         infeasible=status == cp_model.INFEASIBLE,
-        values=values, bound=bound, status_text=name,
+        values=values, bound=bound, status=name,
         info={"wall_time": solver.wall_time, "branches": solver.num_branches,
               "conflicts": solver.num_conflicts},
     )

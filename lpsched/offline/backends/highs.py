@@ -54,6 +54,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -61,10 +65,13 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from ortools.math_opt import model_pb2, parameters_pb2, result_pb2, solution_pb2
 
-from ..errors import OptionError
-from .backend import BackendOutcome, StopSignal, require_exact_model
-from .model import TimeIndexedModel
+from ...errors import OptionError
+from ..formulation.compact import compact_matrix
+from ..formulation.model import TimeIndexedModel
+from .outcome import BackendOutcome, StopSignal, require_exact_model
 
 __all__ = ["solve_highs"]
 
@@ -101,13 +108,9 @@ OBJECTIVE_WINDOWS = ("cutoff", "rows", "none")
 
 def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub: int | None) -> tuple[Any, int]:
     """The MathOpt model (integer compact LP + objective window) and the number of start variables."""
-    from .lp import compact_matrix
-
     A, lo, up, obj, rhs = compact_matrix(model)
     rlo, rup = rhs[0], rhs[1]
     if objective_lb is not None or objective_ub is not None:
-        import scipy.sparse as sp
-
         A = sp.vstack([A, sp.csr_matrix(obj.reshape(1, -1))])
         rlo = np.r_[rlo, -np.inf if objective_lb is None else float(objective_lb)]
         rup = np.r_[rup, np.inf if objective_ub is None else float(objective_ub)]
@@ -119,8 +122,6 @@ def sparse_proto(A: Any, lo: np.ndarray, up: np.ndarray, obj: np.ndarray, rlo: n
     """A MathOpt ``ModelProto`` of ``min obj·x`` s.t. ``rlo <= A x <= rup``, ``lo <= x <= up``, every
     variable integer, built from sparse arrays (no per-variable Python objects). Names are optional
     (HiGHS does not need them; the MPS export of :mod:`~lpsched.offline.export` does)."""
-    from ortools.math_opt import model_pb2
-
     A = A.tocsr()
     A.sum_duplicates()
     A.sort_indices()
@@ -153,13 +154,6 @@ def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool,
     ``(None, "stopped")`` if ``stop`` killed it, or ``(None, "killed")`` if it was still running
     :data:`KILL_AFTER` seconds after ``time_limit``. Raises ``RuntimeError`` if the child fails
     (its stderr is in the message)."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
-    from ortools.math_opt import result_pb2
-
     body = proto.SerializeToString()
     data = len(body).to_bytes(8, "little") + body + params.SerializeToString()
     fd, out_path = tempfile.mkstemp(prefix="lpsched-highs-", suffix=".pb")
@@ -210,9 +204,6 @@ class _ImprovingFile:
     """
 
     def __init__(self, n_cols: int, nx: int) -> None:
-        import os
-        import tempfile
-
         fd, self.path = tempfile.mkstemp(prefix="lpsched-highs-sol-", suffix=".txt")
         os.close(fd)
         self.n_cols, self.nx = n_cols, nx
@@ -226,8 +217,6 @@ class _ImprovingFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import os
-
         with contextlib.suppress(OSError):
             os.unlink(self.path)
 
@@ -329,8 +318,6 @@ def solve_highs(
     require_exact_model(model)
     if objective_window not in OBJECTIVE_WINDOWS:
         raise OptionError(f"objective_window must be one of {', '.join(OBJECTIVE_WINDOWS)}, got {objective_window!r}")
-    from ortools.math_opt import parameters_pb2, result_pb2, solution_pb2
-
     t0 = time.perf_counter()
     if objective_window == "rows":
         proto, nx = _model_proto(model, objective_lb, objective_ub)
@@ -386,4 +373,4 @@ def solve_highs(
     if watch_error is not None:
         info["on_solution_error"] = watch_error
     return BackendOutcome(proven_optimal=proven, infeasible=infeasible, values=values, bound=bound,
-                          status_text=name, info=info)
+                          status=name, info=info)

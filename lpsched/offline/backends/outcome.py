@@ -24,7 +24,7 @@ class BackendOutcome:
         Variable index -> value (non-zero only) of the best solution, or ``None``.
     bound : float or None
         The solver's best proven lower bound on the model's objective, if it reports one.
-    status_text : str
+    status : str
         The solver's own status name.
     info : dict
         Solver statistics.
@@ -34,7 +34,7 @@ class BackendOutcome:
     infeasible: bool
     values: dict[int, int] | None
     bound: float | None
-    status_text: str
+    status: str
     info: dict[str, Any] = field(default_factory=dict)
 
 

@@ -53,9 +53,10 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from ..instance import Instance
-from .lp import LPResult, cheapest_per_class, compact_coefficients, hint_window
-from .model import TimeIndexedModel, restrict
+from ...instance import Instance
+from ..formulation.compact import compact_coefficients
+from ..formulation.model import TimeIndexedModel, restrict
+from .lp import LPResult, cheapest_per_class, hint_window
 
 __all__ = ["is_long", "long_jobs", "long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp",
            "solve_chain_lp", "CHAIN_COLGEN_MIN_VARIABLES"]

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..instance import Instance
-from ..memory import memory_profile
+from ...instance import Instance
+from ...memory import memory_profile
 
 __all__ = ["JobClasses", "aggregate", "disaggregate", "class_counts", "run_shape"]
 

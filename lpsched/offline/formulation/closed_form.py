@@ -1,8 +1,9 @@
-"""Certified lower bounds on the hindsight-optimal TEL (MODEL.md §6), each with its validity proof.
+"""The closed-form lower bounds on the hindsight-optimal TEL (docs/model.md §6), each with its proof.
 
 Every function takes an :class:`~lpsched.instance.Instance` and returns an integer ``B`` such that
-every feasible schedule has ``TEL >= B``. :func:`lower_bounds` evaluates all of them and says which
-is tightest.
+every feasible schedule has ``TEL >= B``. They need the instance and the run shape only (numpy, no
+solver): the horizon rules (:mod:`.horizon`) are proved from them, and
+:func:`lpsched.offline.bounds.report.lower_bounds` reports them with the LP bounds.
 """
 
 from __future__ import annotations
@@ -11,17 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..instance import Instance
+from ...instance import Instance
+from .classes import run_shape
 
-__all__ = [
-    "sum_output_bound",
-    "volume_rank_bound",
-    "mean_busy_bound",
-    "lp_relaxation_bound",
-    "chain_lp_bound",
-    "job_volumes",
-    "lower_bounds",
-]
+__all__ = ["sum_output_bound", "volume_rank_bound", "mean_busy_bound", "job_volumes", "CLOSED_FORM_BOUNDS"]
 
 
 def job_volumes(instance: Instance) -> np.ndarray:
@@ -86,8 +80,6 @@ def mean_busy_bound(instance: Instance) -> int:
     """
     if instance.n == 0:
         return 0
-    from .classes import run_shape
-
     vol = job_volumes(instance)
     order = np.lexsort((np.arange(instance.n), vol))
     M = instance.M
@@ -105,98 +97,5 @@ def mean_busy_bound(instance: Instance) -> int:
     return int(-((-total.numerator) // total.denominator))
 
 
-def lp_relaxation_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0,
-                        horizon_factor: float | None = 1.25, max_nonzeros: int = 20_000_000) -> int | None:
-    """The LP relaxation of the time-indexed IP (GLOP), rounded up; ``None`` if GLOP returns no
-    duals in time or the LP would have more than ``max_nonzeros`` entries (compact form,
-    :func:`~lpsched.offline.model.truncated_nonzeros`).
-
-    The model is the aggregated one of :func:`lpsched.offline.model.build_model`, on the provably
-    valid horizon of :func:`lpsched.offline.horizon.latest_completions` (computed from the TEL of a
-    heuristic schedule, :func:`lpsched.offline.heuristics.best_schedule`), cut at
-    ``horizon_factor`` × that schedule's makespan with late variables (``truncate``; ``None``: no
-    cut). The cut keeps large instances tractable: at n = 1000 the valid horizon is ~25× the
-    makespan. Large LPs are solved by column generation seeded with the heuristic schedule
-    (:func:`lpsched.offline.lp.solve_lp`).
-
-    Validity: some optimal schedule completes every job within the valid horizon, so it is a
-    feasible integer point of the uncut model, of cost equal to its TEL; with the cut, it maps to a
-    point of no higher cost (``build_model``'s ``truncate`` argument proves it). The value returned
-    is the Lagrangian bound ``L`` of :mod:`lpsched.offline.lp` computed from GLOP's last duals,
-    which bounds every point of the LP whatever the duals (so also when the column generation ran
-    out of time); it is at most the LP optimum, hence at most the optimal TEL. It is rounded up
-    after subtracting a relative tolerance of ``1e-6``, so floating point cannot push it above the
-    true bound by more than that margin.
-    """
-    if instance.n == 0:
-        return 0
-    from .heuristics import best_schedule, tel_of
-    from .lp import integer_bound, solve_lp
-    from .model import build_model, truncated_nonzeros
-
-    inc, _, _ = best_schedule(instance, seconds=0.0, seed=seed)
-    cut = None if horizon_factor is None else int(horizon_factor * int((inc + instance.output).max()))
-    if cut is not None and truncated_nonzeros(instance, cut) > max_nonzeros:
-        return None
-    model = build_model(instance, tel_of(instance, inc), truncate=cut)
-    res = solve_lp(model, time_limit=time_limit, start_hint=inc)
-    if not np.isfinite(res.bound):
-        return None
-    return integer_bound(res.bound)
-
-
-def chain_lp_bound(instance: Instance, *, time_limit: float = 60.0, seed: int = 0) -> int | None:
-    """The chain LP (:mod:`lpsched.offline.chain`): the LP relaxation plus the chain of the jobs
-    that peak above ``M/2``, rounded up; ``None`` when no two jobs peak above ``M/2`` (it is then
-    the LP relaxation) or GLOP returns no duals in time.
-
-    Validity (proof in the module): on the uncut valid horizon (as :func:`lp_relaxation_bound`,
-    without the cut) some optimal schedule is a point of the chain LP, and the value returned is the
-    Lagrangian bound from GLOP's duals, which bounds every schedule whatever the duals; rounded as
-    :func:`lpsched.offline.lp.integer_bound`. Much stronger than the LP where many jobs are long
-    (the Jaillet regime); slower too (~30 s at n = 50 there).
-    """
-    from .chain import long_jobs, solve_chain_lp
-
-    if int(long_jobs(instance).sum()) < 2:
-        return None
-    from .heuristics import best_schedule, tel_of
-    from .lp import integer_bound
-    from .model import build_model
-
-    inc, _, _ = best_schedule(instance, seconds=0.0, seed=seed)
-    res = solve_chain_lp(build_model(instance, tel_of(instance, inc)), time_limit=time_limit)
-    return integer_bound(res.bound) if np.isfinite(res.bound) else None
-
-
-def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> dict[str, int | str]:
-    """Every certified bound, with the name of the tightest under ``"best"``.
-
-    Parameters
-    ----------
-    instance : Instance
-    lp : bool
-        Also solve the LP relaxation (:func:`lp_relaxation_bound`) and, when at least two jobs
-        peak above ``M/2``, the chain LP (:func:`chain_lp_bound`); slower.
-    lp_time_limit : float
-        Seconds for GLOP.
-
-    Returns
-    -------
-    dict
-        Bound name -> value, plus ``best`` (name of the tightest) and ``best_value``.
-    """
-    values: dict[str, int] = {
-        "sum_output": sum_output_bound(instance),
-        "volume_rank": volume_rank_bound(instance),
-        "mean_busy": mean_busy_bound(instance),
-    }
-    if lp:
-        v = lp_relaxation_bound(instance, time_limit=lp_time_limit)
-        if v is not None:
-            values["lp_relaxation"] = v
-        v = chain_lp_bound(instance, time_limit=lp_time_limit)
-        if v is not None:
-            values["chain_lp"] = v
-    best = max(values, key=lambda k: values[k])
-    return {**values, "best": best, "best_value": values[best]}
+#: The closed-form bounds by the name :func:`~lpsched.offline.bounds.report.lower_bounds` reports.
+CLOSED_FORM_BOUNDS = {"sum_output": sum_output_bound, "volume_rank": volume_rank_bound, "mean_busy": mean_busy_bound}

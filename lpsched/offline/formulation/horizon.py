@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instance import Instance
-from .bounds import volume_rank_bound
+from ...instance import Instance
+from .closed_form import volume_rank_bound
 
 __all__ = ["latest_completions", "horizon_rule_idle", "horizon_rule_incumbent"]
 

@@ -1,5 +1,7 @@
 """An exact CP-SAT scheduling model of the hindsight problem: interval variables and cumulatives.
 
+Built here; solved by :mod:`lpsched.offline.backends.interval`.
+
 One integer start ``k_i`` per job (``a_i <= k_i <= D_i − o_i``, ``D_i`` the valid latest completion
 of :func:`~lpsched.offline.horizon.latest_completions`). Time *slot* ``t`` is round ``t + 1``.
 
@@ -36,12 +38,10 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..instance import Instance
-from .backend import BackendOutcome
-from .cpsat import proven_bound, run_cpsat
+from ...instance import Instance
+from .cores import core_lengths, core_levels, dff_levels
 
-__all__ = ["CumulativeModel", "build_cumulative", "solve_cumulative", "dff_levels", "canonical_starts",
-           "core_lengths", "core_levels", "best_core_levels", "solve_hybrid"]
+__all__ = ["CumulativeModel", "build_cumulative", "canonical_starts"]
 
 
 def canonical_starts(instance: Instance, starts: np.ndarray) -> np.ndarray:
@@ -56,64 +56,6 @@ def canonical_starts(instance: Instance, starts: np.ndarray) -> np.ndarray:
         if len(mem) > 1:
             out[mem] = np.sort(out[mem])
     return out
-
-
-def core_lengths(instance: Instance, P: int) -> np.ndarray:
-    """Core length ``c_j`` of every job for the peak threshold ``P`` (0 for jobs with ``s_j + o_j < P``).
-
-    ``c_j = o_j − max(0, M − P − s_j)`` (clipped to ``[0, o_j]``) for jobs of peak ``p_j = s_j + o_j >= P``.
-
-    Claim: the cores ``[C_j − c_j, C_j)`` of the jobs with peak ``>= P`` are pairwise disjoint in every
-    feasible schedule. Proof: take two such jobs with ``C_i <= C_j`` and let ``L = C_i − k_j`` be the
-    number of rounds both run (``L <= 0``: disjoint runs, so ``C_j − C_i >= o_j >= c_j``). If ``L >= 1``,
-    round ``C_i`` is in both runs and holds at least ``p_i + (s_j + L)`` tokens (``i`` at its peak, ``j``
-    in its ``L``-th round), so ``L <= M − p_i − s_j <= M − P − s_j`` and
-    ``C_j − C_i = o_j − L >= o_j − max(0, M − P − s_j) = c_j``. Either way ``C_j − c_j >= C_i``: the
-    cores do not overlap (for ``C_i = C_j`` this forces ``c_j <= 0``, and symmetrically ``c_i <= 0``).
-    Arrivals play no part, so the claim holds with arrivals.
-    """
-    s, o = instance.prompt, instance.output
-    c = o - np.maximum(0, instance.M - P - s)
-    c = np.clip(c, 0, o)
-    return np.where(s + o >= P, c, 0).astype(np.int64)
-
-
-def core_levels(instance: Instance, count: int) -> list[int]:
-    """Up to ``count`` peak thresholds ``P`` for :func:`core_lengths`, spread over the useful range.
-
-    Only thresholds where at least two jobs have a core matter; ``P`` is taken among the jobs' peaks
-    (a threshold between two peaks is dominated by the next peak up: same jobs, longer cores).
-    """
-    if count <= 0 or instance.n < 2:
-        return []
-    peaks = np.unique(instance.prompt + instance.output)
-    useful = [int(P) for P in peaks if int((core_lengths(instance, int(P)) >= 1).sum()) >= 2]
-    if len(useful) <= count:
-        return useful
-    idx = np.unique(np.round(np.linspace(0, len(useful) - 1, count)).astype(int))
-    return [useful[i] for i in idx]
-
-
-def best_core_levels(instance: Instance, count: int) -> list[int]:
-    """The ``count`` peak thresholds with the largest total core length ``Σ_j c_j`` (a proxy for how
-    much a core no-overlap constrains), among those where at least two jobs have a core."""
-    if count <= 0 or instance.n < 2:
-        return []
-    cand = []
-    for P in np.unique(instance.prompt + instance.output):
-        c = core_lengths(instance, int(P))
-        if int((c >= 1).sum()) >= 2:
-            cand.append((int(c.sum()), int(P)))
-    cand.sort(reverse=True)
-    return sorted(P for _, P in cand[:count])
-
-
-def dff_levels(M: int, q: int) -> list[int]:
-    """Memory levels ``ℓ_t = ⌈t(M+1)/q⌉`` (``t = 1..q−1``) of the rounded cumulative of order ``q``.
-
-    A job holding ``m`` tokens counts ``#{t : ℓ_t <= m} = ⌊q·m/(M+1)⌋`` units; capacity ``q − 1``.
-    """
-    return [-(-t * (M + 1) // q) for t in range(1, q)]
 
 
 @dataclass
@@ -256,126 +198,3 @@ def build_cumulative(
         m.add(obj <= int(objective_ub))
     m.minimize(obj)
     return CumulativeModel(model=m, starts=starts, objective=obj, n_intervals=len(ivs), n_redundant=n_red)
-
-
-def _outcome(solver: cp_model.CpSolver, status: int, cm: CumulativeModel) -> tuple[BackendOutcome, np.ndarray | None]:
-    """The interval model's outcome: status, proven bound, statistics, and the per-job starts."""
-    ks = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-    out = BackendOutcome(
-        proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
-        values=None, bound=proven_bound(solver, status), status_text=solver.status_name(status),
-        info={"wall_time": solver.wall_time, "branches": solver.num_branches,
-              "conflicts": solver.num_conflicts, "intervals": cm.n_intervals,
-              "redundant": cm.n_redundant},
-    )
-    return out, ks
-
-
-def solve_cumulative(
-    instance: Instance,
-    latest: np.ndarray,
-    *,
-    time_limit: float,
-    workers: int,
-    seed: int,
-    log: bool,
-    hint: np.ndarray | None = None,
-    objective_lb: int | None = None,
-    objective_ub: int | None = None,
-    dff: tuple[int, ...] = (2, 3, 4),
-    symmetry: bool = True,
-    cores: int = 6,
-    linearization: int = 2,
-    domains: list[np.ndarray] | None = None,
-) -> tuple[BackendOutcome, np.ndarray | None, CumulativeModel]:
-    """Solve the interval/cumulative model with CP-SAT.
-
-    Parameters are those of :func:`build_cumulative` plus the CP-SAT settings (``time_limit``
-    seconds, ``workers``, ``seed``, ``log``, ``linearization`` level) and ``hint`` (per-job starts;
-    relabelled within classes by :func:`canonical_starts` when symmetry breaking is on).
-
-    Returns
-    -------
-    (BackendOutcome, starts or None, CumulativeModel)
-        ``BackendOutcome.values`` is left ``None``; the per-job starts of the best solution are
-        returned separately (instance order).
-    """
-    cm = build_cumulative(instance, latest, dff=dff, symmetry=symmetry, cores=cores, objective_lb=objective_lb,
-                          objective_ub=objective_ub, domains=domains)
-    if hint is not None:
-        hint = canonical_starts(instance, hint) if symmetry else np.asarray(hint, dtype=np.int64)
-        for v, k in zip(cm.starts, hint, strict=True):
-            cm.model.add_hint(v, int(k))
-    solver, status = run_cpsat(cm.model, time_limit=time_limit, workers=workers, seed=seed, log=log,
-                               linearization_level=int(linearization))
-    out, ks = _outcome(solver, status, cm)
-    return out, ks, cm
-
-
-def solve_hybrid(
-    instance: Instance,
-    model: Any,
-    *,
-    time_limit: float,
-    workers: int,
-    seed: int,
-    log: bool,
-    hint: np.ndarray | None = None,
-    objective_lb: int | None = None,
-    objective_ub: int | None = None,
-    dff: tuple[int, ...] = (2, 3, 4),
-    cores: int = 6,
-    symmetry: bool = True,
-    linearization: int = 1,
-) -> tuple[BackendOutcome, np.ndarray | None]:
-    """The time-indexed model (one class per job) channelled to the interval model.
-
-    ``model`` is a :class:`~lpsched.offline.model.TimeIndexedModel` built *without* class
-    aggregation (possibly restricted by reduced-cost fixing): 0/1 ``x_{i,k}``, ``Σ_k x_{i,k} = 1``, the
-    memory rows; plus ``k_i = Σ_k k·x_{i,k}`` and the exact cumulative / redundant constraints of
-    :func:`build_cumulative` on ``k_i``. CP-SAT then has the LP relaxation of the time-indexed model
-    and the scheduling propagators at once. Every schedule of the time-indexed model is a schedule
-    of the interval model and conversely (both are exact), so nothing is cut off.
-
-    Returns
-    -------
-    (BackendOutcome, starts or None)
-    """
-    if model.classes.n_classes != instance.n or int(model.classes.count.max(initial=1)) != 1:
-        raise ValueError("solve_hybrid needs a model without class aggregation")
-    job_of_class = np.array([int(mem[0]) for mem in model.classes.members], dtype=np.int64)
-    latest = np.empty(instance.n, dtype=np.int64)
-    lo = np.full(instance.n, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(instance.n, -1, dtype=np.int64)
-    for j in range(model.n_variables):
-        i = int(job_of_class[int(model.var_class[j])])
-        k = int(model.var_start[j])
-        lo[i] = min(lo[i], k)
-        hi[i] = max(hi[i], k)
-    latest[:] = hi + instance.output
-    cm = build_cumulative(instance, latest, dff=dff, symmetry=symmetry, cores=cores,
-                          objective_lb=objective_lb, objective_ub=objective_ub)
-    m = cm.model
-    x = [m.new_bool_var(f"x{j}") for j in range(model.n_variables)]
-    per_job: list[list[int]] = [[] for _ in range(instance.n)]
-    for j in range(model.n_variables):
-        per_job[int(job_of_class[int(model.var_class[j])])].append(j)
-    for i in range(instance.n):
-        m.add_exactly_one(x[j] for j in per_job[i])
-        m.add(cm.starts[i] == sum(int(model.var_start[j]) * x[j] for j in per_job[i]))
-        # the start domain is exactly the surviving starts
-        m.add_linear_expression_in_domain(
-            cm.starts[i], cp_model.Domain.from_values([int(model.var_start[j]) for j in per_job[i]]))
-    for _, v, cf in model.rows:
-        m.add(cp_model.LinearExpr.weighted_sum([x[j] for j in v], [int(c) for c in cf]) <= model.M)
-    if hint is not None:
-        hk = canonical_starts(instance, hint) if symmetry else np.asarray(hint, dtype=np.int64)
-        for i in range(instance.n):
-            m.add_hint(cm.starts[i], int(hk[i]))
-            for j in per_job[i]:
-                m.add_hint(x[j], int(model.var_start[j]) == int(hk[i]))
-    solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log,
-                               linearization_level=int(linearization))
-    return _outcome(solver, status, cm)

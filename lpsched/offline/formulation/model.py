@@ -23,8 +23,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..instance import Instance
+from ...instance import Instance
 from .classes import JobClasses, aggregate, disaggregate, run_shape
+from .cores import best_core_levels, core_lengths
 from .horizon import latest_completions
 
 __all__ = ["TimeIndexedModel", "build_model", "restrict", "starts_of_values", "truncated_nonzeros"]
@@ -168,8 +169,6 @@ def build_model(
         vub.append(np.full(ks.size, int(classes.count[c]), dtype=np.int64))
     core_len: list[np.ndarray] = []
     if core_rows > 0 and nc:
-        from .cumulative import best_core_levels, core_lengths
-
         for P in best_core_levels(instance, core_rows):
             cj = core_lengths(instance, P)
             # a class's jobs are interchangeable: all have the same core length

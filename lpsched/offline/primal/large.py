@@ -32,16 +32,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..instance import Instance
-from ..verify import require_feasible, verify_schedule
-from .bounds import lower_bounds
-from .heuristics import best_schedule, tel_of
-from .lp import integer_bound, solve_lp
+from ...instance import Instance
+from ...verify import require_feasible, verify_schedule
+from ..bounds.lp import integer_bound, solve_lp
+from ..bounds.report import lower_bounds
+from ..formulation.model import build_model
+from ..formulation.objective import tel_of
+from ..schedules.heuristics import best_schedule
 from .lp_rounding import lp_guided_schedules
-from .model import build_model
 from .window_search import window_search
 
-__all__ = ["LargeBudget", "LargeSearchResult", "large_search", "LARGE_MODEL_VARIABLES"]
+__all__ = ["LargeBudget", "LargeSearchResult", "large_search"]
 
 #: The LP bound is skipped (its time given to the tuning) when the truncated model has more start
 #: variables than this many per second of LP budget. Measured convergence of the column generation:
@@ -53,14 +54,6 @@ LP_VARIABLES_PER_SECOND = 20_000
 #: (twelfth round: n = 1000, α = 1/4, s = 50 stopped at 12 of the 14 rounds it needs).
 LP_RESUME_SHARE = 0.06
 
-#: ``solve_hindsight(formulation="auto")`` takes this path when the strong model has more start
-#: variables (paper s = 4: α = 1/4, n = 200 has 7.5·10^4; α = 1/32, n = 100 5·10^5). Measured with
-#: 60 s, integer path (with its window step) vs this path (docs/offline.md, seventh round):
-#: α = 1/4, s = 50, n = 200 (8.8·10^4): 4.99 % vs 3.93 %; α = 1/8, n = 100 (8.2·10^4): 2.55 % vs
-#: 2.09 %; α = 1/4, s = 4, n = 200 (7.5·10^4): 2.48 % vs 2.59 %; below, the integer path wins:
-#: n = 150 (4.9·10^4) 2.25 % vs 2.50 %, s = 50, n = 100 (3.5·10^4) 3.12 % vs 3.25 %, and at
-#: α = 1/32, n = 50 (5·10^4) it proves the optimum in 2 s, which this path cannot.
-LARGE_MODEL_VARIABLES = 60_000
 
 
 @dataclass(frozen=True)
@@ -106,8 +99,8 @@ class LargeSearchResult:
     """Outcome of :func:`large_search`: a verified schedule and a certified bound."""
 
     starts: np.ndarray
-    tel: int
-    source: str
+    objective: int
+    incumbent: str
     bound: int
     bound_name: str
     lp_bound: float | None
@@ -221,6 +214,6 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
             "lp_model_variables": model.n_variables, "lower_bounds": cheap,
             "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
                         "window": t5 - t4, "lp_resume": t6 - t5}}
-    return LargeSearchResult(starts=best, tel=ub, source=name, bound=min(lb, ub), bound_name=lb_name,
+    return LargeSearchResult(starts=best, objective=ub, incumbent=name, bound=min(lb, ub), bound_name=lb_name,
                              lp_bound=lp_bound, lp_converged=bool(lp is not None and lp.optimal), info=info)
 

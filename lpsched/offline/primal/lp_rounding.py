@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..instance import Instance
-from .heuristics import list_schedule
-from .lp import LPResult, solve_lp
-from .model import TimeIndexedModel, build_model, truncated_nonzeros
+from ...instance import Instance
+from ..bounds.lp import LPResult, solve_lp
+from ..formulation.model import TimeIndexedModel, build_model, truncated_nonzeros
+from ..schedules.heuristics import list_schedule
 
 __all__ = ["lp_targets", "schedule_from_lp", "lp_guided_schedules", "DEFAULT_FRACTIONS"]
 

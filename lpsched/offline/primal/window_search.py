@@ -21,11 +21,11 @@ from collections import defaultdict
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..instance import Instance
-from ..memory import memory_profile
-from ..verify import verify_schedule
-from .classes import aggregate, run_shape
-from .cpsat import run_cpsat
+from ...instance import Instance
+from ...memory import memory_profile
+from ...verify import verify_schedule
+from ..backends.cpsat import run_cpsat
+from ..formulation.classes import aggregate, run_shape
 
 __all__ = ["window_search", "resolve_window"]
 

@@ -13,7 +13,7 @@ policies (the online policies, H-SF and SVF among them, live in :mod:`lpsched.on
   jobs in;
 * :func:`pilot_schedule` – rollout construction of such an order (the pilot method): each position
   takes the job whose greedy completion is cheapest;
-* :func:`online_schedules` – H-SF / SVF from :mod:`lpsched.online` when that package exists;
+* :func:`online_schedules` – H-SF / SVF from :mod:`lpsched.online`;
 * :func:`best_schedule` – the best of all of them, verified.
 
 Memory profiles come from :func:`lpsched.memory.memory_profile` and run shapes from
@@ -28,12 +28,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..baseline import serial_schedule
-from ..errors import OptionError
-from ..instance import Instance
-from ..memory import memory_profile
-from ..verify import require_feasible, verify_schedule
-from .classes import run_shape
+from ...baseline import serial_schedule
+from ...errors import OptionError
+from ...instance import Instance
+from ...memory import memory_profile
+from ...online import simulate
+from ...verify import require_feasible, verify_schedule
+from ..formulation.classes import run_shape
+from ..formulation.objective import tel_of
 
 __all__ = [
     "earliest_fit",
@@ -47,11 +49,6 @@ __all__ = [
     "best_schedule",
     "tel_of",
 ]
-
-
-def tel_of(instance: Instance, starts: np.ndarray) -> int:
-    """TEL of per-job starts (``Σ k_i + o_i − a_i``); feasibility is not checked."""
-    return int((np.asarray(starts) + instance.output - instance.arrival).sum())
 
 
 def _profile(instance: Instance, starts: np.ndarray, size: int) -> np.ndarray:
@@ -652,21 +649,16 @@ def pilot_schedule(
 
 
 def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
-    """H-SF and SVF schedules from :mod:`lpsched.online`, if that package is installed.
+    """H-SF and SVF schedules from :mod:`lpsched.online`.
 
-    Returns an empty dict when :mod:`lpsched.online` (or its ``simulate``) is not available or a
-    policy fails; each returned schedule is verified before use.
+    A policy that fails is left out; each returned schedule is verified before use.
     """
-    try:
-        from ..online import simulate  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
     out: dict[str, np.ndarray] = {}
     for name in ("hsf", "svf"):
         try:
             res = simulate(instance, name)
             k = np.array([int(res.starts[jid]) for jid in instance.ids], dtype=np.int64)
-        except Exception:  # a concurrent package under development: fall back quietly
+        except Exception:  # a policy that fails on this instance is left out, quietly
             continue
         if verify_schedule(instance, k).feasible:
             out[name] = k
