@@ -10,7 +10,7 @@ import pytest
 
 from lpsched.baseline import serial_schedule
 from lpsched.generate import paper
-from lpsched.offline import solve_hindsight
+from lpsched.offline import SolverParams, solve_hindsight
 from lpsched.offline.bounds.report import lower_bounds
 from lpsched.offline.formulation.objective import tel_of
 from lpsched.offline.primal.large import LargeBudget, large_search
@@ -58,14 +58,12 @@ def test_budget_split_leaves_the_rest_to_the_window_search() -> None:
 
 
 def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
-    import lpsched.offline.pipeline as solve_mod
-
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 0)
+    params = SolverParams(large_model_variables=0)
     large = 0
     for seed in range(8):
         inst = tiny_instance(950 + seed, n_max=6)
         opt = instance_opt(inst)
-        res = solve_hindsight(inst, time_limit=4, workers=1)
+        res = solve_hindsight(inst, time_limit=4, workers=1, params=params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
@@ -77,46 +75,43 @@ def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
     assert large >= 1
 
 
-def test_the_large_path_hands_what_is_left_to_the_integer_path(monkeypatch) -> None:
-    import functools
-    import time
-
-    import lpsched.offline.pipeline as solve_mod
+def _large_path(inst, params: SolverParams):
+    """The large path of one pass, entered directly on the cheap heuristics' schedule."""
+    import lpsched.offline.pipeline as pipeline
     from lpsched.offline.formulation.model import build_model
+    from lpsched.offline.progress import Reporter
     from lpsched.offline.schedules.heuristics import best_schedule
+    from lpsched.offline.state import Budget, SolveState
 
-    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1.0)
+    budget = Budget(10.0)
+    opts = pipeline.SolveOptions("cpsat", 1, 0, False, None, True, None, params)
+    run = pipeline.Run(inst, opts, "strong", budget, Reporter(None, budget.t0))
+    inc, name, _ = best_schedule(inst, seconds=0.0)
+    state = SolveState.start(inst, run.rep, inc, name, run.info)
+    return pipeline._phase_large(run, state, build_model(inst, tel_of(inst, inc)))
+
+
+def test_the_large_path_hands_what_is_left_to_the_integer_path() -> None:
+    params = SolverParams(handoff_min_seconds=1.0)
     handed = kept = 0
     for seed in range(10):
         inst = tiny_instance(970 + seed, n_max=6, arrivals=seed % 2 == 1)
         opt = instance_opt(inst)
-        t0 = time.perf_counter()
-        inc, name, _ = best_schedule(inst, seconds=0.0)
-        model = build_model(inst, tel_of(inst, inc))
-        then = functools.partial(solve_mod._solve, inst, backend="cpsat", time_limit=10.0, workers=1, seed=0,
-                                 log=False, formulation="strong", heuristic_seconds=0.0, lp_fixing=True,
-                                 core_rows=None, t0=t0)
-        res = solve_mod._solve_large(inst, model, inc, name, 10.0, t0, workers=1, seed=0, log=False, info={},
-                                     backend="cpsat", then=then)
+        res = _large_path(inst, params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
         if res.info["path"] == "large+integer":
             handed += 1
             assert res.status == "OPTIMAL" and res.objective == opt  # the integer path proves tiny ones
-            assert res.info["handoff"]["rebuilt_variables"] <= solve_mod.LARGE_MODEL_VARIABLES
+            assert res.info["handoff"]["rebuilt_variables"] <= params.large_model_variables
             assert res.info["handoff"]["seconds_left"] >= 1.0
         else:  # handed nothing: the large search closed the gap itself
             kept += 1
             assert res.info["path"] == "large" and res.status == "OPTIMAL"
     assert handed >= 1
     # no time left for it: the large path's own result
-    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1e9)
-    inst = tiny_instance(970, n_max=6)
-    inc, name, _ = best_schedule(inst, seconds=0.0)
-    res = solve_mod._solve_large(inst, build_model(inst, tel_of(inst, inc)), inc, name, 10.0, time.perf_counter(),
-                                 workers=1, seed=0, log=False, info={}, backend="cpsat",
-                                 then=lambda **kw: pytest.fail("handed off without the time for it"))
+    res = _large_path(tiny_instance(970, n_max=6), SolverParams(handoff_min_seconds=1e9))
     assert res.info["path"] == "large"
 
 
@@ -124,7 +119,7 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
     import lpsched.offline.pipeline as solve_mod
 
     inst = paper(0, n=150, s=4, lower=8, alpha=1 / 4, concurrency=10)
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    params = SolverParams(large_model_variables=100)
     budgets: list[float] = []
     real = solve_mod.best_schedule
 
@@ -133,7 +128,7 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
         return real(*args, **kw)
 
     monkeypatch.setattr(solve_mod, "best_schedule", recording)
-    res = solve_hindsight(inst, time_limit=12, workers=1)
+    res = solve_hindsight(inst, time_limit=12, workers=1, params=params)
     assert res.info["path"] == "large"
     assert res.status in ("FEASIBLE", "OPTIMAL") and res.bound <= res.objective
     assert res.bound >= int(lower_bounds(inst).bound)
@@ -141,7 +136,7 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
     assert res.to_dict()["objective"] == res.objective
     # n >= LARGE_PROBE_JOBS: the size was probed on the cheap heuristics, and the budget of step 1's
     # local search was not spent before the large path (which searches on its own)
-    assert solve_mod.LARGE_PROBE_JOBS <= inst.n
+    assert params.large_probe_jobs <= inst.n
     assert budgets == [0.0]
 
 
@@ -158,8 +153,7 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
     result still brackets (and when proven, equals) the brute-force optimum."""
     import lpsched.offline.pipeline as solve_mod
 
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", -1)
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_GAP", -1.0)
+    params = SolverParams(window_min_variables=-1, window_min_gap=-1.0)
     took = 0
     seed = 0
     while took < 4 and seed < 200:
@@ -168,7 +162,7 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
         if solve_mod.is_tight(inst):
             continue
         opt = instance_opt(inst)
-        res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0)
+        res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0, params=params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
@@ -186,13 +180,13 @@ def test_integer_path_window_step_on_a_paper_instance(monkeypatch) -> None:
     import lpsched.offline.pipeline as solve_mod
 
     inst = paper(1, n=80, s=4, lower=8, alpha=1 / 4, concurrency=10)
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", 0)
-    res = solve_hindsight(inst, time_limit=20, workers=2, heuristic_seconds=0)
+    res = solve_hindsight(inst, time_limit=20, workers=2, heuristic_seconds=0,
+                          params=SolverParams(window_min_variables=0))
     ws = res.info["window_search"]
     assert ws["after"] < ws["before"]
     assert res.objective <= ws["after"]
     assert "+window" in res.incumbent or res.incumbent == "solver"
-    assert not solve_mod._wants_window_search(paper(1, n=80, s=4, M=40), 10**6, 1000, 1)  # tight: never
+    assert solve_mod.is_tight(paper(1, n=80, s=4, M=40))  # the window step never runs on a tight one
 
 
 def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:

@@ -28,9 +28,8 @@ __all__ = ["lower_bounds", "BoundReport", "sum_output_bound", "volume_rank_bound
 
 
 def __getattr__(name: str) -> Any:
-    # lazy: heavy (OR-Tools), loaded on first use of the solver so that `import lpsched` stays light
     if name == "solve_hindsight":
-        from .pipeline import solve_hindsight
+        from .pipeline import solve_hindsight  # lazy: heavy (OR-Tools), so that `import lpsched` stays light
 
         return solve_hindsight
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -52,7 +52,7 @@ from .result import SolveResult
 from .schedules.heuristics import best_schedule, improve, order_search
 from .state import Budget, Finding, SolveState, result_status, solver_findings
 
-__all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS", "is_tight", "choose_formulation"]
+__all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS", "is_tight", "choose_formulation", "search_step"]
 
 BACKENDS = ("cpsat", "highs", "pulp")
 FORMULATIONS = ("auto", "cumulative", "strong", "hybrid", "plain")
@@ -510,33 +510,46 @@ def _lp_guided_incumbent(run: Run, state: SolveState, model: TimeIndexedModel, l
     state.absorb(Finding("LP-guided", starts=cand, source=f"{name}+ls"), report=False)
 
 
-def _search_incumbent(run: Run, state: SolveState, n_left: int) -> bool:
-    """The window and order steps, when their rules ask for them (``params``): after the window
-    step the order step gets half of what is left if the gap is still above
-    ``params.window_min_gap`` (windows gain more at s = 4, the order search at s = 50; one after
-    the other is as good as the better). Returns whether a step ran."""
-    p, n = run.opts.params, run.instance.n
-    gap = state.objective - state.bound
-    wide = gap > p.window_min_gap * state.objective
-    if n_left > p.window_min_variables and wide and not run.tight:
-        _window_step(run, state)
-        if state.objective - state.bound > p.window_min_gap * state.objective and n <= p.order_search_max_jobs:
-            _order_step(run, state, p.order_share, ruin=True)
-        return True
+def search_step(p: SolverParams, *, tight: bool, n: int, n_left: int, objective: int, bound: int) -> str | None:
+    """Which incumbent search runs before the integer solver (``params``): ``"window"`` (then the
+    order search if the gap is still wide), ``"order"``, ``"short order"`` or ``None``.
+
+    Window search: more than ``window_min_variables`` left and a gap above ``window_min_gap``, on
+    instances that are not tight. Order step: up to ``order_search_max_jobs`` jobs; on tight
+    instances more than ``order_min_variables`` left and a gap above ``order_min_gap``; on the
+    others between ``order_min_variables_not_tight`` and ``window_min_variables``; the short order
+    step below that (a proof is in reach) with a gap above ``window_min_gap``.
+    """
+    wide = objective - bound > p.window_min_gap * objective
+    if n_left > p.window_min_variables and wide and not tight:
+        return "window"
     if n > p.order_search_max_jobs:
-        return False
-    if run.tight:
-        if n_left > p.order_min_variables and gap > p.order_min_gap * state.objective:
-            _order_step(run, state, p.order_share, ruin=True)
-            return True
-        return False
+        return None
+    if tight:
+        return "order" if n_left > p.order_min_variables and objective - bound > p.order_min_gap * objective else None
     if p.order_min_variables_not_tight < n_left <= p.window_min_variables and wide:
+        return "order"
+    return "short order" if n_left <= p.order_min_variables_not_tight and wide else None
+
+
+def _search_incumbent(run: Run, state: SolveState, n_left: int) -> bool:
+    """The step :func:`search_step` picks; after the window step the order step gets half of what
+    is left if the gap is still above ``params.window_min_gap`` (windows gain more at s = 4, the
+    order search at s = 50; one after the other is as good as the better). Returns whether a step
+    ran."""
+    p = run.opts.params
+    step = search_step(p, tight=run.tight, n=run.instance.n, n_left=n_left, objective=state.objective,
+                       bound=state.bound)
+    if step == "window":
+        _window_step(run, state)
+        if (state.objective - state.bound > p.window_min_gap * state.objective
+                and run.instance.n <= p.order_search_max_jobs):
+            _order_step(run, state, p.order_share, ruin=True)
+    elif step == "order":
         _order_step(run, state, p.order_share, ruin=True)
-        return True
-    if n_left <= p.order_min_variables_not_tight and wide:
+    elif step == "short order":
         _order_step(run, state, p.order_short_share, ruin=False)
-        return True
-    return False
+    return step is not None
 
 
 def _order_step(run: Run, state: SolveState, share: float, *, ruin: bool) -> None:

@@ -75,8 +75,7 @@ def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60
     """
     values: dict[str, int] = {name: fn(instance) for name, fn in CLOSED_FORM_BOUNDS.items()}
     if lp:
-        # lazy: heavy (OR-Tools' GLOP), loaded only when the LP bounds are asked for
-        from .relaxation import chain_lp_bound, lp_relaxation_bound
+        from .relaxation import chain_lp_bound, lp_relaxation_bound  # lazy: heavy (OR-Tools' GLOP), only with lp
 
         v = lp_relaxation_bound(instance, time_limit=lp_time_limit)
         if v is not None:
