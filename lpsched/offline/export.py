@@ -1,6 +1,6 @@
 """The hindsight IP as an MPS file for any MIP solver, and a solver's solution read back as a verified schedule.
 
-:func:`export_ip` writes the time-indexed IP of MODEL.md §6 exactly as :func:`solve_hindsight`
+:func:`export_ip` writes the time-indexed IP of docs/model.md §6 exactly as :func:`solve_hindsight`
 builds it (class aggregation, the provably valid horizon of the best heuristic schedule,
 optionally reduced-cost fixing), so that a solver lpsched does not ship (Gurobi, CPLEX, SCIP,
 …) can solve it:
@@ -10,7 +10,7 @@ optionally reduced-cost fixing), so that a solver lpsched does not ship (Gurobi,
   constant. ``rows="explicit"`` states one memory row per round (``mem_t{τ}``: Jaillet et al.'s
   eq. 3, aggregated); ``rows="compact"`` the equivalent compact form of :mod:`~lpsched.offline.lp`
   with integer ``N_t{τ}`` (jobs running in round ``τ``) and ``Q_t{τ}`` (tokens held, ``<= M``),
-  which HiGHS solved faster (docs/offline.md, ninth and thirteenth rounds). Rows ``assign_c{c}``
+  which HiGHS solved faster (docs/research/offline-log.md). Rows ``assign_c{c}``
   give every class its job count.
 * ``MODEL.mps.json`` — the manifest: the instance's content hash, the job ids of every class, the
   horizon, the heuristic schedule used (TEL and starts), a certified lower bound, and whether

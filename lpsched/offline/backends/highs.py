@@ -7,7 +7,7 @@ about as much as the LP's. HiGHS is the HiGHS inside OR-Tools' own library; the 
 ``highspy`` wheel is not used (installing it next to OR-Tools breaks OR-Tools' import).
 
 The objective window ``objective_lb <= cost <= objective_ub`` of the common backend signature is
-added as a row only with ``objective_window="rows"``. Measured (docs/offline.md, ninth round) on the
+added as a row only with ``objective_window="rows"``. Measured (docs/research/offline-log.md) on the
 models the ``strong`` pipeline hands over (paper regime, s = 50, n = 30 and s = 4, n = 50, after
 reduced-cost fixing, so the model holds every schedule better than the incumbent): without the
 rows HiGHS proved 6 of 8 within 60 s, with them 4 (the five s = 50 models: 13.8 / 20.3 / 19.8 /
@@ -21,7 +21,7 @@ refused for HiGHS, INVALID_ARGUMENT): a node whose LP bound exceeds it is pruned
 HiGHS held a solution of that value. MathOpt's HiGHS takes no hint, so without it HiGHS prunes nothing until it
 has found a schedule of its own. The dual bound HiGHS then reports covers the solutions within the
 cut-off; every other solution costs at least ``objective_ub + 1``, so the bound returned is the
-smaller of the two. Measured (docs/offline.md, tenth round), HiGHS alone for 60 s on the 15
+smaller of the two. Measured (docs/research/offline-log.md), HiGHS alone for 60 s on the 15
 models the pipeline hands over for paper s = 50, n = 30 and 40 and s = 4, n = 50 (seeds 0–4):
 8 proven either way; repeated with HiGHS' random seeds 0–2 on four of them, time to proof
 without / with the cut-off: s = 50, n = 30, seed 4 57.3 / over 60 / 33.5 s against 28.6 / 54.4 /

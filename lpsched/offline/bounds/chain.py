@@ -1,4 +1,4 @@
-"""The chain LP: the LP relaxation strengthened by the chain that the long jobs form (eighth round).
+"""The chain LP: the LP relaxation strengthened by the chain that the long jobs form.
 
 **Why.** On instances where many jobs peak above ``M/2`` (the Jaillet regime) the time-indexed LP
 is 20–30 % below the best schedules: it runs two long jobs side by side at weight 1/2 each, whose
@@ -24,7 +24,7 @@ increasing completion (every arc moves forward: ``k_j >= C_i`` or ``C_j >= C_i +
 so the LP is a relaxation: every schedule is a point of it. Chains need not be elementary (a class
 may appear more often than it has jobs; the assignment rows hold only on average).
 
-Measured on Jaillet instances (``docs/offline.md``, third and eighth rounds): at n = 10–12 the LP
+Measured on Jaillet instances (docs/research/offline-log.md): at n = 10–12 the LP
 with core rows is 82–91 % of the proven optimum, the chain LP at n = 8–12 93–99 %; at n = 50 (all
 at 0, seed 1) the bound rises from 6,538 (LP, 4 core levels) to 7,415.
 
@@ -107,7 +107,7 @@ def chain_nodes(model: TimeIndexedModel, long: np.ndarray | None = None) -> Chai
     var = np.flatnonzero(long[model.var_class])
     c = model.var_class[var]
     k = model.var_start[var]
-    s, p = compact_coefficients(cl)  # prompt (first round's tokens − 1) and peak of each class
+    s, p = compact_coefficients(cl)  # prompt ('s tokens − 1) and peak of each class
     C = k + cl.output[c]
     order = np.lexsort((c, C))
     var, c, k, C = var[order], c[order], k[order], C[order]

@@ -23,7 +23,7 @@ active in ``τ`` (each active run adds one token per round through ``N_τ``, ent
 and the LP is the same LP as with explicit rows, with about five entries per start variable. The
 core rows (:attr:`~lpsched.offline.model.TimeIndexedModel.core_rows`) are added as they are.
 
-**Growth rows** (seventeenth round; :func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
+**Growth rows** (:func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
 run's memory grows by one token per round until it completes, so if no run completes in rounds
 ``τ .. τ + r − 1``, every run active in ``τ`` is active in ``τ + r`` with ``r`` more tokens:
 ``Q_τ + r·N_τ <= Q_{τ+r} <= M``. With ``D`` the starts completing in that window,
@@ -125,7 +125,7 @@ def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUND
     """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``.
 
     GLOP's presolve sometimes ends a restricted LP of column generation ``ABNORMAL`` (a numerical
-    failure, seen on paper-regime models with α = 1/32, twelfth round); the LP is then solved once
+    failure, seen on paper-regime models with α = 1/32); the LP is then solved once
     more without presolve (:data:`GLOP_RETRY_PARAMETERS`), which solved every such case measured.
     """
     t_end = time.perf_counter() + max(0.01, float(time_limit))

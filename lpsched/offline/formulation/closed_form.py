@@ -38,7 +38,7 @@ def volume_rank_bound(instance: Instance) -> int:
     """``Σ_j max(⌈V_j / M⌉, r_[j]) − Σ_i a_i`` (Kong et al.'s volume bound, combined per rank).
 
     ``V_j`` is the sum of the ``j`` smallest volumes and ``r_[j]`` the ``j``-th smallest release-plus-
-    length ``a_i + o_i`` (``= o_[j]`` when all jobs arrive at 0, MODEL.md §6).
+    length ``a_i + o_i`` (``= o_[j]`` when all jobs arrive at 0, docs/model.md §6).
 
     Validity: sort any feasible schedule's completions ``C_(1) <= … <= C_(n)``. By time ``C_(j)``, ``j``
     jobs have completed; their final runs filled at least ``V_j`` token-rounds (they are ``j`` distinct

@@ -1,4 +1,4 @@
-"""A provably valid horizon for the time-indexed IP (MODEL.md §6).
+"""A provably valid horizon for the time-indexed IP (docs/model.md §6).
 
 Two rules, both proved in :func:`latest_completions`; the solver takes, per job, the smaller of
 the two and the horizon ``T`` is their maximum. A heuristic's makespan is never used as a horizon.

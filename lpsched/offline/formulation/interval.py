@@ -10,7 +10,7 @@ of :func:`~lpsched.offline.horizon.latest_completions`). Time *slot* ``t`` is ro
 ``[k, k + o)`` plus ``o`` unit *layers*, layer ``j`` over slots ``[k + j − 1, k + o)`` (rounds
 ``k + j .. k + o``). In round ``k + r`` exactly the layers ``j <= r`` are active, so block and layers
 sum to ``s + r``: a cumulative of capacity ``M`` over these fixed-offset intervals (all tied to the
-single variable ``k``) is *exactly* the memory constraint of MODEL.md §2. The block and layer 1
+single variable ``k``) is *exactly* the memory constraint of docs/model.md §2. The block and layer 1
 share their interval and are merged (height ``s + 1``).
 
 **Redundant rounded cumulatives (dual-feasible functions).** For an integer ``q >= 2`` and any round,
@@ -99,7 +99,7 @@ def build_cumulative(
     instance : Instance
     latest : int array
         Latest completion ``D_i`` per job (must be provably valid: some optimal schedule has
-        ``C_i <= D_i``, MODEL.md §6).
+        ``C_i <= D_i``, docs/model.md §6).
     dff : tuple of int
         Orders ``q`` of the redundant rounded cumulatives (``2`` = no-overlap above ``M/2``).
     symmetry : bool

@@ -1,4 +1,4 @@
-"""The time-indexed model of MODEL.md §6, in a backend-neutral sparse form.
+"""The time-indexed model of docs/model.md §6, in a backend-neutral sparse form.
 
 Variables ``y_{c,k}``: how many jobs of class ``c`` start at ``k`` (``a_c <= k <= D_c − o_c``, with
 ``D_c`` the latest completion of :func:`~lpsched.offline.horizon.latest_completions`); a 0/1

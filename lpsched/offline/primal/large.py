@@ -51,7 +51,7 @@ __all__ = ["LargeBudget", "LargeSearchResult", "large_search"]
 LP_VARIABLES_PER_SECOND = 20_000
 #: When the LP ran out of its share without converging, this share of the total budget is taken
 #: from the window search to resume its column generation at the end, from the columns it had
-#: (twelfth round: n = 1000, α = 1/4, s = 50 stopped at 12 of the 14 rounds it needs).
+#: (n = 1000, α = 1/4, s = 50 stopped at 12 of the 14 rounds it needs).
 LP_RESUME_SHARE = 0.06
 
 
@@ -80,14 +80,14 @@ class LargeBudget:
     def split(cls, time_limit: float) -> LargeBudget:
         """Shares of one budget: LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M``
         13 %, pace tuning 15 %, local search 10 %, window search the rest (at least 45 %; 5 % is
-        left for the bounds and the verification). Measured at n = 1000 with 60 s (docs/offline.md,
-        sixth round); ``0.96·M`` is left out (its rounding was 8–14 % worse in every benchmark row).
+        left for the bounds and the verification). Measured at n = 1000 with 60 s
+        (docs/research/offline-log.md); ``0.96·M`` is left out (its rounding was 8–14 % worse in every benchmark row).
         Windows of 30 jobs and 1 s: in 30 s of window search at n = 1000 they gained more than
         50 jobs and 4 s in all four paper settings. When the LP is skipped a further 25 % goes to
         the tuning (α = 1/32, n = 1000, 55 s: 4.92 → 4.79 % at s = 50, 4.73 → 4.67 % at s = 4;
         the tuning stops at its evaluation budget, leaving the rest to the windows); not when the
         LP ran without converging (α = 1/4, s = 50: 4.89 → 5.03 %, the windows gain more there)
-        (seventh round)."""
+       ."""
         t = float(time_limit)
         return cls(lp=0.12 * t, guided=0.13 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t,
                    fractions=(0.95, 0.94), total=t, window_jobs=30, window_seconds=1.0,

@@ -3,7 +3,7 @@
 The jobs that start in a window ``[lo, lo + W)`` are freed, every other job keeps its start, and
 the freed jobs are re-placed optimally by CP-SAT on the residual memory ``M − F(τ)`` (``F``: the
 memory of the fixed jobs), each within ``± reach`` rounds of its current start (and not before its
-arrival). The sub-problem is the time-indexed model of MODEL.md §6 on the freed jobs, aggregated
+arrival). The sub-problem is the time-indexed model of docs/model.md §6 on the freed jobs, aggregated
 by class ``(a, s, o)``, with the current placement as a hint, so CP-SAT starts from a feasible
 solution and can only improve it. Windows slide over the schedule with a stride of half a window;
 a window is kept only if the whole schedule, re-checked with :func:`lpsched.verify.verify_schedule`,

@@ -102,7 +102,7 @@ def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int, *, sl
     Notes
     -----
     When the shape grows by one token per round (``shape[r − 1] = b + r``, the memory model of
-    MODEL.md §2) the test for start ``k`` is ``max_{t = k+1..k+o} (mem[t] + t) <= M − b + k``: one
+    docs/model.md §2) the test for start ``k`` is ``max_{t = k+1..k+o} (mem[t] + t) <= M − b + k``: one
     sliding maximum of ``mem[t] + t`` per chunk of candidate starts instead of an ``o``-wide window
     per start (the general shape keeps the direct test; a test checks that both agree).
     """
@@ -495,9 +495,9 @@ def order_search(
         Largest distance a job moves in one step.
     swap_window : int, optional
         Largest distance between two jobs that swap places in one step (default: any two jobs;
-        0: insertions only, the search before the fourteenth round). Swaps let two jobs change
+        0: insertions only, the earlier search). Swaps let two jobs change
         places at once where each insertion alone is worse (measured on the paper regime, s = 50,
-        C = 8, n = 30: better on 9 of 10 instances, docs/offline.md, fourteenth round).
+        C = 8, n = 30: better on 9 of 10 instances, docs/research/offline-log.md).
     max_evals : int, optional
         Stop after this many re-placements (deterministic for a given seed).
     stall : int, optional
@@ -509,7 +509,7 @@ def order_search(
         instead of stopping, until ``seconds`` or ``max_evals`` run out. Independent runs spread
         better than one long run: measured on the paper regime, s = 50, C = 8, n = 30, 6 s of
         restarts reach the best known schedule on 2–5 of the 10 instances (three seeds), one run
-        (~1.5 s) on 2–3 (docs/offline.md, fourteenth round).
+        (~1.5 s) on 2–3 (docs/research/offline-log.md).
 
     Returns
     -------
@@ -603,7 +603,7 @@ def pilot_schedule(
     position (ties: the job already there). The base order is ``order``, by default shortest
     output first (ties by index): measured against longest first, short and long interleaved,
     arrival-aware keys and random orders, it gave the best rollouts on the paper regime and on
-    Jaillet et al.'s instances (docs/offline.md, fifteenth round).
+    Jaillet et al.'s instances (docs/research/offline-log.md).
 
     Each step keeps the current complete order unless a candidate beats it, so the result is never
     worse than the base order's list schedule, and the construction can stop at any step: with
@@ -675,8 +675,8 @@ TUNE_MIN_JOBS = 200
 #: schedule (re-placed in their start order: +21 % at s = 4, n = 200).
 ORDER_SEARCH_MAX_JOBS = 150
 #: Up to this many jobs, and only with a budget, :func:`best_schedule` runs :func:`pilot_schedule`
-#: with at most :data:`PILOT_SHARE` of the budget. Measured (``benchmarks/bench_order_search.py``,
-#: fifteenth round): 0.1 / 0.8 / 6.4 / 20.9 s at n = 25 / 50 / 100 / 150 (about ``n^3``); against
+#: with at most :data:`PILOT_SHARE` of the budget. Measured (``benchmarks/bench_order_search.py``;
+#: docs/research/offline-log.md): 0.1 / 0.8 / 6.4 / 20.9 s at n = 25 / 50 / 100 / 150 (about ``n^3``); against
 #: the cheap heuristics' best 0 / −1.0 / +1.9 / +8.0 % (s = 4); it beats every cheap candidate on
 #: Jaillet et al.'s instances (n = 34–75), while from n = 100 the fluid-paced schedules win.
 PILOT_MAX_JOBS = 80
@@ -753,7 +753,7 @@ def best_schedule(
     ls = max(0.0, seconds - (time.perf_counter() - t0)) if seconds > 0 else 0.0
     orders = ls > 0 and (instance.n <= ORDER_SEARCH_MAX_JOBS if orders is None else orders)
     # the pilot's list order is a poor start for the time-window moves of improve (measured on
-    # Jaillet et al.'s instances, fifteenth round): it competes as it is
+    # Jaillet et al.'s instances): it competes as it is
     for j, name in enumerate([nm for nm in ranked if nm != "pilot"][:2]):
         k = improve(instance, cands[name], seconds=ls / (4 if orders else 2), seed=seed + j)
         if tel_of(instance, k) < tel_of(instance, best):
