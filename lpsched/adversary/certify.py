@@ -102,7 +102,7 @@ def _policy_starts(instance: Instance, sim: SimResult) -> np.ndarray:
 
 
 def quick_ratio(instance: Instance, policy: str, policy_options: dict[str, Any] | None = None) -> QuickRatio:
-    """``TEL(policy) / UB`` with ``UB`` from :func:`lpsched.offline.heuristics.best_schedule`.
+    """``TEL(policy) / UB`` with ``UB`` from :func:`lpsched.offline.schedules.heuristics.best_schedule`.
 
     Deterministic (the heuristics' local search is given no time, so only its deterministic
     left-justification runs). The policy's own final starts are a feasible schedule and are offered

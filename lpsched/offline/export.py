@@ -8,7 +8,7 @@ optionally reduced-cost fixing), so that a solver lpsched does not ship (Gurobi,
 * ``MODEL.mps`` — free MPS, minimisation. Integer variables ``y_c{c}_k{k}``: the number of jobs of
   class ``c`` that start at round ``k``; the objective is the TEL (``Σ (k + o_c − a_c)·y``), no
   constant. ``rows="explicit"`` states one memory row per round (``mem_t{τ}``: Jaillet et al.'s
-  eq. 3, aggregated); ``rows="compact"`` the equivalent compact form of :mod:`~lpsched.offline.lp`
+  eq. 3, aggregated); ``rows="compact"`` the equivalent compact form of :mod:`~lpsched.offline.bounds.lp`
   with integer ``N_t{τ}`` (jobs running in round ``τ``) and ``Q_t{τ}`` (tokens held, ``<= M``),
   which HiGHS solved faster (docs/research/offline-log.md). Rows ``assign_c{c}``
   give every class its job count.
@@ -27,7 +27,7 @@ schedule optimal. Without fixing the model's optimum is the hindsight optimum.
 :func:`read_solution` reads a solver's solution file back: any text in which each variable
 appears as its name followed by its value on one line (Gurobi's ``.sol``, SCIP's, CBC's, HiGHS'
 ``name value`` listings). Counts per class and start are turned into per-job starts (earliest
-starts to the first jobs of the class, :func:`~lpsched.offline.classes.disaggregate`) and the
+starts to the first jobs of the class, :func:`~lpsched.offline.formulation.classes.disaggregate`) and the
 schedule is verified (:func:`~lpsched.verify.verify_schedule`); a solution that does not assign
 every job, names a class the instance does not have, or breaks memory is one
 :class:`~lpsched.errors.ScheduleError` naming the class or the round. An external solver's claim

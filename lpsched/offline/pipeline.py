@@ -9,7 +9,7 @@ schedule, certified bound, info, solver status) and one :class:`~lpsched.offline
 2. :func:`_phase_bounds` — the closed-form bounds (:mod:`~lpsched.offline.bounds.report`);
 3. :func:`_phase_model` — the time-indexed model on the provably valid horizon
    (:mod:`~lpsched.offline.formulation`);
-4. :func:`_phase_relaxation` — the chain LP and the LP (:mod:`~lpsched.offline.bounds`): their
+4. :func:`_phase_relaxation` — the chain LP and the LP (:mod:`~lpsched.offline.bounds.report`): their
    certified bounds;
 5. :func:`_phase_fix_and_search` — LP-guided schedules, window and order search
    (:mod:`~lpsched.offline.primal`), then reduced-cost fixing below the incumbent;

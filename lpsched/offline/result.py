@@ -1,4 +1,4 @@
-"""The result object of :func:`~lpsched.offline.solve.solve_hindsight` (in the spirit of
+"""The result object of :func:`~lpsched.offline.pipeline.solve_hindsight` (in the spirit of
 ``scipy.optimize.OptimizeResult``)."""
 
 from __future__ import annotations

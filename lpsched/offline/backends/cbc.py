@@ -29,7 +29,7 @@ def solve_cbc(
 ) -> BackendOutcome:
     """Solve ``model`` with CBC through PuLP (``pulp.PULP_CBC_CMD``).
 
-    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is passed to CBC
+    Parameters are those of :func:`~lpsched.offline.backends.cpsat.solve_cpsat`; ``seed`` is passed to CBC
     as ``randomSeed`` / ``randomCbcSeed`` and ``hint`` as a MIP start. ``on_solution`` is accepted
     for the common signature and never called (CBC runs as a separate program; its solution comes
     back at the end).

@@ -106,7 +106,7 @@ def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
 
 
 def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[Any]) -> None:
-    """The memory constraints in the compact form of :mod:`~lpsched.offline.lp` (``N_τ``, ``Q_τ``)."""
+    """The memory constraints in the compact form of :mod:`~lpsched.offline.bounds.lp` (``N_τ``, ``Q_τ``)."""
     cl = model.classes
     T = int(model.horizon)
     enter_coef, leave_coef = compact_coefficients(cl)
@@ -166,12 +166,12 @@ def solve_cpsat(
         Further CP-SAT parameters (name -> value), e.g. ``{"linearization_level": 2}``.
     memory : str
         How the memory constraints are stated: ``explicit`` (one row per round), ``compact`` (the
-        ``N``/``Q`` sequences of :mod:`~lpsched.offline.lp`, integer here), or ``both`` (default:
+        ``N``/``Q`` sequences of :mod:`~lpsched.offline.bounds.lp`, integer here), or ``both`` (default:
         the same constraints twice, which gave CP-SAT's bound +1 to +7 on paper s = 50, n = 30 in
         60 s, see docs/offline.md).
     stop : StopSignal, optional
         Ends the search early when signalled (the portfolio of
-        :func:`~lpsched.offline.solve.solve_hindsight` stops CP-SAT once HiGHS has a proof).
+        :func:`~lpsched.offline.pipeline.solve_hindsight` stops CP-SAT once HiGHS has a proof).
     on_solution : callable, optional
         Called (from CP-SAT's thread) with ``{variable index: value}`` of improving solutions as
         they are found (:class:`_Improving`).

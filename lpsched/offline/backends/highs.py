@@ -1,6 +1,6 @@
 """HiGHS backend of the hindsight IP: the MIP solver bundled with OR-Tools, through MathOpt.
 
-The model is the compact LP of :mod:`~lpsched.offline.lp` (start counts, ``N_τ``, ``Q_τ``; the
+The model is the compact LP of :mod:`~lpsched.offline.bounds.lp` (start counts, ``N_τ``, ``Q_τ``; the
 core rows if the model has them) with every variable integer, handed to HiGHS as a MathOpt
 ``ModelProto`` built from the sparse arrays (no per-variable Python objects), so building costs
 about as much as the LP's. HiGHS is the HiGHS inside OR-Tools' own library; the separate
@@ -297,7 +297,7 @@ def solve_highs(
 ) -> BackendOutcome:
     """Solve ``model`` with HiGHS (branch-and-cut) through OR-Tools' MathOpt.
 
-    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
+    Parameters are those of :func:`~lpsched.offline.backends.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
     seed; ``workers`` is not passed on (MathOpt sets HiGHS' threads only globally; its
     branch-and-cut is essentially sequential); ``hint`` is ignored (see the module text).
     ``objective_window`` says how ``objective_lb`` / ``objective_ub`` reach HiGHS (module text):

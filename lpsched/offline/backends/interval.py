@@ -90,7 +90,7 @@ def solve_hybrid(
 ) -> tuple[BackendOutcome, np.ndarray | None]:
     """The time-indexed model (one class per job) channelled to the interval model.
 
-    ``model`` is a :class:`~lpsched.offline.model.TimeIndexedModel` built *without* class
+    ``model`` is a :class:`~lpsched.offline.formulation.model.TimeIndexedModel` built *without* class
     aggregation (possibly restricted by reduced-cost fixing): 0/1 ``x_{i,k}``, ``Σ_k x_{i,k} = 1``, the
     memory rows; plus ``k_i = Σ_k k·x_{i,k}`` and the exact cumulative / redundant constraints of
     :func:`build_cumulative` on ``k_i``. CP-SAT then has the LP relaxation of the time-indexed model

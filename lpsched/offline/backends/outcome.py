@@ -1,4 +1,4 @@
-"""What a backend hands back to :func:`~lpsched.offline.solve.solve_hindsight`."""
+"""What a backend hands back to :func:`~lpsched.offline.pipeline.solve_hindsight`."""
 
 from __future__ import annotations
 

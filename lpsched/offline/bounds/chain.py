@@ -15,7 +15,7 @@ its ``(C_i − k_j)``-th round), so
 
 A *chain* is a sequence of (long class, start) nodes in which every consecutive pair satisfies (1);
 the long jobs of every schedule, in completion order, are a chain. The chain LP adds to the compact
-LP of :mod:`~lpsched.offline.lp` a unit flow through the start variables of the long classes: the
+LP of :mod:`~lpsched.offline.bounds.lp` a unit flow through the start variables of the long classes: the
 flow through a node equals its start variable, and it travels from node to node through two *pools*
 (one keyed by ``C_i`` and taken at ``k_j``, one keyed by ``C_i + p_i`` and taken at
 ``k_j + M − s_j``), which is exactly (1) with four flow variables per node instead of one arc per
@@ -28,7 +28,7 @@ Measured on Jaillet instances (docs/research/offline-log.md): at n = 10–12 the
 with core rows is 82–91 % of the proven optimum, the chain LP at n = 8–12 93–99 %; at n = 50 (all
 at 0, seed 1) the bound rises from 6,538 (LP, 4 core levels) to 7,415.
 
-**A bound from any duals.** As in :mod:`~lpsched.offline.lp`, the bound is the Lagrangian of the
+**A bound from any duals.** As in :mod:`~lpsched.offline.bounds.lp`, the bound is the Lagrangian of the
 duals GLOP returns, so it is certified even when GLOP stops early: with ``d'`` the reduced costs
 against the ``N``/``Q`` (and core) rows, ``m_c`` the smallest ``d'`` of a short class, ``μ_c`` the
 dual of a long class's assignment row and ``w_v = d'_v − μ_c`` per long start,
@@ -115,7 +115,7 @@ def chain_nodes(model: TimeIndexedModel, long: np.ndarray | None = None) -> Chai
 
 
 def _row_matrix(model: TimeIndexedModel) -> sp.csr_matrix:
-    """The memory and core rows of ``model`` (:attr:`~lpsched.offline.model.TimeIndexedModel.rows`,
+    """The memory and core rows of ``model`` (:attr:`~lpsched.offline.formulation.model.TimeIndexedModel.rows`,
     each ``<= M``) as a sparse matrix over the start variables."""
     rows = model.rows
     if not rows:
@@ -130,7 +130,7 @@ def chain_matrix(model: TimeIndexedModel, nodes: ChainNodes) -> tuple[sp.csr_mat
                                                                       np.ndarray, np.ndarray]:
     """The chain LP as sparse data. Rows: one assignment row per class, the explicit memory and core
     rows (``<= M``; GLOP solves this LP far faster with them than with the compact ``N``/``Q`` rows
-    of :mod:`~lpsched.offline.lp`, measured), then per node ``y − a1 − a2 = 0`` and
+    of :mod:`~lpsched.offline.bounds.lp`, measured), then per node ``y − a1 − a2 = 0`` and
     ``y − b1 − b2 = 0`` and one balance row per pool key (``w_t − w_{t−1} − puts_t + takes_t = 0``;
     one unit in pool 1 before key 0). Columns: start variables, per node the flow variables
     ``a1, a2`` (taken from pool 1 at ``k`` / pool 2 at ``k + M − s``) and ``b1, b2`` (put into
@@ -304,7 +304,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
                    column_generation: bool | None = None, width: int = 3, per_class: int = 30) -> LPResult:
     """Solve the chain LP of ``model`` with GLOP and certify its bound (module text).
 
-    Returns an :class:`~lpsched.offline.lp.LPResult` like :func:`~lpsched.offline.lp.solve_lp`:
+    Returns an :class:`~lpsched.offline.bounds.lp.LPResult` like :func:`~lpsched.offline.bounds.lp.solve_lp`:
     ``bound`` certified from the duals GLOP returns (``-inf`` if none), ``reduced_costs`` for fixing.
     Not for truncated models (``late_cost`` set): the chain needs every start.
 

@@ -1,6 +1,6 @@
 """The LP relaxation of the time-indexed model (GLOP via OR-Tools), with reduced costs.
 
-Used for a certified lower bound (:func:`lpsched.offline.bounds.lp_relaxation_bound`) and for
+Used for a certified lower bound (:func:`lpsched.offline.bounds.relaxation.lp_relaxation_bound`) and for
 reduced-cost fixing: with LP value ``z`` and reduced cost ``d_j >= 0`` of a variable at its lower
 bound 0, every integer solution with ``y_j >= 1`` costs at least ``z + d_j`` (LP duality), so when
 ``z + d_j > UB − 1`` the variable can be fixed to 0 without losing any schedule better than the
@@ -8,7 +8,7 @@ incumbent of value ``UB``.
 
 **Compact memory rows.** The explicit memory row of round ``τ`` has one entry per start variable
 and round of its run (``Σ_c o_c`` per start: ~10^8 entries at n = 1000, α = 1/32). Since a run's
-memory grows by exactly one token per round (:func:`~lpsched.offline.classes.run_shape`, checked
+memory grows by exactly one token per round (:func:`~lpsched.offline.formulation.classes.run_shape`, checked
 here), the LP uses two auxiliary sequences instead, ``N_τ`` (runs active in round ``τ``) and
 ``Q_τ`` (memory in round ``τ``), ``N_0 = Q_0 = 0``:
 
@@ -21,7 +21,7 @@ By induction on ``τ`` the equalities give ``Q_τ = Σ shape_c[τ − k − 1]·
 active in ``τ`` (each active run adds one token per round through ``N_τ``, enters with
 ``shape_c[0]`` and leaves with its last value), so for every ``y`` there is exactly one ``(N, Q)``
 and the LP is the same LP as with explicit rows, with about five entries per start variable. The
-core rows (:attr:`~lpsched.offline.model.TimeIndexedModel.core_rows`) are added as they are.
+core rows (:attr:`~lpsched.offline.formulation.model.TimeIndexedModel.core_rows`) are added as they are.
 
 **Growth rows** (:func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
 run's memory grows by one token per round until it completes, so if no run completes in rounds
@@ -35,7 +35,7 @@ rows cut off part of that: paper ``s = 50, α = 1/8, C = 8``, n = 30, seed 4: LP
 1,793.3 (optimum 1,828); seed 2: 1,449.0 → 1,454.2 (optimum 1,478); Jaillet Poisson seed 2:
 3,750 → 3,774 (the chain LP there: 4,416). They enter the bound and the reduced costs below like
 the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
-:mod:`~lpsched.offline.highs` does not get them (HiGHS' proofs were no faster with them), nor does
+:mod:`~lpsched.offline.backends.highs` does not get them (HiGHS' proofs were no faster with them), nor does
 an LP solved by column generation: at n = 1000 (paper, ``s = 50, α = 1/4``, 51,525 start
 variables, 2,080 rounds) GLOP converged in 10.4 s without them (601,596) and had not after 120 s
 with them (certified 603,014 at that point).

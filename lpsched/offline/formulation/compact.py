@@ -59,7 +59,7 @@ def growth_rows(model: TimeIndexedModel, rounds: int) -> list[tuple[int, int, np
 def compact_coefficients(classes: JobClasses) -> tuple[np.ndarray, np.ndarray]:
     """Per class, the coefficient of a start in the ``Q`` row of the round it enters
     (``shape[0] − 1``) and of the round after its last (``shape[o − 1]``), from
-    :func:`~lpsched.offline.classes.run_shape`; raises if a run's memory does not grow by exactly one
+    :func:`~lpsched.offline.formulation.classes.run_shape`; raises if a run's memory does not grow by exactly one
     token per round (the compact form would then be wrong)."""
     nc = classes.n_classes
     enter = np.zeros(nc, dtype=np.int64)
@@ -78,7 +78,7 @@ def compact_matrix(model: TimeIndexedModel, growth: int = 0) -> tuple[sp.csr_mat
     (rows: one assignment row per class, the ``N`` and ``Q`` rows of every round, the core rows,
     and with ``growth > 0`` the growth rows of :func:`growth_rows` for ``r = 1..growth``; columns:
     start variables, late variables, ``N_τ``, ``Q_τ``). The LP here (with growth rows) and the
-    integer model of :mod:`~lpsched.offline.highs` (without) are both built from it."""
+    integer model of :mod:`~lpsched.offline.backends.highs` (without) are both built from it."""
     cl = model.classes
     nc, nx, T = cl.n_classes, model.n_variables, int(model.horizon)
     vc, k = model.var_class, model.var_start

@@ -32,7 +32,7 @@ def horizon_rule_idle(instance: Instance) -> int:
 def horizon_rule_incumbent(instance: Instance, ub: int) -> np.ndarray:
     """Per job ``C_i <= a_i + UB − LB(all jobs but i)``, for every schedule of TEL ``<= UB``.
 
-    ``LB`` is :func:`~lpsched.offline.bounds.volume_rank_bound` of the instance without ``i``.
+    ``LB`` is :func:`~lpsched.offline.formulation.closed_form.volume_rank_bound` of the instance without ``i``.
 
     Validity: a schedule of all jobs restricted to the jobs other than ``i`` is feasible for that
     sub-instance (removing a job only lowers memory), so its latencies sum to at least

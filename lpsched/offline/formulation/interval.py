@@ -3,7 +3,7 @@
 Built here; solved by :mod:`lpsched.offline.backends.interval`.
 
 One integer start ``k_i`` per job (``a_i <= k_i <= D_i − o_i``, ``D_i`` the valid latest completion
-of :func:`~lpsched.offline.horizon.latest_completions`). Time *slot* ``t`` is round ``t + 1``.
+of :func:`~lpsched.offline.formulation.horizon.latest_completions`). Time *slot* ``t`` is round ``t + 1``.
 
 **Exact memory (staircase decomposition).** A job started at ``k`` holds ``s + r`` tokens in round
 ``k + r`` (``r = 1..o``). Write ``s + r = s + Σ_{j=1..r} 1``: a *block* of height ``s`` over slots

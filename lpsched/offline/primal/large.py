@@ -5,22 +5,22 @@ anything there in minutes (measured: ``solve_hindsight`` on paper s = 4, α = 1/
 the integer path gave a 6.6 % gap and overran a 60 s limit by 24 s, against 4.8 % here in 59 s). What
 works at that size is a pipeline of its own, each step measured in docs/offline.md:
 
-1. heuristics (:func:`~lpsched.offline.heuristics.best_schedule` with no search): its makespan
+1. heuristics (:func:`~lpsched.offline.schedules.heuristics.best_schedule` with no search): its makespan
    sets the cut ``1.25 ×`` makespan of the truncated LP;
 2. the LP bound: the compact LP of the truncated model by column generation around that schedule
-   (:func:`~lpsched.offline.lp.solve_lp`); its Lagrangian bound is certified even when the time
+   (:func:`~lpsched.offline.bounds.lp.solve_lp`); its Lagrangian bound is certified even when the time
    runs out before convergence (skipped when far out of reach, :data:`LP_VARIABLES_PER_SECOND`);
-3. LP-guided schedules at reduced capacities (:mod:`~lpsched.offline.lp_rounding`), if the bound
+3. LP-guided schedules at reduced capacities (:mod:`~lpsched.offline.primal.lp_rounding`), if the bound
    LP converged (else their time goes to step 4: at α = 1/32, n = 1000 the LP at ``0.95·M`` had not
    converged after 1,800 s);
-4. the pace tuning (:func:`~lpsched.offline.heuristics.tuned_fluid_schedule`) and local search;
-5. window search (:mod:`~lpsched.offline.window_search`): exact CP-SAT re-solves of windows of
+4. the pace tuning (:func:`~lpsched.offline.schedules.heuristics.tuned_fluid_schedule`) and local search;
+5. window search (:mod:`~lpsched.offline.primal.window_search`): exact CP-SAT re-solves of windows of
    30–50 jobs;
 6. if the LP of step 2 ran out of time, its column generation resumes from the columns it had,
    with :data:`LP_RESUME_SHARE` of the budget taken from step 5.
 
 The result is verified; the bound is the best of the cheap bounds of
-:func:`~lpsched.offline.bounds.lower_bounds` and the LP bound. ``benchmarks/bench_large_gap.py``
+:func:`~lpsched.offline.bounds.report.lower_bounds` and the LP bound. ``benchmarks/bench_large_gap.py``
 runs the same function with its own budgets.
 """
 

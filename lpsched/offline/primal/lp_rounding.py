@@ -9,7 +9,7 @@ schedule is within 0.01 % of that LP's value and 0.6 % better than every other h
 Rounding: within a class, the LP's start mass in time order is cut at the quantiles
 ``j + 1/2`` (``j = 0..n_c−1``); the ``j``-th job of the class (instance order) gets that start as a
 target. All jobs are then list-scheduled on the *true* capacity, in ascending target, each at its
-earliest fit no earlier than its target (:func:`~lpsched.offline.heuristics.list_schedule`), so
+earliest fit no earlier than its target (:func:`~lpsched.offline.schedules.heuristics.list_schedule`), so
 every schedule returned is feasible by construction (and verified by the callers).
 """
 
@@ -84,10 +84,10 @@ def lp_guided_schedules(
         Seconds for all LPs together; fractions left when it runs out are skipped.
     max_nonzeros : int
         Nothing is tried when the LP would have more memory-row entries
-        (:func:`~lpsched.offline.model.truncated_nonzeros`).
+        (:func:`~lpsched.offline.formulation.model.truncated_nonzeros`).
     start_hint : int array, optional
         Starts of a schedule, to seed the column generation of large LPs
-        (:func:`~lpsched.offline.lp.solve_lp`).
+        (:func:`~lpsched.offline.bounds.lp.solve_lp`).
 
     Returns
     -------

@@ -9,7 +9,7 @@ solution and can only improve it. Windows slide over the schedule with a stride 
 a window is kept only if the whole schedule, re-checked with :func:`lpsched.verify.verify_schedule`,
 is feasible and cheaper. The result is never worse than the input.
 
-This is the step the ruin-and-recreate moves of :mod:`~lpsched.offline.heuristics` cannot take: they
+This is the step the ruin-and-recreate moves of :mod:`~lpsched.offline.schedules.heuristics` cannot take: they
 re-insert freed jobs greedily (earliest fit), while here the freed jobs are packed jointly.
 """
 
@@ -36,7 +36,7 @@ def resolve_window(instance: Instance, starts: np.ndarray, free: np.ndarray, *, 
     """Re-place the jobs ``free`` optimally (within ``± reach`` rounds of their starts) with every
     other job fixed; the improved starts (instance order), or ``None`` if nothing better was found.
 
-    ``class_of`` is :func:`~lpsched.offline.classes.aggregate`'s class of each job (computed if not
+    ``class_of`` is :func:`~lpsched.offline.formulation.classes.aggregate`'s class of each job (computed if not
     given); the freed jobs of one class share their variables. The returned schedule is feasible
     (checked by :func:`~lpsched.verify.verify_schedule`).
     """

@@ -17,7 +17,7 @@ policies (the online policies, H-SF and SVF among them, live in :mod:`lpsched.on
 * :func:`best_schedule` – the best of all of them, verified.
 
 Memory profiles come from :func:`lpsched.memory.memory_profile` and run shapes from
-:func:`lpsched.offline.classes.run_shape`.
+:func:`lpsched.offline.formulation.classes.run_shape`.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def earliest_fit(mem: np.ndarray, M: int, shape: np.ndarray, release: int, *, sl
         Memory per round (index = round); rounds past its end hold 0.
     M : int
     shape : int array
-        The run's memory in its rounds ``1..o`` (:func:`~lpsched.offline.classes.run_shape`).
+        The run's memory in its rounds ``1..o`` (:func:`~lpsched.offline.formulation.classes.run_shape`).
     release : int
         Earliest allowed start.
     sliding_max : bool
@@ -713,7 +713,7 @@ def best_schedule(
         far.
     orders : bool, optional
         Spend half of the search on :func:`order_search`; by default up to
-        :data:`ORDER_SEARCH_MAX_JOBS` jobs. (:func:`~lpsched.offline.solve.solve_hindsight` turns
+        :data:`ORDER_SEARCH_MAX_JOBS` jobs. (:func:`~lpsched.offline.pipeline.solve_hindsight` turns
         it off and runs the order search only when the LP shows a proof out of reach: its time is
         the solver's otherwise.)
 
