@@ -479,8 +479,8 @@ def order_search(
     ``swap_window`` places (first improvement, moves in random order; the order is re-placed only
     from the first position that changed), and when no move improves, restarts from the best order
     after three random insertions. Complements :func:`improve` (which moves starts in time
-    windows): measured on Jaillet et al.'s instances and the paper regime (docs/offline.md, ninth
-    round), 1–2 % below what the same time of :func:`improve` reaches.
+    windows): on Jaillet et al.'s instances and the paper regime it reaches 1–2 % below what the same
+    time of :func:`improve` reaches (docs/research/offline-log.md).
 
     Parameters
     ----------
@@ -526,67 +526,100 @@ def order_search(
         raise OptionError(f"order_search: starts must hold one start per job ({n}), got shape {given.shape}")
     if n <= 2:
         return given
-    rng = np.random.default_rng(seed)
     sw = n if swap_window is None else swap_window
-    placer = _ListPlacer(instance, np.lexsort((np.arange(n), given)))
-    best_tel, best_starts = int(placer.tel[n]), placer.starts.copy()
-    first_tel, first_order = best_tel, placer.order.copy()
-    run_tel, run_order = best_tel, placer.order.copy()  # best of the current run (== best without restarts)
-    deadline = time.perf_counter() + seconds
-    evals = last_gain = 0
-    stall = 40 * n if stall is None else stall
-
-    def stalled() -> bool:
-        return evals - last_gain >= stall
-
-    def out_of_budget() -> bool:
-        return (time.perf_counter() >= deadline or (max_evals is not None and evals >= max_evals)
-                or (stalled() and not restarts))
-
-    while not out_of_budget():
-        improved = True
-        while improved and not out_of_budget() and not stalled():
-            improved = False
-            for a in rng.permutation(n):
-                cur = int(placer.tel[n])
-                ins = np.r_[max(0, a - window):a, a + 1:min(n, a + window + 1)]
-                swp = np.r_[max(0, a - sw):a, a + 1:min(n, a + sw + 1)] + n  # codes >= n: swaps
-                for b in rng.permutation(np.r_[ins, swp]):
-                    if b < n:
-                        cand = _moved(placer.order, a, b)
-                    else:
-                        b -= n
-                        cand = placer.order.copy()
-                        cand[a], cand[b] = cand[b], cand[a]
-                    pos = min(int(a), int(b))
-                    evals += 1
-                    if placer.place(cand, pos, store=False, cutoff=cur) < cur:
-                        placer.place(cand, pos, store=True)
-                        improved = True
-                        if int(placer.tel[n]) < run_tel:
-                            run_tel, run_order, last_gain = int(placer.tel[n]), placer.order.copy(), evals
-                        if int(placer.tel[n]) < best_tel:
-                            best_tel, best_starts = int(placer.tel[n]), placer.starts.copy()
-                        break
-                if out_of_budget() or stalled():
-                    break
-        if stalled():
-            if not restarts:
-                break
-            run_tel, run_order, last_gain = first_tel, first_order.copy(), evals
-            placer.place(run_order, 0, store=True)
-            continue
-        order = run_order.copy()
-        for _ in range(3):
-            a = int(rng.integers(n))
-            b = int(np.clip(a + rng.integers(-window, window + 1), 0, n - 1))
-            order = _moved(order, a, b)
-        placer.place(order, 0, store=True)
-        evals += 1
-    if best_tel < tel_of(instance, given):
-        require_feasible(verify_schedule(instance, best_starts), "order search")
-        return best_starts
+    search = _OrderSearch(instance, given, seed=seed, window=window, swap_window=sw, seconds=seconds,
+                          max_evals=max_evals, stall=40 * n if stall is None else stall, restarts=restarts)
+    while not search.out_of_budget():
+        search.descend()
+        if not search.next_run():
+            break
+    if search.best_tel < tel_of(instance, given):
+        require_feasible(verify_schedule(instance, search.best_starts), "order search")
+        return search.best_starts
     return given
+
+
+class _OrderSearch:
+    """The state of :func:`order_search`: the list placer, the random stream, the budget counters,
+    and the best order of the current run and the best schedule overall."""
+
+    def __init__(self, instance: Instance, given: np.ndarray, *, seed: int, window: int, swap_window: int,
+                 seconds: float, max_evals: int | None, stall: int, restarts: bool) -> None:
+        self.n = n = instance.n
+        self.window, self.swap_window, self.restarts = window, swap_window, restarts
+        self.rng = np.random.default_rng(seed)
+        self.placer = _ListPlacer(instance, np.lexsort((np.arange(n), given)))
+        self.best_tel, self.best_starts = int(self.placer.tel[n]), self.placer.starts.copy()
+        self.first_tel, self.first_order = self.best_tel, self.placer.order.copy()
+        # the best of the current run (the best overall without restarts)
+        self.run_tel, self.run_order = self.best_tel, self.placer.order.copy()
+        self.deadline = time.perf_counter() + seconds
+        self.max_evals, self.stall = max_evals, stall
+        self.evals = self.last_gain = 0
+
+    def stalled(self) -> bool:
+        return self.evals - self.last_gain >= self.stall
+
+    def out_of_budget(self) -> bool:
+        return (time.perf_counter() >= self.deadline or (self.max_evals is not None and self.evals >= self.max_evals)
+                or (self.stalled() and not self.restarts))
+
+    def descend(self) -> None:
+        """First-improvement passes over the jobs (in random order) until a pass improves nothing,
+        the budget runs out or the run stalls."""
+        improved = True
+        while improved and not self.out_of_budget() and not self.stalled():
+            improved = False
+            for a in self.rng.permutation(self.n):
+                if self._improve_at(int(a)):
+                    improved = True
+                if self.out_of_budget() or self.stalled():
+                    break
+
+    def _improve_at(self, a: int) -> bool:
+        """Try the moves of the job at position ``a`` (insertions within ``window``, swaps within
+        ``swap_window``, in random order); apply the first that improves."""
+        n, placer = self.n, self.placer
+        cur = int(placer.tel[n])
+        ins = np.r_[max(0, a - self.window):a, a + 1:min(n, a + self.window + 1)]
+        swp = np.r_[max(0, a - self.swap_window):a, a + 1:min(n, a + self.swap_window + 1)] + n  # codes >= n: swaps
+        for b in self.rng.permutation(np.r_[ins, swp]):
+            if b < n:
+                cand = _moved(placer.order, a, b)
+            else:
+                b -= n
+                cand = placer.order.copy()
+                cand[a], cand[b] = cand[b], cand[a]
+            pos = min(a, int(b))
+            self.evals += 1
+            if placer.place(cand, pos, store=False, cutoff=cur) < cur:
+                placer.place(cand, pos, store=True)
+                tel = int(placer.tel[n])
+                if tel < self.run_tel:
+                    self.run_tel, self.run_order, self.last_gain = tel, placer.order.copy(), self.evals
+                if tel < self.best_tel:
+                    self.best_tel, self.best_starts = tel, placer.starts.copy()
+                return True
+        return False
+
+    def next_run(self) -> bool:
+        """After a descent: a stalled run restarts from the given order (with ``restarts``; else the
+        search ends: ``False``); otherwise the run goes on from its best order after three random
+        insertions."""
+        if self.stalled():
+            if not self.restarts:
+                return False
+            self.run_tel, self.run_order, self.last_gain = self.first_tel, self.first_order.copy(), self.evals
+            self.placer.place(self.run_order, 0, store=True)
+            return True
+        order = self.run_order.copy()
+        for _ in range(3):
+            a = int(self.rng.integers(self.n))
+            b = int(np.clip(a + self.rng.integers(-self.window, self.window + 1), 0, self.n - 1))
+            order = _moved(order, a, b)
+        self.placer.place(order, 0, store=True)
+        self.evals += 1
+        return True
 
 
 def pilot_schedule(
