@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -282,22 +282,33 @@ def tuned_fluid_schedule(
             kt, kb = np.interp(new, old, kt), np.interp(new, old, kb)
         step = 0.04
         while step >= 0.0025 and budget_left():
-            improved = False
-            for i in range(2 * K):
-                for d in (step, -step):
-                    if not budget_left():
-                        break
-                    t_, b_ = kt.copy(), kb.copy()
-                    if i < K:
-                        t_[i] = max(0.0, t_[i] + d)
-                    else:
-                        b_[i - K] = max(0.0, b_[i - K] + 5 * d)
-                    t, st = run(t_, b_)
-                    if t < best_tel:
-                        best_tel, best, kt, kb, improved = t, st, t_, b_, True
+            kt, kb, best_tel, best, improved = _knot_sweep(run, budget_left, kt, kb, step, best_tel, best)
             if not improved:
                 step /= 2
     return best, {"theta": kt.tolist(), "beta": kb.tolist(), "evals": evals, "tel": best_tel}
+
+
+def _knot_sweep(run: Callable[[np.ndarray, np.ndarray], tuple[int, np.ndarray]], budget_left: Callable[[], bool],
+                kt: np.ndarray, kb: np.ndarray, step: float, best_tel: int,
+                best: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, bool]:
+    """One sweep of :func:`tuned_fluid_schedule`'s coordinate descent: each pace knot ``±step``,
+    each offset knot ``±5·step``, keeping every move that lowers TEL (``run`` places the schedule
+    of the knots)."""
+    K = kt.size
+    improved = False
+    for i in range(2 * K):
+        for d in (step, -step):
+            if not budget_left():
+                break
+            t_, b_ = kt.copy(), kb.copy()
+            if i < K:
+                t_[i] = max(0.0, t_[i] + d)
+            else:
+                b_[i - K] = max(0.0, b_[i - K] + 5 * d)
+            t, st = run(t_, b_)
+            if t < best_tel:
+                best_tel, best, kt, kb, improved = t, st, t_, b_, True
+    return kt, kb, best_tel, best, improved
 
 
 def _left_justify(instance: Instance, starts: np.ndarray, mem: np.ndarray) -> bool:
@@ -374,31 +385,10 @@ def improve(
     while time.perf_counter() < deadline and (max_rounds is None or it < max_rounds) and since < stall:
         it += 1
         since += 1
-        cur = best.copy()
-        cmem = mem.copy()
-        span = int((cur + o).max())
-        width = int(rng.integers(2, max(3, min(span, 4 * int(o.max())) + 1)))
-        lo = int(rng.integers(0, max(1, span - width + 1)))
-        ruin = np.flatnonzero((cur >= lo) & (cur < lo + width))
-        if ruin.size < 2:
+        moved = _ruin_and_recreate(instance, best, mem, rng, vol)
+        if moved is None:
             continue
-        for i in ruin:
-            k = int(cur[i])
-            cmem[k + 1 : k + 1 + o[i]] -= run_shape(int(s[i]), int(o[i]))
-        mode = int(rng.integers(4))
-        if mode == 0:
-            order = ruin[np.lexsort((rng.random(ruin.size), o[ruin]))]
-        elif mode == 1:
-            order = ruin[np.lexsort((rng.random(ruin.size), vol[ruin]))]
-        elif mode == 2:
-            order = ruin[np.argsort(cur[ruin] + 0.5 * rng.random(ruin.size), kind="stable")]
-        else:
-            order = rng.permutation(ruin)
-        for i in order:
-            i = int(i)
-            shape = run_shape(int(s[i]), int(o[i]))
-            cmem, cur[i] = _place_earliest(cmem, instance.M, shape, int(instance.arrival[i]))
-        _left_justify(instance, cur, cmem)
+        cur, cmem = moved
         t = tel_of(instance, cur)
         if t <= best_tel:
             if t < best_tel:
@@ -406,6 +396,41 @@ def improve(
             best, mem, best_tel = cur, cmem, t
     require_feasible(verify_schedule(instance, best), "local search (improve)")
     return best
+
+
+def _ruin_and_recreate(instance: Instance, best: np.ndarray, mem: np.ndarray, rng: np.random.Generator,
+                       vol: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """One move of :func:`improve`: the jobs starting in a random time window are removed and
+    reinserted at their earliest fit in a random priority order (shortest-first, smallest-volume-
+    first, their old order, or random), then everything is left-justified. Returns the new starts
+    and memory profile (copies), or ``None`` when the window holds fewer than two jobs."""
+    o, s = instance.output, instance.prompt
+    cur = best.copy()
+    cmem = mem.copy()
+    span = int((cur + o).max())
+    width = int(rng.integers(2, max(3, min(span, 4 * int(o.max())) + 1)))
+    lo = int(rng.integers(0, max(1, span - width + 1)))
+    ruin = np.flatnonzero((cur >= lo) & (cur < lo + width))
+    if ruin.size < 2:
+        return None
+    for i in ruin:
+        k = int(cur[i])
+        cmem[k + 1 : k + 1 + o[i]] -= run_shape(int(s[i]), int(o[i]))
+    mode = int(rng.integers(4))
+    if mode == 0:
+        order = ruin[np.lexsort((rng.random(ruin.size), o[ruin]))]
+    elif mode == 1:
+        order = ruin[np.lexsort((rng.random(ruin.size), vol[ruin]))]
+    elif mode == 2:
+        order = ruin[np.argsort(cur[ruin] + 0.5 * rng.random(ruin.size), kind="stable")]
+    else:
+        order = rng.permutation(ruin)
+    for i in order:
+        i = int(i)
+        shape = run_shape(int(s[i]), int(o[i]))
+        cmem, cur[i] = _place_earliest(cmem, instance.M, shape, int(instance.arrival[i]))
+    _left_justify(instance, cur, cmem)
+    return cur, cmem
 
 
 def _moved(order: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -716,6 +741,31 @@ PILOT_MAX_JOBS = 80
 PILOT_SHARE = 0.25
 
 
+def _candidates(instance: Instance, seconds: float, extra: dict[str, np.ndarray] | None,
+                tune_seconds: float | None) -> dict[str, np.ndarray]:
+    """The candidate schedules of :func:`best_schedule` by name: serial, H-SF / SVF, the list
+    schedules, the fluid grid, the tuned pace and the pilot (when their rules ask), and the feasible
+    ones of ``extra``."""
+    cands: dict[str, np.ndarray] = {"serial": serial_schedule(instance)}
+    cands.update(online_schedules(instance))
+    for name, order in _orders(instance).items():
+        cands[f"list_{name}"] = list_schedule(instance, order)
+    fluid = _fluid_grid(instance)
+    cands.update({f"fluid_{th:g}_{off:g}": k for (th, off), k in fluid.items()})
+    if tune_seconds is None:
+        tune_seconds = seconds / 2 if instance.n >= TUNE_MIN_JOBS else 0.0
+    if tune_seconds > 0 and instance.n > 1:
+        th, b = min(fluid, key=lambda key: tel_of(instance, fluid[key]))
+        cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=th, beta=b, seconds=tune_seconds)
+    if seconds > 0 and 2 < instance.n <= PILOT_MAX_JOBS:
+        cands["pilot"] = pilot_schedule(instance, seconds=PILOT_SHARE * seconds)
+    for name, k in (extra or {}).items():
+        k = np.asarray(k, dtype=np.int64)
+        if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:
+            cands[name] = k
+    return cands
+
+
 def best_schedule(
     instance: Instance,
     *,
@@ -762,23 +812,7 @@ def best_schedule(
         If the chosen schedule fails verification (a bug).
     """
     t0 = time.perf_counter()
-    cands: dict[str, np.ndarray] = {"serial": serial_schedule(instance)}
-    cands.update(online_schedules(instance))
-    for name, order in _orders(instance).items():
-        cands[f"list_{name}"] = list_schedule(instance, order)
-    fluid = _fluid_grid(instance)
-    cands.update({f"fluid_{th:g}_{off:g}": k for (th, off), k in fluid.items()})
-    if tune_seconds is None:
-        tune_seconds = seconds / 2 if instance.n >= TUNE_MIN_JOBS else 0.0
-    if tune_seconds > 0 and instance.n > 1:
-        th, b = min(fluid, key=lambda key: tel_of(instance, fluid[key]))
-        cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=th, beta=b, seconds=tune_seconds)
-    if seconds > 0 and 2 < instance.n <= PILOT_MAX_JOBS:
-        cands["pilot"] = pilot_schedule(instance, seconds=PILOT_SHARE * seconds)
-    for name, k in (extra or {}).items():
-        k = np.asarray(k, dtype=np.int64)
-        if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:
-            cands[name] = k
+    cands = _candidates(instance, seconds, extra, tune_seconds)
     tels = {name: tel_of(instance, k) for name, k in cands.items()}
     ranked = sorted(tels, key=lambda nm: tels[nm])
     best_name = ranked[0]
