@@ -116,23 +116,50 @@ def build_cumulative(
     """
     m = cp_model.CpModel()
     n, M = instance.n, instance.M
-    a, s, o = instance.arrival, instance.prompt, instance.output
+    a, o = instance.arrival, instance.output
+    starts = _start_vars(m, instance, latest, domains)
+    layer = _Layers(m, starts, o)
+    n_intervals = _add_exact_cumulative(m, instance, layer)
+    n_red = sum(_add_rounded_cumulative(m, instance, layer, q) for q in dff if 2 <= q <= M)
+    for P in core_levels(instance, cores):
+        c = core_lengths(instance, P)
+        sel = [i for i in range(n) if c[i] >= 1]
+        if len(sel) >= 2:
+            m.add_no_overlap([layer(i, int(o[i]) - int(c[i]) + 1) for i in sel])
+            n_red += 1
+    if symmetry:
+        _add_symmetry(m, instance, starts)
+    obj = sum(starts) + int((o - a).sum())
+    if objective_lb is not None:
+        m.add(obj >= int(objective_lb))
+    if objective_ub is not None:
+        m.add(obj <= int(objective_ub))
+    m.minimize(obj)
+    return CumulativeModel(model=m, starts=starts, objective=obj, n_intervals=n_intervals, n_redundant=n_red)
+
+
+class _Layers:
+    """``layer(i, j)``: the interval of job ``i``'s layer ``j`` (rounds ``k+j..k+o``, slots
+    ``[k+j−1, k+o)``, ``1 <= j <= o``), built on first use and shared between the exact and the
+    redundant cumulatives."""
+
+    def __init__(self, m: cp_model.CpModel, starts: list[Any], output: np.ndarray) -> None:
+        self.m, self.starts, self.output = m, starts, output
+        self.built: list[dict[int, Any]] = [{} for _ in starts]
+
+    def __call__(self, i: int, j: int) -> Any:
+        if j not in self.built[i]:
+            size = int(self.output[i]) - j + 1
+            self.built[i][j] = self.m.new_fixed_size_interval_var(self.starts[i] + (j - 1), size, f"L{i}_{j}")
+        return self.built[i][j]
+
+
+def _start_vars(m: cp_model.CpModel, instance: Instance, latest: np.ndarray,
+                domains: list[np.ndarray] | None) -> list[Any]:
+    """One start variable per job, within ``[a_i, D_i − o_i]`` (and ``domains`` when given)."""
     starts = []
-    # layer[i][lev] = interval of job i over the rounds where it holds >= lev tokens (lev > s_i),
-    # built lazily and shared between the exact and the redundant cumulatives.
-    layers: list[dict[int, Any]] = [{} for _ in range(n)]
-    ivs: list[Any] = []
-    dem: list[int] = []
-
-    def layer(i: int, j: int) -> Any:
-        """Interval of job i's layer j (rounds k+j..k+o, slots [k+j-1, k+o)), 1 <= j <= o."""
-        if j not in layers[i]:
-            size = int(o[i]) - j + 1
-            layers[i][j] = m.new_fixed_size_interval_var(starts[i] + (j - 1), size, f"L{i}_{j}")
-        return layers[i][j]
-
-    for i in range(n):
-        lo, hi = int(a[i]), int(latest[i]) - int(o[i])
+    for i in range(instance.n):
+        lo, hi = int(instance.arrival[i]), int(latest[i]) - int(instance.output[i])
         if hi < lo:
             raise ValueError(f"job {i}: latest completion {latest[i]} below a + o")
         if domains is None:
@@ -142,59 +169,58 @@ def build_cumulative(
             if not vals:
                 raise ValueError(f"job {i}: empty start domain")
             starts.append(m.new_int_var_from_domain(cp_model.Domain.from_values(vals), f"k{i}"))
-    for i in range(n):
-        si, oi = int(s[i]), int(o[i])
+    return starts
+
+
+def _add_exact_cumulative(m: cp_model.CpModel, instance: Instance, layer: _Layers) -> int:
+    """The exact memory: block and layers of every job in one cumulative of capacity ``M`` (module
+    text); returns the number of intervals."""
+    s, o = instance.prompt, instance.output
+    ivs: list[Any] = []
+    dem: list[int] = []
+    for i in range(instance.n):
         ivs.append(layer(i, 1))
-        dem.append(si + 1)  # block (height s) merged with layer 1 (same interval)
-        for j in range(2, oi + 1):
+        dem.append(int(s[i]) + 1)  # block (height s) merged with layer 1 (same interval)
+        for j in range(2, int(o[i]) + 1):
             ivs.append(layer(i, j))
             dem.append(1)
     # Only rounds where the total could exceed M matter; CP-SAT handles that itself.
-    if sum(int(s[i]) + int(o[i]) for i in range(n)) > M:
-        m.add_cumulative(ivs, dem, M)
-    n_red = 0
-    for q in dff:
-        if q < 2 or q > M:
-            continue
-        levels = dff_levels(M, q)
-        r_iv, r_dem = [], []
-        for i in range(n):
-            si, oi = int(s[i]), int(o[i])
-            for lev in levels:
-                j = max(1, lev - si)  # holds >= lev tokens from its j-th round on
-                if j <= oi:
-                    r_iv.append(layer(i, j))
-                    r_dem.append(1)
-        if len(r_iv) <= q - 1:
-            continue
-        # Merge equal intervals (same job, same layer) into one demand.
-        merged: dict[int, int] = {}
-        by_id: dict[int, Any] = {}
-        for iv, d in zip(r_iv, r_dem, strict=True):
-            merged[id(iv)] = merged.get(id(iv), 0) + d
-            by_id[id(iv)] = iv
-        if q == 2 and all(d == 1 for d in merged.values()):
-            m.add_no_overlap([by_id[k] for k in merged])
-        else:
-            m.add_cumulative([by_id[k] for k in merged], [merged[k] for k in merged], q - 1)
-        n_red += 1
-    for P in core_levels(instance, cores):
-        c = core_lengths(instance, P)
-        sel = [i for i in range(n) if c[i] >= 1]
-        if len(sel) >= 2:
-            m.add_no_overlap([layer(i, int(o[i]) - int(c[i]) + 1) for i in sel])
-            n_red += 1
-    if symmetry:
-        groups: dict[tuple[int, int, int], list[int]] = {}
-        for i in range(n):
-            groups.setdefault((int(a[i]), int(s[i]), int(o[i])), []).append(i)
-        for mem in groups.values():
-            for x, y in pairwise(mem):
-                m.add(starts[x] <= starts[y])
-    obj = sum(starts) + int((o - a).sum())
-    if objective_lb is not None:
-        m.add(obj >= int(objective_lb))
-    if objective_ub is not None:
-        m.add(obj <= int(objective_ub))
-    m.minimize(obj)
-    return CumulativeModel(model=m, starts=starts, objective=obj, n_intervals=len(ivs), n_redundant=n_red)
+    if sum(int(s[i]) + int(o[i]) for i in range(instance.n)) > instance.M:
+        m.add_cumulative(ivs, dem, instance.M)
+    return len(ivs)
+
+
+def _add_rounded_cumulative(m: cp_model.CpModel, instance: Instance, layer: _Layers, q: int) -> bool:
+    """The redundant rounded cumulative of order ``q`` (a no-overlap for ``q = 2``); ``False`` when
+    too few intervals make it trivial."""
+    s, o = instance.prompt, instance.output
+    r_iv, r_dem = [], []
+    for i in range(instance.n):
+        for lev in dff_levels(instance.M, q):
+            j = max(1, lev - int(s[i]))  # holds >= lev tokens from its j-th round on
+            if j <= int(o[i]):
+                r_iv.append(layer(i, j))
+                r_dem.append(1)
+    if len(r_iv) <= q - 1:
+        return False
+    # Merge equal intervals (same job, same layer) into one demand.
+    merged: dict[int, int] = {}
+    by_id: dict[int, Any] = {}
+    for iv, d in zip(r_iv, r_dem, strict=True):
+        merged[id(iv)] = merged.get(id(iv), 0) + d
+        by_id[id(iv)] = iv
+    if q == 2 and all(d == 1 for d in merged.values()):
+        m.add_no_overlap([by_id[k] for k in merged])
+    else:
+        m.add_cumulative([by_id[k] for k in merged], [merged[k] for k in merged], q - 1)
+    return True
+
+
+def _add_symmetry(m: cp_model.CpModel, instance: Instance, starts: list[Any]) -> None:
+    """Non-decreasing starts within each class of interchangeable jobs (equal ``a, s, o``)."""
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for i in range(instance.n):
+        groups.setdefault((int(instance.arrival[i]), int(instance.prompt[i]), int(instance.output[i])), []).append(i)
+    for mem in groups.values():
+        for x, y in pairwise(mem):
+            m.add(starts[x] <= starts[y])
