@@ -279,16 +279,16 @@ def test_unknown_objective_window_is_a_clear_error() -> None:
 def test_the_pair_runs_two_cutoff_searches_with_consecutive_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
     """On small models the two HiGHS members both use the incumbent cut-off, with HiGHS seeds
     ``seed`` and ``seed + 1`` (fifteenth round), and the result is still the brute-force optimum."""
-    import lpsched.offline.backends.highs as highs_mod
+    import lpsched.offline.backends.portfolio as portfolio_mod
 
-    real = highs_mod.solve_highs
+    real = portfolio_mod.solve_highs
     calls: list[tuple[str, int]] = []
 
     def recording(model, **kw):  # type: ignore[no-untyped-def]
         calls.append((kw["objective_window"], kw["seed"]))
         return real(model, **kw)
 
-    monkeypatch.setattr(highs_mod, "solve_highs", recording)
+    monkeypatch.setattr(portfolio_mod, "solve_highs", recording)
     inst = _reaches_the_solver(range(40))[0]
     res = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False, seed=5)
     assert sorted(calls) == [("cutoff", 5), ("cutoff", 6)]

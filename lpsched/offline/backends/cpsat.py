@@ -128,6 +128,36 @@ def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[An
         N_prev, Q_prev = N, Q
 
 
+def _cp_model(model: TimeIndexedModel, memory: str, objective_lb: int | None, objective_ub: int | None,
+              hint: dict[int, int] | None) -> tuple[cp_model.CpModel, list[Any]]:
+    """The time-indexed model as a CP-SAT model: the start-count variables ``y``, one assignment row
+    per class, the memory in the chosen form, the objective window and the hint."""
+    m = cp_model.CpModel()
+    ub = model.var_ub
+    y = [m.new_bool_var(f"y{j}") if ub[j] == 1 else m.new_int_var(0, int(ub[j]), f"y{j}")
+         for j in range(model.n_variables)]
+    for c in range(model.classes.n_classes):
+        idx = model.class_vars(c)
+        m.add(sum(y[j] for j in idx) == int(model.classes.count[c]))
+    if memory not in ("explicit", "compact", "both"):
+        raise ValueError(f"unknown memory form '{memory}' (known: explicit, compact, both)")
+    mem = memory
+    for _, v, cf in (model.rows if mem in ("explicit", "both") else model.core_rows):
+        m.add(cp_model.LinearExpr.weighted_sum([y[j] for j in v], [int(x) for x in cf]) <= model.M)
+    if mem in ("compact", "both"):
+        _add_compact_memory(m, model, y)
+    obj = cp_model.LinearExpr.weighted_sum(y, [int(x) for x in model.var_cost])
+    if objective_lb is not None:
+        m.add(obj >= int(objective_lb))
+    if objective_ub is not None:
+        m.add(obj <= int(objective_ub))
+    m.minimize(obj)
+    if hint is not None:
+        for j in range(model.n_variables):
+            m.add_hint(y[j], int(hint.get(j, 0)))
+    return m, y
+
+
 def solve_cpsat(
     model: TimeIndexedModel,
     *,
@@ -167,8 +197,8 @@ def solve_cpsat(
     memory : str
         How the memory constraints are stated: ``explicit`` (one row per round), ``compact`` (the
         ``N``/``Q`` sequences of :mod:`~lpsched.offline.bounds.lp`, integer here), or ``both`` (default:
-        the same constraints twice, which gave CP-SAT's bound +1 to +7 on paper s = 50, n = 30 in
-        60 s, see docs/offline.md).
+        the same constraints twice, which gave CP-SAT a better bound on the paper regime,
+        docs/research/offline-log.md).
     stop : StopSignal, optional
         Ends the search early when signalled (the portfolio of
         :func:`~lpsched.offline.pipeline.solve_hindsight` stops CP-SAT once HiGHS has a proof).
@@ -181,29 +211,7 @@ def solve_cpsat(
     BackendOutcome
     """
     require_exact_model(model)
-    m = cp_model.CpModel()
-    ub = model.var_ub
-    y = [m.new_bool_var(f"y{j}") if ub[j] == 1 else m.new_int_var(0, int(ub[j]), f"y{j}")
-         for j in range(model.n_variables)]
-    for c in range(model.classes.n_classes):
-        idx = model.class_vars(c)
-        m.add(sum(y[j] for j in idx) == int(model.classes.count[c]))
-    if memory not in ("explicit", "compact", "both"):
-        raise ValueError(f"unknown memory form '{memory}' (known: explicit, compact, both)")
-    mem = memory
-    for _, v, cf in (model.rows if mem in ("explicit", "both") else model.core_rows):
-        m.add(cp_model.LinearExpr.weighted_sum([y[j] for j in v], [int(x) for x in cf]) <= model.M)
-    if mem in ("compact", "both"):
-        _add_compact_memory(m, model, y)
-    obj = cp_model.LinearExpr.weighted_sum(y, [int(x) for x in model.var_cost])
-    if objective_lb is not None:
-        m.add(obj >= int(objective_lb))
-    if objective_ub is not None:
-        m.add(obj <= int(objective_ub))
-    m.minimize(obj)
-    if hint is not None:
-        for j in range(model.n_variables):
-            m.add_hint(y[j], int(hint.get(j, 0)))
+    m, y = _cp_model(model, memory, objective_lb, objective_ub, hint)
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, stop=stop,
                                callback=None if on_solution is None else _Improving(y, on_solution),
                                **(params or {}))

@@ -348,6 +348,14 @@ def solve_highs(
         return BackendOutcome(False, False, values, None, "STOPPED" if how == "stopped" else "TIME_LIMIT_KILLED",
                               info={"wall_time": time.perf_counter() - t0, "nodes": 0, "simplex_iterations": 0,
                                     "recovered_solution": values is not None})
+    return _outcome(res, nx, objective_ub if use_cutoff else None, t0, watch_error)
+
+
+def _outcome(res: Any, nx: int, cutoff: int | None, t0: float, watch_error: str | None) -> BackendOutcome:
+    """The outcome of HiGHS' result proto: its best feasible solution (start variables, non-zero),
+    its dual bound (with a ``cutoff``: at most ``cutoff + 1``, the value of every solution the
+    cut-off pruned), and ``proven_optimal`` only when HiGHS ended OPTIMAL and the bound reaches the
+    solution's value."""
     reason = res.termination.reason
     values = None
     value = math.inf
@@ -362,9 +370,9 @@ def solve_highs(
     dual = float(res.termination.objective_bounds.dual_bound)
     infeasible = reason == result_pb2.TERMINATION_REASON_INFEASIBLE
     bound = dual if math.isfinite(dual) and not infeasible else None
-    if use_cutoff and bound is not None:
-        # the tree bounds the solutions within the cut-off; every other one costs objective_ub + 1
-        bound = min(bound, float(objective_ub) + 1)
+    if cutoff is not None and bound is not None:
+        # the tree bounds the solutions within the cut-off; every other one costs cutoff + 1
+        bound = min(bound, float(cutoff) + 1)
     proven = (reason == result_pb2.TERMINATION_REASON_OPTIMAL and values is not None and bound is not None
               and math.ceil(bound - 1e-6) >= round(value))
     name = result_pb2.TerminationReasonProto.Name(reason).removeprefix("TERMINATION_REASON_")

@@ -3,7 +3,7 @@
 At n ≈ 1,000 the time-indexed model has 10^5–10^6 start variables; no integer solver closes
 anything there in minutes (measured: ``solve_hindsight`` on paper s = 4, α = 1/4, n = 1000 with
 the integer path gave a 6.6 % gap and overran a 60 s limit by 24 s, against 4.8 % here in 59 s). What
-works at that size is a pipeline of its own, each step measured in docs/offline.md:
+works at that size is a pipeline of its own, each step measured (docs/research/offline-log.md):
 
 1. heuristics (:func:`~lpsched.offline.schedules.heuristics.best_schedule` with no search): its makespan
    sets the cut ``1.25 ×`` makespan of the truncated LP;
@@ -34,9 +34,9 @@ import numpy as np
 
 from ...instance import Instance
 from ...verify import require_feasible, verify_schedule
-from ..bounds.lp import integer_bound, solve_lp
+from ..bounds.lp import LPResult, integer_bound, solve_lp
 from ..bounds.report import lower_bounds
-from ..formulation.model import build_model
+from ..formulation.model import TimeIndexedModel, build_model
 from ..formulation.objective import tel_of
 from ..schedules.heuristics import best_schedule
 from .lp_rounding import lp_guided_schedules
@@ -80,14 +80,10 @@ class LargeBudget:
     def split(cls, time_limit: float) -> LargeBudget:
         """Shares of one budget: LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M``
         13 %, pace tuning 15 %, local search 10 %, window search the rest (at least 45 %; 5 % is
-        left for the bounds and the verification). Measured at n = 1000 with 60 s
-        (docs/research/offline-log.md); ``0.96·M`` is left out (its rounding was 8–14 % worse in every benchmark row).
-        Windows of 30 jobs and 1 s: in 30 s of window search at n = 1000 they gained more than
-        50 jobs and 4 s in all four paper settings. When the LP is skipped a further 25 % goes to
-        the tuning (α = 1/32, n = 1000, 55 s: 4.92 → 4.79 % at s = 50, 4.73 → 4.67 % at s = 4;
-        the tuning stops at its evaluation budget, leaving the rest to the windows); not when the
-        LP ran without converging (α = 1/4, s = 50: 4.89 → 5.03 %, the windows gain more there)
-       ."""
+        left for the bounds and the verification), windows of 30 jobs and 1 s; when the LP is
+        skipped a further 25 % goes to the tuning (not when it ran without converging: the windows
+        gain more there). Measured at n = 1000 with 60 s (docs/research/offline-log.md, "large-
+        instance path")."""
         t = float(time_limit)
         return cls(lp=0.12 * t, guided=0.13 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t,
                    fractions=(0.95, 0.94), total=t, window_jobs=30, window_seconds=1.0,
@@ -119,10 +115,8 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     budget : LargeBudget
     workers, seed : int
         CP-SAT workers of the window search; seed of the local and window search.
-    first : int array, optional
-        A feasible schedule to start from (step 1 is skipped); it sets the LP's cut.
-    first_name : str
-        Its name in the result's ``source``.
+    first, first_name : int array and str, optional
+        A feasible schedule to start from (step 1 is skipped; it sets the LP's cut) and its name.
     extra : dict name -> starts, optional
         Further candidate schedules (e.g. a user's hint).
     log : bool
@@ -135,42 +129,31 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     t0 = time.perf_counter()
     if first is None:
         first, first_name, _ = best_schedule(instance, seconds=0.0, seed=seed, extra=extra)
-    else:
-        first = np.asarray(first, dtype=np.int64)
-        require_feasible(verify_schedule(instance, first), "large_search start")
+    first = np.asarray(first, dtype=np.int64)
+    require_feasible(verify_schedule(instance, first), "large_search start")
     horizon = int(1.25 * int((first + instance.output).max()))
     t1 = time.perf_counter()
     model = build_model(instance, tel_of(instance, first), truncate=horizon)
     tune = budget.tune
-    if model.n_variables <= LP_VARIABLES_PER_SECOND * budget.lp:
-        lp = solve_lp(model, time_limit=budget.lp, start_hint=first)
-    else:  # hopeless within the budget: its time goes to the tuning
-        lp, tune = None, tune + budget.lp + budget.tune_without_lp
+    lp = _lp_step(instance, model, budget, first, log)
+    if lp is None:  # hopeless within the budget: its time goes to the tuning
+        tune += budget.lp + budget.tune_without_lp
     t2 = time.perf_counter()
-    if log and lp is not None:
-        print(f"  {instance.name}: LP bound {lp.bound:,.0f} after {lp.rounds} LPs, {lp.columns:,} of "
-              f"{model.n_variables:,} columns, converged {lp.optimal}, {t2 - t1:.0f} s", flush=True)
-    elif log:
-        print(f"  {instance.name}: LP skipped ({model.n_variables:,} columns for {budget.lp:.0f} s)", flush=True)
-    if lp is not None and lp.optimal:
-        guided = lp_guided_schedules(instance, horizon=horizon, fractions=budget.fractions,
-                                     time_limit=budget.guided, start_hint=first)
-    else:  # the reduced-capacity LPs are as large and would not converge either: tune instead
-        guided, tune = {}, tune + budget.guided
+    guided = {} if lp is None or not lp.optimal else lp_guided_schedules(
+        instance, horizon=horizon, fractions=budget.fractions, time_limit=budget.guided, start_hint=first)
+    if lp is None or not lp.optimal:  # the reduced-capacity LPs are as large and would not converge either
+        tune += budget.guided
     t3 = time.perf_counter()
     guided_tel = {k: tel_of(instance, v) for k, v in guided.items()}
-    if log:
-        print(f"  LP-guided: {guided_tel} ({t3 - t2:.0f} s)", flush=True)
-    cands = dict(guided)
-    cands.update(extra or {})
+    _say(log, f"  LP-guided: {guided_tel} ({t3 - t2:.0f} s)")
+    cands = {**guided, **(extra or {})}
     cands[first_name] = first
     best, name, tels = best_schedule(instance, seconds=tune + budget.local_search, seed=seed,
                                      extra=cands, tune_seconds=tune)
     before_window = tel_of(instance, best)
     t4 = time.perf_counter()
-    if log and "fluid_tuned" in tels:
-        print(f"  tuned pace {tels['fluid_tuned']:,}; after local search {before_window:,} ({name}, "
-              f"{t4 - t3:.0f} s)", flush=True)
+    _say(log and "fluid_tuned" in tels, f"  tuned pace {tels.get('fluid_tuned', 0):,}; after local search "
+                                          f"{before_window:,} ({name}, {t4 - t3:.0f} s)")
     window = budget.window if budget.total is None else budget.total - (t4 - t0) - 1.0
     resume = 0.0
     if lp is not None and not lp.optimal and lp.column_mask is not None and budget.total is not None:
@@ -179,41 +162,63 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     if window > 0:
         best = window_search(instance, best, seconds=window, jobs_per_window=budget.window_jobs,
                              window_time=budget.window_seconds, workers=workers, seed=seed)
-        if tel_of(instance, best) < before_window:
-            name = f"{name}+window"
-        if log:
-            print(f"  window search: {before_window:,} -> {tel_of(instance, best):,} "
-                  f"({time.perf_counter() - t4:.0f} s)", flush=True)
+        after = tel_of(instance, best)
+        name = f"{name}+window" if after < before_window else name
+        _say(log, f"  window search: {before_window:,} -> {after:,} ({time.perf_counter() - t4:.0f} s)")
     require_feasible(verify_schedule(instance, best), "large-instance search")
     t5 = time.perf_counter()
-    if resume > 0 and lp is not None:
-        # the LP ran out of time: resume its column generation from the columns it had
-        more = solve_lp(model, time_limit=resume, start_hint=best, columns=lp.column_mask)
-        if log:
-            print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.optimal} "
-                  f"({time.perf_counter() - t5:.1f} s)", flush=True)
-        lp_resumed = {"bound_before": float(lp.bound), "rounds": more.rounds, "converged": bool(more.optimal)}
-        lp_rounds = lp.rounds + more.rounds
-        if more.bound > lp.bound:
-            lp = more
-    else:
-        lp_resumed, lp_rounds = None, lp.rounds if lp else 0
+    lp, lp_resumed, lp_rounds = _resume_lp(model, lp, resume, best, log)
     t6 = time.perf_counter()
     cheap = lower_bounds(instance)
-    lb, lb_name = int(cheap["best_value"]), str(cheap["best"])
+    lb, lb_name = cheap.bound, cheap.name
     lp_bound = float(lp.bound) if lp is not None and math.isfinite(lp.bound) else None
-    if lp_bound is not None:
-        lp_lb = integer_bound(lp_bound)
-        if lp_lb > lb:
-            lb, lb_name = lp_lb, "lp_relaxation"
+    if lp_bound is not None and integer_bound(lp_bound) > lb:
+        lb, lb_name = integer_bound(lp_bound), "lp_relaxation"
     ub = tel_of(instance, best)
     info = {"first_heuristic": tel_of(instance, first), "first_name": first_name,
             "tuned_pace": tels.get("fluid_tuned"), "before_window_search": before_window,
             "guided": guided_tel, "lp_rounds": lp_rounds, "lp_resumed": lp_resumed,
             "lp_columns": lp.columns if lp else 0,
-            "lp_model_variables": model.n_variables, "lower_bounds": cheap,
+            "lp_model_variables": model.n_variables, "lower_bounds": cheap.to_dict(),
             "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
                         "window": t5 - t4, "lp_resume": t6 - t5}}
     return LargeSearchResult(starts=best, objective=ub, incumbent=name, bound=min(lb, ub), bound_name=lb_name,
                              lp_bound=lp_bound, lp_converged=bool(lp is not None and lp.optimal), info=info)
 
+
+
+def _lp_step(instance: Instance, model: TimeIndexedModel, budget: LargeBudget, first: np.ndarray,
+             log: bool) -> LPResult | None:
+    """The truncated LP within ``budget.lp`` (column generation from ``first``), or ``None`` when
+    the model has more than :data:`LP_VARIABLES_PER_SECOND` start variables per second of it."""
+    t = time.perf_counter()
+    if model.n_variables > LP_VARIABLES_PER_SECOND * budget.lp:
+        if log:
+            print(f"  {instance.name}: LP skipped ({model.n_variables:,} columns for {budget.lp:.0f} s)", flush=True)
+        return None
+    lp = solve_lp(model, time_limit=budget.lp, start_hint=first)
+    if log:
+        print(f"  {instance.name}: LP bound {lp.bound:,.0f} after {lp.rounds} LPs, {lp.columns:,} of "
+              f"{model.n_variables:,} columns, converged {lp.optimal}, {time.perf_counter() - t:.0f} s", flush=True)
+    return lp
+
+
+def _resume_lp(model: TimeIndexedModel, lp: LPResult | None, seconds: float, best: np.ndarray,
+               log: bool) -> tuple[LPResult | None, dict | None, int]:
+    """An LP that ran out of time gets ``seconds`` more of column generation, from the columns it
+    had: ``(the LP with the larger bound, what the resume did or None, LPs solved in all)``."""
+    if seconds <= 0 or lp is None:
+        return lp, None, lp.rounds if lp else 0
+    t = time.perf_counter()
+    more = solve_lp(model, time_limit=seconds, start_hint=best, columns=lp.column_mask)
+    if log:
+        print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.optimal} "
+              f"({time.perf_counter() - t:.1f} s)", flush=True)
+    resumed = {"bound_before": float(lp.bound), "rounds": more.rounds, "converged": bool(more.optimal)}
+    return (more if more.bound > lp.bound else lp), resumed, lp.rounds + more.rounds
+
+
+def _say(log: bool, line: str) -> None:
+    """A progress line of :func:`large_search` (with ``log``)."""
+    if log:
+        print(line, flush=True)
