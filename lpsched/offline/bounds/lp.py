@@ -279,23 +279,11 @@ def solve_lp(
     nc, nx = cl.n_classes, model.n_variables
     use_cg = (nx > COLGEN_MIN_VARIABLES) if column_generation is None else column_generation
     use_cg = use_cg and not model.core_len
-    if not use_cg:
-        keep = np.ones(nx, dtype=bool)
-    elif start_hint is not None:
-        keep = hint_window(model, start_hint, width)
-    else:
-        keep = np.zeros(nx, dtype=bool)
-        for c in range(nc):
-            keep[model.class_vars(c)[:per_class]] = True
-    if use_cg and columns is not None:
-        keep |= np.asarray(columns, dtype=bool)
+    keep = _first_columns(model, use_cg, start_hint, width, per_class, columns)
     if growth is None:
         growth = 0 if use_cg else GROWTH_ROUNDS
     z_nan = np.zeros(nx)
-    real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
-    # Restricted LPs get an artificial late column (no memory, large cost) in every class without a
-    # late variable, so that they are always feasible; the pricing and the bound use the real model.
-    art_cost = np.where(real_late >= 0, real_late, 10 * (int(model.var_cost.max(initial=0)) + 1))
+    real_late, art_cost = _late_costs(model)
     bound, rounds = float("-inf"), 0
     while True:
         if use_cg:
@@ -316,14 +304,48 @@ def solve_lp(
         if not neg.any() or time.perf_counter() >= t_end or (max_rounds is not None and rounds >= max_rounds):
             break
         keep[cheapest_per_class(neg, rc_full, model.var_class, per_class)] = True
-    values = np.zeros(nx)
+    values, late, artificial = _full_solution(model, sub, old, vals_sub, real_late)
+    optimal = not neg.any() and artificial <= 1e-6
+    return LPResult(optimal, z if optimal else float("nan"), np.maximum(0.0, dprime - m[model.var_class]), values,
+                    late, bound, int(keep.sum()), rounds, keep.copy() if use_cg else None)
+
+
+def _late_costs(model: TimeIndexedModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the model's late cost (``-1``: no late variable) and the late cost of the restricted
+    LPs: they get an artificial late column (no memory, large cost) in every class without a late
+    variable, so that they are always feasible; the pricing and the bound use the real model."""
+    nc = model.classes.n_classes
+    real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
+    return real_late, np.where(real_late >= 0, real_late, 10 * (int(model.var_cost.max(initial=0)) + 1))
+
+
+def _full_solution(model: TimeIndexedModel, sub: TimeIndexedModel, old: np.ndarray, vals_sub: np.ndarray,
+                   real_late: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The last restricted LP's solution on the full model: start values (0 for columns never
+    generated), late values (0 for the artificial ones), and the total on the artificial columns."""
+    values = np.zeros(model.n_variables)
     values[old] = vals_sub[:old.size]
-    late = np.zeros(nc)
+    late = np.zeros(model.classes.n_classes)
     sub_late = np.flatnonzero(sub.late_cost >= 0) if sub.late_cost is not None else np.zeros(0, dtype=np.int64)
     late[sub_late] = vals_sub[old.size:old.size + sub_late.size]
     artificial = float(late[real_late < 0].sum())
     late[real_late < 0] = 0.0
-    rc = np.maximum(0.0, dprime - m[model.var_class])
-    optimal = not neg.any() and artificial <= 1e-6
-    return LPResult(optimal, z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()), rounds,
-                    keep.copy() if use_cg else None)
+    return values, late, artificial
+
+
+def _first_columns(model: TimeIndexedModel, use_cg: bool, start_hint: np.ndarray | None, width: int, per_class: int,
+                   columns: np.ndarray | None) -> np.ndarray:
+    """The columns of the first restricted LP of :func:`solve_lp`: all without column generation;
+    with it, the window of ``width`` rounds around ``start_hint`` (else the ``per_class`` earliest
+    starts of each class), plus ``columns``."""
+    if not use_cg:
+        return np.ones(model.n_variables, dtype=bool)
+    if start_hint is not None:
+        keep = hint_window(model, start_hint, width)
+    else:
+        keep = np.zeros(model.n_variables, dtype=bool)
+        for c in range(model.classes.n_classes):
+            keep[model.class_vars(c)[:per_class]] = True
+    if columns is not None:
+        keep |= np.asarray(columns, dtype=bool)
+    return keep
