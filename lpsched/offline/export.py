@@ -133,23 +133,14 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     inc, inc_name, _ = best_schedule(instance, seconds=min(5.0, 0.1 * time_limit), seed=seed, extra=extra,
                                      orders=False)
     ub = int(require_feasible(verify_schedule(instance, inc), f"export_ip heuristic ({inc_name})").tel)
-    lbs = lower_bounds(instance)
-    lb, lb_name = int(lbs["best_value"]), str(lbs["best"])
+    report = lower_bounds(instance)
+    lb, lb_name = report.bound, report.name
     model = build_model(instance, ub)
     notes = [f"heuristic schedule: {inc_name}, TEL {ub}"]
     if fixing:
-        lp = solve_lp(model, time_limit=max(1.0, 0.9 * time_limit), start_hint=inc)
-        if np.isfinite(lp.bound) and integer_bound(lp.bound) > lb:
-            lb, lb_name = integer_bound(lp.bound), "lp_relaxation"
-        if lp.optimal:
-            keep = lp.bound + lp.reduced_costs <= ub - 1 + 1e-3 + 1e-6 * ub
-            model, _ = restrict(model, keep)
-            notes.append(f"reduced-cost fixing kept {int(keep.sum())} of {keep.size} start variables: the model "
-                         f"holds every schedule of TEL <= {ub - 1}; infeasible or optimum >= {ub} proves the "
-                         "heuristic schedule optimal")
-        else:
-            fixing = False
-            notes.append("the LP did not converge in the time limit: no variable fixed")
+        model, fixing, lp_bound = _fixed(model, inc, ub, time_limit, notes)
+        if lp_bound is not None and lp_bound > lb:
+            lb, lb_name = lp_bound, "lp_relaxation"
     entries = int(model.classes.output[model.var_class].sum())  # each start touches o rows
     if rows == "explicit" and entries > EXPLICIT_MAX_ENTRIES:
         raise OptionError(f"the explicit memory rows would have {entries:,} entries (limit "
@@ -176,6 +167,23 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     }
     Path(out.manifest).write_text(json.dumps(manifest, indent=1) + "\n")
     return out
+
+
+def _fixed(model: TimeIndexedModel, inc: np.ndarray, ub: int, time_limit: float,
+           notes: list[str]) -> tuple[TimeIndexedModel, bool, int | None]:
+    """Reduced-cost fixing below the heuristic schedule's TEL ``ub`` (with ``0.9·time_limit`` for the
+    LP): the model left, whether it was fixed (the LP converged), and the LP's certified bound
+    (``None`` if GLOP gave no duals); what was done goes to ``notes``."""
+    lp = solve_lp(model, time_limit=max(1.0, 0.9 * time_limit), start_hint=inc)
+    lp_bound = integer_bound(lp.bound) if np.isfinite(lp.bound) else None
+    if not lp.optimal:
+        notes.append("the LP did not converge in the time limit: no variable fixed")
+        return model, False, lp_bound
+    keep = lp.bound + lp.reduced_costs <= ub - 1 + 1e-3 + 1e-6 * ub
+    notes.append(f"reduced-cost fixing kept {int(keep.sum())} of {keep.size} start variables: the model "
+                 f"holds every schedule of TEL <= {ub - 1}; infeasible or optimum >= {ub} proves the "
+                 "heuristic schedule optimal")
+    return restrict(model, keep)[0], True, lp_bound
 
 
 def _matrix(model: TimeIndexedModel, rows: str) -> tuple[Any, ...]:

@@ -19,6 +19,18 @@ schedule, certified bound, info, solver status) and one :class:`~lpsched.offline
 
 Every schedule and bound a phase finds goes through :meth:`~lpsched.offline.state.SolveState.absorb`.
 The thresholds and shares are :class:`~lpsched.offline.params.SolverParams`.
+
+**Formulations.** ``strong``: the time-indexed model with class aggregation, both horizon rules,
+heuristic incumbent (hint, objective cut-off) and certified bound as an objective floor.
+``cumulative`` (CP-SAT only): the exact interval model of
+:mod:`~lpsched.offline.formulation.interval` with the same incumbent, horizon, LP bound and
+reduced-cost fixing (of start domains). ``hybrid`` (CP-SAT only): both models channelled (no
+aggregation). ``auto`` (default): ``strong``; when at least two jobs peak above ``M/2``
+(:func:`is_tight`) and ``strong`` has not proven optimality within ``params.auto_strong_share`` of
+the time limit, ``cumulative`` gets the rest of it, warm-started from ``strong``'s best schedule,
+and the better schedule and the larger proven bound are kept (:func:`_auto_portfolio`); always
+``strong`` with PuLP. ``plain``: Jaillet et al.'s model as written — one 0/1 variable per job and
+start, the idle-rule horizon, the serial schedule as hint; kept for benchmarking.
 """
 
 from __future__ import annotations
@@ -142,11 +154,9 @@ def solve_hindsight(
     ----------
     instance : Instance
     backend : {"cpsat", "highs", "pulp"}
-        OR-Tools CP-SAT (default; on the ``strong`` model of an instance that is not tight and with
-        at least two workers, a portfolio of CP-SAT and OR-Tools' HiGHS MIP, on small models two
-        HiGHS searches, :func:`~lpsched.offline.backends.portfolio.run_backend`;
-        ``info["backend_ran"]`` says what ran), HiGHS alone (OR-Tools' bundled HiGHS through
-        MathOpt), or CBC through PuLP.
+        OR-Tools CP-SAT (default; on the ``strong`` model of an instance that is not tight, with two
+        workers or more, next to OR-Tools' HiGHS MIP: :func:`~.backends.portfolio.run_backend`,
+        ``info["backend_ran"]``), HiGHS alone (through MathOpt), or CBC through PuLP.
     time_limit : float
         Wall-clock budget in seconds for the whole solve (heuristics included).
     workers : int
@@ -158,18 +168,7 @@ def solve_hindsight(
     hint : mapping id -> start, or int array, optional
         A schedule to warm-start from (used if feasible and better than the heuristics').
     formulation : {"auto", "cumulative", "strong", "hybrid", "plain"}
-        ``strong``: the time-indexed model with class aggregation, both horizon rules, heuristic
-        incumbent (hint, objective cut-off) and certified bound as an objective floor.
-        ``cumulative`` (CP-SAT only): the exact interval model of
-        :mod:`~lpsched.offline.formulation.interval` with the same incumbent, horizon, LP bound and
-        reduced-cost fixing (of start domains). ``hybrid`` (CP-SAT only): both models channelled
-        (no aggregation). ``auto`` (default): ``strong``; when at least two jobs peak above ``M/2``
-        (:func:`is_tight`) and ``strong`` has not proven optimality within
-        ``params.auto_strong_share`` of the time limit, ``cumulative`` gets the rest of it,
-        warm-started from ``strong``'s best schedule, and the better schedule and the larger proven
-        bound are kept (:func:`_auto_portfolio`). ``strong`` with PuLP. ``plain``: Jaillet et
-        al.'s model as written — one 0/1 variable per job and start, the idle-rule horizon, the
-        serial schedule as hint; kept for benchmarking.
+        The model the integer solvers get (module text, "Formulations"); default ``auto``.
     heuristic_seconds : float, optional
         Budget of the local search (default ``min(5, 0.1·time_limit)``).
     lp_fixing : bool
