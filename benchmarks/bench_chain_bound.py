@@ -33,7 +33,7 @@ def measure(inst, label: str, time_limit: float, heuristic_seconds: float) -> di
     lpb = integer_bound(lp.bound) if lp.bound > float("-inf") else None
     chb = integer_bound(ch.bound) if ch.bound > float("-inf") else None
     return {"instance": label, "n": inst.n, "M": inst.M, "variables": model.n_variables, "schedule": ub,
-            "lp": lpb, "lp_seconds": round(t1 - t0, 2), "chain": chb, "chain_converged": ch.optimal,
+            "lp": lpb, "lp_seconds": round(t1 - t0, 2), "chain": chb, "chain_converged": ch.converged,
             "chain_seconds": round(t2 - t1, 2),
             "gap_lp": round((ub - lpb) / ub, 4) if lpb else None,
             "gap_chain": round((ub - chb) / ub, 4) if chb else None}

@@ -176,7 +176,7 @@ def _fixed(model: TimeIndexedModel, inc: np.ndarray, ub: int, time_limit: float,
     (``None`` if GLOP gave no duals); what was done goes to ``notes``."""
     lp = solve_lp(model, time_limit=max(1.0, 0.9 * time_limit), start_hint=inc)
     lp_bound = integer_bound(lp.bound) if np.isfinite(lp.bound) else None
-    if not lp.optimal:
+    if not lp.converged:
         notes.append("the LP did not converge in the time limit: no variable fixed")
         return model, False, lp_bound
     keep = lp.bound + lp.reduced_costs <= ub - 1 + 1e-3 + 1e-6 * ub

@@ -358,10 +358,10 @@ def _phase_relaxation(run: Run, state: SolveState, model: TimeIndexedModel) -> L
         chain = solve_chain_lp(model, time_limit=max(1.0, chain_limit - run.budget.elapsed()),
                                start_hint=state.starts)
         value = integer_bound(chain.bound) if math.isfinite(chain.bound) else None
-        state.info["chain_lp"] = {"converged": chain.optimal, "bound": value}
+        state.info["chain_lp"] = {"converged": chain.converged, "bound": value}
         state.absorb(Finding("chain LP", bound=value, detail=("" if value is None else f"{value:,}, ")
-                             + ("converged" if chain.optimal else "not converged")))
-        if chain.optimal:
+                             + ("converged" if chain.converged else "not converged")))
+        if chain.converged:
             lp = chain
     if lp is None:
         left = lp_share - (run.budget.elapsed() - t_lp)
@@ -373,7 +373,7 @@ def _phase_relaxation(run: Run, state: SolveState, model: TimeIndexedModel) -> L
         run.shared.update(lp=lp, model=model, chain_lp=state.info.get("chain_lp"))
     if math.isfinite(lp.bound):  # certified from the last duals, converged or not (bounds/lp.py)
         state.info["lp_bound"] = integer_bound(lp.bound)
-        how = "reused" if state.info.get("lp_reused") else "converged" if lp.optimal else "not converged"
+        how = "reused" if state.info.get("lp_reused") else "converged" if lp.converged else "not converged"
         state.absorb(Finding("LP", bound=state.info["lp_bound"], detail=f"{state.info['lp_bound']:,}, {how}"))
     return lp
 
@@ -384,7 +384,7 @@ def _phase_fix_and_search(run: Run, state: SolveState, model: TimeIndexedModel,
     window and order steps where their rules ask), then reduced-cost fixing: a variable with
     ``L + d_j > UB − 1`` is in no schedule better than ``UB``. Returns the model left and the
     largest TEL it is known to hold every schedule of (the cut-off)."""
-    if not lp.optimal:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
+    if not lp.converged:  # not converged: no fixing, and a model this slow to relax leaves no proof to find
         state.info["lp_converged"] = False
         _search_incumbent(run, state, model.n_variables)
         state.note("search", state.source)

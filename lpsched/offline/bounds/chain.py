@@ -56,7 +56,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from ...instance import Instance
 from ..formulation.compact import compact_coefficients
 from ..formulation.model import TimeIndexedModel, restrict
-from .lp import LPResult, cheapest_per_class, hint_window
+from .lp import LPResult, cheapest_per_class, hint_window, lp_status
 
 __all__ = ["is_long", "long_jobs", "long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp",
            "solve_chain_lp", "CHAIN_COLGEN_MIN_VARIABLES"]
@@ -328,9 +328,9 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
     if not use_cg:
         optimal, duals, values, z = _glop_chain(model, nodes, t_end - time.perf_counter())
         if duals is None:
-            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
+            return LPResult(lp_status(False), float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
         L, rc, _, _, _ = _bound_and_costs(model, nodes, long, duals)
-        return LPResult(optimal, z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
+        return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
     keep = hint_window(model, start_hint, width)
     tags = {int(t): r for r, (t, _, _) in enumerate(model.rows)}
     R = _row_matrix(model)
@@ -364,4 +364,5 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
             done = True
             break
         keep[cheapest_per_class(neg, score, model.var_class, per_class)] = True
-    return LPResult(done, z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()), rounds)
+    return LPResult(lp_status(done), z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()),
+                    rounds)

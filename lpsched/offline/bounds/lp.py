@@ -72,8 +72,8 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from ..formulation.compact import compact_coefficients, compact_matrix, growth_rows
 from ..formulation.model import TimeIndexedModel, restrict
 
-__all__ = ["LPResult", "solve_lp", "integer_bound", "hint_window", "cheapest_per_class", "COLGEN_MIN_VARIABLES",
-           "GROWTH_ROUNDS"]
+__all__ = ["LPResult", "lp_status", "solve_lp", "integer_bound", "hint_window", "cheapest_per_class",
+           "COLGEN_MIN_VARIABLES", "GROWTH_ROUNDS"]
 
 #: Models with more start variables (and no core rows) are solved by column generation.
 COLGEN_MIN_VARIABLES = 20_000
@@ -87,11 +87,12 @@ class LPResult:
 
     Attributes
     ----------
-    optimal : bool
-        The LP was solved to optimality (GLOP's status on the final restricted LP, and no column
-        left with a negative reduced cost).
-    value : float
-        LP optimum (NaN when not optimal).
+    status : str
+        ``OPTIMAL``: solved to optimality (GLOP's status on the final restricted LP, and no column
+        left with a negative reduced cost); ``NOT_CONVERGED`` otherwise (time or rounds ran out, or
+        GLOP returned no solution). :attr:`converged` says the same as a bool.
+    objective : float
+        LP optimum (NaN when not converged).
     reduced_costs : numpy.ndarray
         Per variable, ``d_j >= 0`` such that every point with ``y_j >= 1`` costs at least
         ``bound + d_j`` (see the module text).
@@ -101,7 +102,7 @@ class LPResult:
         Per class, the value of its late variable (truncated models; zeros otherwise).
     bound : float
         Certified lower bound on the LP optimum from the last duals (``-inf`` if none); equal to
-        ``value`` up to GLOP's tolerances when ``optimal``.
+        ``objective`` up to GLOP's tolerances when converged.
     columns, rounds : int
         Start variables in the last restricted LP, and LPs solved.
     column_mask : numpy.ndarray or None
@@ -109,8 +110,8 @@ class LPResult:
         later call can resume from them (``solve_lp(columns=...)``).
     """
 
-    optimal: bool
-    value: float
+    status: str
+    objective: float
     reduced_costs: np.ndarray
     values: np.ndarray
     late: np.ndarray
@@ -118,6 +119,16 @@ class LPResult:
     columns: int = 0
     rounds: int = 0
     column_mask: np.ndarray | None = None
+
+    @property
+    def converged(self) -> bool:
+        """``status == "OPTIMAL"``."""
+        return self.status == "OPTIMAL"
+
+
+def lp_status(converged: bool) -> str:
+    """The :attr:`LPResult.status` of an LP that did or did not converge."""
+    return "OPTIMAL" if converged else "NOT_CONVERGED"
 
 
 def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUNDS) -> tuple[np.ndarray, np.ndarray,
@@ -258,7 +269,7 @@ def solve_lp(
     width, per_class : int
         Initial window around the hint; columns added per class and round.
     max_rounds : int, optional
-        Stop after this many restricted LPs (``bound`` is still certified; ``optimal`` only if no
+        Stop after this many restricted LPs (``bound`` is still certified; converged only if no
         column was left to add).
     columns : bool array, optional
         Columns to start the column generation from, added to the hint's window: the
@@ -294,7 +305,7 @@ def solve_lp(
         sol = _glop(sub, t_end - time.perf_counter(), growth)
         rounds += 1
         if sol is None:
-            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
+            return LPResult(lp_status(False), float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
                             keep.copy() if use_cg else None)
         vals_sub, duals, z = sol
         L, dprime, m = _pricing(model, duals, growth)
@@ -306,8 +317,9 @@ def solve_lp(
         keep[cheapest_per_class(neg, rc_full, model.var_class, per_class)] = True
     values, late, artificial = _full_solution(model, sub, old, vals_sub, real_late)
     optimal = not neg.any() and artificial <= 1e-6
-    return LPResult(optimal, z if optimal else float("nan"), np.maximum(0.0, dprime - m[model.var_class]), values,
-                    late, bound, int(keep.sum()), rounds, keep.copy() if use_cg else None)
+    rc = np.maximum(0.0, dprime - m[model.var_class])
+    return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()),
+                    rounds, keep.copy() if use_cg else None)
 
 
 def _late_costs(model: TimeIndexedModel) -> tuple[np.ndarray, np.ndarray]:

@@ -139,9 +139,9 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     if lp is None:  # hopeless within the budget: its time goes to the tuning
         tune += budget.lp + budget.tune_without_lp
     t2 = time.perf_counter()
-    guided = {} if lp is None or not lp.optimal else lp_guided_schedules(
+    guided = {} if lp is None or not lp.converged else lp_guided_schedules(
         instance, horizon=horizon, fractions=budget.fractions, time_limit=budget.guided, start_hint=first)
-    if lp is None or not lp.optimal:  # the reduced-capacity LPs are as large and would not converge either
+    if lp is None or not lp.converged:  # the reduced-capacity LPs are as large and would not converge either
         tune += budget.guided
     t3 = time.perf_counter()
     guided_tel = {k: tel_of(instance, v) for k, v in guided.items()}
@@ -156,7 +156,7 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
                                           f"{before_window:,} ({name}, {t4 - t3:.0f} s)")
     window = budget.window if budget.total is None else budget.total - (t4 - t0) - 1.0
     resume = 0.0
-    if lp is not None and not lp.optimal and lp.column_mask is not None and budget.total is not None:
+    if lp is not None and not lp.converged and lp.column_mask is not None and budget.total is not None:
         resume = min(LP_RESUME_SHARE * budget.total, max(0.0, window))  # taken from the window search
         window -= resume
     if window > 0:
@@ -183,7 +183,7 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
             "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
                         "window": t5 - t4, "lp_resume": t6 - t5}}
     return LargeSearchResult(starts=best, objective=ub, incumbent=name, bound=min(lb, ub), bound_name=lb_name,
-                             lp_bound=lp_bound, lp_converged=bool(lp is not None and lp.optimal), info=info)
+                             lp_bound=lp_bound, lp_converged=bool(lp is not None and lp.converged), info=info)
 
 
 
@@ -199,7 +199,7 @@ def _lp_step(instance: Instance, model: TimeIndexedModel, budget: LargeBudget, f
     lp = solve_lp(model, time_limit=budget.lp, start_hint=first)
     if log:
         print(f"  {instance.name}: LP bound {lp.bound:,.0f} after {lp.rounds} LPs, {lp.columns:,} of "
-              f"{model.n_variables:,} columns, converged {lp.optimal}, {time.perf_counter() - t:.0f} s", flush=True)
+              f"{model.n_variables:,} columns, converged {lp.converged}, {time.perf_counter() - t:.0f} s", flush=True)
     return lp
 
 
@@ -212,9 +212,9 @@ def _resume_lp(model: TimeIndexedModel, lp: LPResult | None, seconds: float, bes
     t = time.perf_counter()
     more = solve_lp(model, time_limit=seconds, start_hint=best, columns=lp.column_mask)
     if log:
-        print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.optimal} "
+        print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.converged} "
               f"({time.perf_counter() - t:.1f} s)", flush=True)
-    resumed = {"bound_before": float(lp.bound), "rounds": more.rounds, "converged": bool(more.optimal)}
+    resumed = {"bound_before": float(lp.bound), "rounds": more.rounds, "converged": bool(more.converged)}
     return (more if more.bound > lp.bound else lp), resumed, lp.rounds + more.rounds
 
 

@@ -109,6 +109,6 @@ def lp_guided_schedules(
         relaxed = instance.replace(M=cap)
         model = build_model(relaxed, None, truncate=horizon)
         lp = solve_lp(model, time_limit=left, start_hint=start_hint)
-        if lp.optimal:
+        if lp.converged:
             out[f"lp_{f:g}"] = schedule_from_lp(instance, model, lp)
     return out
