@@ -31,14 +31,11 @@ run's memory grows by one token per round until it completes, so if no run compl
 completes in the window; proof in :func:`growth_rows`). The LP's fractional schedule completes a
 fraction of a run in every round and keeps memory flat at ``M``; an integer schedule completes
 runs in few rounds and its memory saw-tooths (each start takes ``s + 1`` tokens at once). The
-rows cut off part of that: paper ``s = 50, α = 1/8, C = 8``, n = 30, seed 4: LP 1,785.5 →
-1,793.3 (optimum 1,828); seed 2: 1,449.0 → 1,454.2 (optimum 1,478); Jaillet Poisson seed 2:
-3,750 → 3,774 (the chain LP there: 4,416). They enter the bound and the reduced costs below like
-the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
-:mod:`~lpsched.offline.backends.highs` does not get them (HiGHS' proofs were no faster with them), nor does
-an LP solved by column generation: at n = 1000 (paper, ``s = 50, α = 1/4``, 51,525 start
-variables, 2,080 rounds) GLOP converged in 10.4 s without them (601,596) and had not after 120 s
-with them (certified 603,014 at that point).
+rows cut off part of that (a few units of the LP bound on the paper and Jaillet regimes,
+docs/research/offline-log.md, "growth rows"). They enter the bound and the reduced costs below
+like the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
+:mod:`~lpsched.offline.backends.highs` does not get them (HiGHS' proofs were no faster with them),
+nor does an LP solved by column generation (at n = 1000 GLOP no longer converged with them).
 
 **Column generation and a bound from any duals.** For a start variable the compact LP has five
 entries, so its reduced cost against duals ``(μ, π)`` of the assignment and ``N``/``Q`` rows takes
@@ -56,8 +53,7 @@ rows' terms). ``L`` is reported as
 :attr:`LPResult.bound`, and a point with ``y_j >= 1`` costs at least ``L + (d'_j − m_c)`` (one unit of
 class ``c`` at ``d'_j`` instead of ``m_c``): the reduced costs used for fixing. Both are certified
 for whatever duals GLOP returns, also before the column generation has converged; at convergence
-``L`` equals the LP optimum (n = 1000, s = 4, α = 1/4: 320,145.39 either way, ~3,600 of 30,400
-columns).
+``L`` equals the LP optimum.
 """
 
 from __future__ import annotations

@@ -45,13 +45,11 @@ from .window_search import window_search
 __all__ = ["LargeBudget", "LargeSearchResult", "large_search"]
 
 #: The LP bound is skipped (its time given to the tuning) when the truncated model has more start
-#: variables than this many per second of LP budget. Measured convergence of the column generation:
-#: ~15,000 per second (n = 1000, α = 1/4, s = 4), 6,400 (s = 50), 2,000 (α = 1/32, 807 s), so only
-#: LPs several times beyond reach are skipped (α = 1/32 at n = 1000 below 80 s of LP budget).
+#: variables than this many per second of LP budget: only LPs several times beyond the measured speed
+#: of the column generation (docs/research/offline-log.md, "large-instance path").
 LP_VARIABLES_PER_SECOND = 20_000
 #: When the LP ran out of its share without converging, this share of the total budget is taken
-#: from the window search to resume its column generation at the end, from the columns it had
-#: (n = 1000, α = 1/4, s = 50 stopped at 12 of the 14 rounds it needs).
+#: from the window search to resume its column generation at the end, from the columns it had.
 LP_RESUME_SHARE = 0.06
 
 

@@ -725,18 +725,14 @@ def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
 
 #: From this many jobs on, :func:`best_schedule` spends half its budget on the pace tuning.
 TUNE_MIN_JOBS = 200
-#: Up to this many jobs, :func:`best_schedule` gives half its search budget to :func:`order_search`.
-#: Measured (``benchmarks/bench_order_search.py``, 3 s from the cheap heuristics' best, paper regime):
-#: order search / ruin-and-recreate alone −1.1 / −1.0 % (s = 4, n = 50), −2.9 / −1.5 % (n = 100),
-#: 0 / −2.2 % (n = 150), 0 / −1.0 % (n = 200); s = 50: −1.1 / 0, −3.2 / −0.2, −2.2 / −1.7,
-#: −0.8 / −1.2 % (n = 50–200). Above, the fluid-paced starts that win there are far from any list
-#: schedule (re-placed in their start order: +21 % at s = 4, n = 200).
+#: Up to this many jobs, :func:`best_schedule` gives half its search budget to :func:`order_search`:
+#: it gains 1–3 % up to n = 150 on the paper regime; above, the fluid-paced starts that win are far
+#: from any list schedule (``benchmarks/bench_order_search.py``; docs/research/offline-log.md).
 ORDER_SEARCH_MAX_JOBS = 150
 #: Up to this many jobs, and only with a budget, :func:`best_schedule` runs :func:`pilot_schedule`
-#: with at most :data:`PILOT_SHARE` of the budget. Measured (``benchmarks/bench_order_search.py``;
-#: docs/research/offline-log.md): 0.1 / 0.8 / 6.4 / 20.9 s at n = 25 / 50 / 100 / 150 (about ``n^3``); against
-#: the cheap heuristics' best 0 / −1.0 / +1.9 / +8.0 % (s = 4); it beats every cheap candidate on
-#: Jaillet et al.'s instances (n = 34–75), while from n = 100 the fluid-paced schedules win.
+#: with at most :data:`PILOT_SHARE` of the budget: its time grows about as ``n^3``, and it beats every
+#: cheap candidate on Jaillet et al.'s instances, while from n = 100 the fluid-paced schedules win
+#: (``benchmarks/bench_order_search.py``; docs/research/offline-log.md).
 PILOT_MAX_JOBS = 80
 PILOT_SHARE = 0.25
 
