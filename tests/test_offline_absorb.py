@@ -89,3 +89,24 @@ def test_absorb_keeps_the_objective_non_increasing_and_the_bound_non_decreasing(
     objs = [e.objective for e in events]
     bounds = [e.bound for e in events if e.bound is not None]
     assert objs == sorted(objs, reverse=True) and bounds == sorted(bounds)
+
+
+def test_a_proof_contradicted_by_a_verified_schedule_is_not_a_proof() -> None:
+    """One solver claims no schedule better than the incumbent exists, the other returns one: the
+    verified schedule wins, the claim raises no bound (a warning says so), and the result is not
+    called optimal on the strength of it."""
+    for seed in range(200):
+        inst = tiny_instance(3300 + seed, n_max=5)
+        worse = list_schedule(inst, np.arange(inst.n)[::-1])
+        better, _, _ = best_schedule(inst, seconds=0.0)
+        if tel_of(inst, better) < tel_of(inst, worse):
+            break
+    ub = tel_of(inst, worse)
+    model = build_model(inst, ub)
+    wrong = BackendOutcome(False, True, None, None, "INFEASIBLE")
+    found = BackendOutcome(False, False, _values(model, inst, better), None, "FEASIBLE")
+    for pair in itertools.permutations([("a", wrong), ("b", found)]):
+        state = SolveState.start(inst, Reporter(None), worse, "worse", {})
+        state.absorb_solvers(solver_findings(inst, dict(pair), model=model, cutoff=ub - 1))
+        assert state.objective == tel_of(inst, better) and state.bound == 0
+        assert "bound ignored" in state.info["warning"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -100,8 +100,9 @@ class SolveState:
     def absorb(self, finding: Finding, *, report: bool = True) -> bool:
         """Merge ``finding``: its schedule is verified (an infeasible one raises
         ``ScheduleVerificationError``) and kept if better (or equal, with ``wins_ties``); its bound
-        raises the bound. Reports the progress event (unless ``report`` is false); returns whether
-        the schedule was kept."""
+        raises the bound, unless it exceeds the TEL of the verified schedule (then it is no bound:
+        ignored, with a warning in ``info``), so that ``bound <= objective`` always. Reports the
+        progress event (unless ``report`` is false); returns whether the schedule was kept."""
         kept = False
         if finding.starts is not None:
             producer = finding.source or finding.stage
@@ -110,7 +111,11 @@ class SolveState:
                 self.starts, self.source = np.asarray(finding.starts, dtype=np.int64), finding.source
                 self.objective = tel
                 kept = True
-        if finding.bound is not None:
+        if finding.bound is not None and int(finding.bound) > self.objective:
+            # a certified bound never exceeds the TEL of a verified schedule: this "proof" is wrong
+            self.info["warning"] = (f"{finding.source or finding.stage}: bound {int(finding.bound):,} above the "
+                                    f"verified TEL {self.objective:,}; bound ignored")
+        elif finding.bound is not None:
             self.bound = max(self.bound, int(finding.bound))
         if report:
             self.note(finding.stage, finding.detail)
@@ -124,11 +129,14 @@ class SolveState:
         """Absorb each solver's finding (:func:`solver_findings`) without reporting (the caller
         reports the stage once); a solver that found the model infeasible without a cut-off leaves
         a warning in ``info``."""
-        for _, finding in findings:
+        for _, finding in findings:  # the schedules first, so that every bound meets the best of them
             if finding is None:
                 self.info["warning"] = "solver reported the model infeasible; incumbent kept without proof"
-            else:
-                self.absorb(finding, report=False)
+            elif finding.starts is not None:
+                self.absorb(replace(finding, bound=None), report=False)
+        for _, finding in findings:
+            if finding is not None and finding.bound is not None:
+                self.absorb(replace(finding, starts=None), report=False)
 
     def result(self, seconds: float, **fields: Any) -> SolveResult:
         """The verified result: status ``OPTIMAL`` only when the bound reaches the objective."""
