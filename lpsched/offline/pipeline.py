@@ -469,14 +469,14 @@ def _phase_interval(run: Run, state: SolveState, model: TimeIndexedModel, target
     kw: dict[str, Any] = dict(time_limit=remaining, workers=opts.workers, seed=opts.seed, log=opts.log,
                               hint=state.starts, objective_lb=state.bound, objective_ub=target)
     if run.formulation == "hybrid":
-        out, ks = solve_hybrid(instance, model, **kw)
+        out = solve_hybrid(instance, model, **kw)
     else:
         latest = np.array([int(d.max()) for d in domains], dtype=np.int64) + instance.output
-        out, ks, _ = solve_cumulative(instance, latest, domains=domains, **kw)
+        out = solve_cumulative(instance, latest, domains=domains, **kw)
     state.info["solver"] = out.info
     state.n_constraints = int(out.info.get("intervals", 0))
     state.status = out.status
-    state.absorb_solvers(solver_findings(instance, {"cpsat": out}, cutoff=cutoff, starts={"cpsat": ks}))
+    state.absorb_solvers(solver_findings(instance, {"cpsat": out}, cutoff=cutoff))
     state.note("interval model done", state.status)
 
 

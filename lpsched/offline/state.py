@@ -157,13 +157,12 @@ def result_status(objective: int, bound: float) -> tuple[str, int, float]:
 
 
 def solver_findings(instance: Instance, outcomes: Mapping[str, BackendOutcome], *, cutoff: int | None,
-                    model: TimeIndexedModel | None = None,
-                    starts: Mapping[str, np.ndarray | None] | None = None) -> list[tuple[str, Finding | None]]:
+                    model: TimeIndexedModel | None = None) -> list[tuple[str, Finding | None]]:
     """What integer solvers run side by side on one model found: one ``(name, finding)`` per solver,
     in order; the caller absorbs each (:meth:`SolveState.absorb_solvers`).
 
-    ``model`` turns a solution's variable values into starts; ``starts`` gives them directly (the
-    interval model). ``cutoff``: the model holds every schedule of TEL at most ``cutoff`` (reduced-
+    ``model`` turns a solution's variable values into starts (the interval model's outcomes carry
+    their starts). ``cutoff``: the model holds every schedule of TEL at most ``cutoff`` (reduced-
     cost fixing below the incumbent, and the solvers' objective cut-off), ``None`` when not. Each
     solver's proof counts on its own, whatever the others did (one stopped, failed, or returned a
     schedule above the cut-off):
@@ -176,7 +175,7 @@ def solver_findings(instance: Instance, outcomes: Mapping[str, BackendOutcome], 
     """
     found: list[tuple[str, Finding | None]] = []
     for name, out in outcomes.items():
-        cand = (starts or {}).get(name)
+        cand = out.starts
         if cand is None and model is not None and out.values is not None:
             cand = starts_of_values(model, out.values)
         bound: int | None = None

@@ -16,19 +16,19 @@ from .outcome import BackendOutcome
 __all__ = ["solve_cumulative", "solve_hybrid"]
 
 
-def _outcome(solver: cp_model.CpSolver, status: int, cm: CumulativeModel) -> tuple[BackendOutcome, np.ndarray | None]:
+def _outcome(solver: cp_model.CpSolver, status: int, cm: CumulativeModel) -> BackendOutcome:
     """The interval model's outcome: status, proven bound, statistics, and the per-job starts."""
     ks = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         ks = np.array([solver.value(v) for v in cm.starts], dtype=np.int64)
-    out = BackendOutcome(
+    return BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL, infeasible=status == cp_model.INFEASIBLE,
         values=None, bound=proven_bound(solver, status), status=solver.status_name(status),
         info={"wall_time": solver.wall_time, "branches": solver.num_branches,
               "conflicts": solver.num_conflicts, "intervals": cm.n_intervals,
               "redundant": cm.n_redundant},
+        starts=ks,
     )
-    return out, ks
 
 
 def solve_cumulative(
@@ -47,7 +47,7 @@ def solve_cumulative(
     cores: int = 6,
     linearization: int = 2,
     domains: list[np.ndarray] | None = None,
-) -> tuple[BackendOutcome, np.ndarray | None, CumulativeModel]:
+) -> BackendOutcome:
     """Solve the interval/cumulative model with CP-SAT.
 
     Parameters are those of :func:`build_cumulative` plus the CP-SAT settings (``time_limit``
@@ -56,9 +56,9 @@ def solve_cumulative(
 
     Returns
     -------
-    (BackendOutcome, starts or None, CumulativeModel)
-        ``BackendOutcome.values`` is left ``None``; the per-job starts of the best solution are
-        returned separately (instance order).
+    BackendOutcome
+        With the per-job starts of the best solution (``starts``, instance order); ``values`` is
+        ``None``.
     """
     cm = build_cumulative(instance, latest, dff=dff, symmetry=symmetry, cores=cores, objective_lb=objective_lb,
                           objective_ub=objective_ub, domains=domains)
@@ -68,8 +68,7 @@ def solve_cumulative(
             cm.model.add_hint(v, int(k))
     solver, status = run_cpsat(cm.model, time_limit=time_limit, workers=workers, seed=seed, log=log,
                                linearization_level=int(linearization))
-    out, ks = _outcome(solver, status, cm)
-    return out, ks, cm
+    return _outcome(solver, status, cm)
 
 
 def solve_hybrid(
@@ -87,7 +86,7 @@ def solve_hybrid(
     cores: int = 6,
     symmetry: bool = True,
     linearization: int = 1,
-) -> tuple[BackendOutcome, np.ndarray | None]:
+) -> BackendOutcome:
     """The time-indexed model (one class per job) channelled to the interval model.
 
     ``model`` is a :class:`~lpsched.offline.formulation.model.TimeIndexedModel` built *without* class
@@ -99,7 +98,8 @@ def solve_hybrid(
 
     Returns
     -------
-    (BackendOutcome, starts or None)
+    BackendOutcome
+        As :func:`solve_cumulative`'s.
     """
     if model.classes.n_classes != instance.n or int(model.classes.count.max(initial=1)) != 1:
         raise ValueError("solve_hybrid needs a model without class aggregation")
