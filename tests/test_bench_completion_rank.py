@@ -17,7 +17,7 @@ from offline_brute import brute_force_opt
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
 from lpsched.offline.formulation.model import build_model
-from lpsched.offline.schedules.heuristics import list_schedule
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"

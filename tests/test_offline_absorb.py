@@ -17,7 +17,8 @@ from lpsched.offline.formulation.classes import class_counts
 from lpsched.offline.formulation.model import build_model
 from lpsched.offline.formulation.objective import tel_of
 from lpsched.offline.progress import ProgressEvent, Reporter
-from lpsched.offline.schedules.heuristics import best_schedule, list_schedule
+from lpsched.offline.schedules.heuristics import best_schedule
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.offline.state import Budget, Finding, SolveState, solver_findings
 
 

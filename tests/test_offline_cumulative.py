@@ -20,7 +20,8 @@ from lpsched.offline.formulation.interval import build_cumulative, canonical_sta
 from lpsched.offline.formulation.model import build_model
 from lpsched.offline.formulation.objective import tel_of
 from lpsched.offline.pipeline import choose_formulation
-from lpsched.offline.schedules.heuristics import improve, list_schedule
+from lpsched.offline.schedules.local_search import improve
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))

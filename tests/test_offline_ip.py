@@ -15,7 +15,8 @@ from lpsched.instance import Instance
 from lpsched.offline import SolveResult, lower_bounds, solve_hindsight
 from lpsched.offline.formulation.horizon import latest_completions
 from lpsched.offline.formulation.objective import tel_of
-from lpsched.offline.schedules.heuristics import best_schedule, list_schedule
+from lpsched.offline.schedules.heuristics import best_schedule
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))

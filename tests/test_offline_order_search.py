@@ -19,7 +19,9 @@ from lpsched.offline.formulation.model import build_model
 from lpsched.offline.formulation.objective import tel_of
 from lpsched.offline.pipeline import _reused_lp
 from lpsched.offline.progress import Reporter
-from lpsched.offline.schedules.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search
+from lpsched.offline.schedules.heuristics import ORDER_SEARCH_MAX_JOBS
+from lpsched.offline.schedules.order_search import _ListPlacer, order_search
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.offline.state import Budget, SolveState
 from lpsched.verify import verify_schedule
 

@@ -9,7 +9,8 @@ from offline_instances import random_instance
 
 from lpsched.generate import jaillet, paper
 from lpsched.offline.formulation.objective import tel_of
-from lpsched.offline.schedules.heuristics import best_schedule, fluid_schedules, tuned_fluid_schedule
+from lpsched.offline.schedules.fluid import fluid_schedules, tuned_fluid_schedule
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import verify_schedule
 
 
@@ -89,7 +90,7 @@ def _earliest_fit_direct(mem: np.ndarray, M: int, shape: np.ndarray, release: in
 @pytest.mark.parametrize("seed", range(4))
 def test_earliest_fit_fast_path_matches_the_definition(seed) -> None:
     from lpsched.offline.formulation.classes import run_shape
-    from lpsched.offline.schedules.heuristics import earliest_fit
+    from lpsched.offline.schedules.placement import earliest_fit
 
     rng = np.random.default_rng(seed)
     for _ in range(300):

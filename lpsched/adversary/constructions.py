@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import OptionError
 from ..instance import Instance
 from ..offline.formulation.objective import tel_of
-from ..offline.schedules.heuristics import list_schedule
+from ..offline.schedules.placement import list_schedule
 
 __all__ = ["amax_reservation", "amin_harmonic", "arrival_trap", "prompt_trap", "CONSTRUCTIONS", "construct"]
 

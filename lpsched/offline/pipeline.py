@@ -61,7 +61,9 @@ from .primal.lp_rounding import lp_guided_schedules, schedule_from_lp
 from .primal.window_search import window_search
 from .progress import ProgressEvent, Reporter
 from .result import SolveResult
-from .schedules.heuristics import best_schedule, improve, order_search
+from .schedules.heuristics import best_schedule
+from .schedules.local_search import improve
+from .schedules.order_search import order_search
 from .state import Budget, Finding, SolveState, result_status, solver_findings
 
 __all__ = ["solve_hindsight", "BACKENDS", "FORMULATIONS", "is_tight", "choose_formulation", "search_step"]
@@ -553,7 +555,7 @@ def _search_incumbent(run: Run, state: SolveState, n_left: int) -> bool:
 
 def _order_step(run: Run, state: SolveState, share: float, *, ruin: bool) -> None:
     """Improve the incumbent with ``share`` of the remaining time, split between the order search
-    and the ruin-and-recreate search of :func:`~lpsched.offline.schedules.heuristics.improve` (all
+    and the ruin-and-recreate search of :func:`~lpsched.offline.schedules.local_search.improve` (all
     of it to the order search without ``ruin``)."""
     t, seconds = run.budget.elapsed(), run.budget.share(share)
     cand = order_search(run.instance, state.starts, seconds=seconds / 2 if ruin else seconds, seed=run.opts.seed)

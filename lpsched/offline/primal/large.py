@@ -13,7 +13,7 @@ works at that size is a pipeline of its own, each step measured (docs/research/o
 3. LP-guided schedules at reduced capacities (:mod:`~lpsched.offline.primal.lp_rounding`), if the bound
    LP converged (else their time goes to step 4: at α = 1/32, n = 1000 the LP at ``0.95·M`` had not
    converged after 1,800 s);
-4. the pace tuning (:func:`~lpsched.offline.schedules.heuristics.tuned_fluid_schedule`) and local search;
+4. the pace tuning (:func:`~lpsched.offline.schedules.fluid.tuned_fluid_schedule`) and local search;
 5. window search (:mod:`~lpsched.offline.primal.window_search`): exact CP-SAT re-solves of windows of
    30–50 jobs;
 6. if the LP of step 2 ran out of time, its column generation resumes from the columns it had,

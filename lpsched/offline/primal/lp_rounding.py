@@ -9,7 +9,7 @@ schedule is within 0.01 % of that LP's value and 0.6 % better than every other h
 Rounding: within a class, the LP's start mass in time order is cut at the quantiles
 ``j + 1/2`` (``j = 0..n_c−1``); the ``j``-th job of the class (instance order) gets that start as a
 target. All jobs are then list-scheduled on the *true* capacity, in ascending target, each at its
-earliest fit no earlier than its target (:func:`~lpsched.offline.schedules.heuristics.list_schedule`), so
+earliest fit no earlier than its target (:func:`~lpsched.offline.schedules.placement.list_schedule`), so
 every schedule returned is feasible by construction (and verified by the callers).
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 from ...instance import Instance
 from ..bounds.lp import LPResult, solve_lp
 from ..formulation.model import TimeIndexedModel, build_model, truncated_nonzeros
-from ..schedules.heuristics import list_schedule
+from ..schedules.placement import list_schedule
 
 __all__ = ["lp_targets", "schedule_from_lp", "lp_guided_schedules", "DEFAULT_FRACTIONS"]
 
