@@ -13,6 +13,7 @@ from offline_instances import tiny_instance
 
 from lpsched.errors import ScheduleError
 from lpsched.offline.backends.outcome import BackendOutcome
+from lpsched.offline.backends.portfolio import run_portfolio
 from lpsched.offline.formulation.classes import class_counts
 from lpsched.offline.formulation.model import build_model
 from lpsched.offline.formulation.objective import tel_of
@@ -111,3 +112,26 @@ def test_a_proof_contradicted_by_a_verified_schedule_is_not_a_proof() -> None:
         state.absorb_solvers(solver_findings(inst, dict(pair), model=model, cutoff=ub - 1))
         assert state.objective == tel_of(inst, better) and state.bound == 0
         assert "bound ignored" in state.info["warning"]
+
+
+def test_a_proof_is_kept_when_the_other_member_fails() -> None:
+    """Through the portfolio: one member proves (infeasible under the cut-off), the other raises;
+    in both orders the failed member is left out and the state ends OPTIMAL with bound == objective."""
+    inst, inc = _instance_with_an_optimal_incumbent()
+    ub = tel_of(inst, inc)
+    model = build_model(inst, ub)
+
+    def proves(**_: object) -> BackendOutcome:
+        return BackendOutcome(False, True, None, None, "INFEASIBLE")
+
+    def fails(**_: object) -> BackendOutcome:
+        raise RuntimeError("HiGHS child process failed")
+
+    for first, second in ((proves, fails), (fails, proves)):
+        members = {"highs_cutoff": first, "highs_cutoff_2": second}
+        outs, errors = run_portfolio(members, time_limit=1)
+        assert len(outs) == 1 and len(errors) == 1
+        state = SolveState.start(inst, Reporter(None), inc, "heuristic", {})
+        state.absorb_solvers(solver_findings(inst, outs, model=model, cutoff=ub - 1))
+        res = state.result(0.0, backend="cpsat")
+        assert res.status == "OPTIMAL" and res.bound == res.objective == ub
