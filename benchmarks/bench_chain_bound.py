@@ -14,10 +14,11 @@ import json
 import time
 
 from lpsched.generate import jaillet
-from lpsched.offline.chain import solve_chain_lp
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.lp import integer_bound, solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds.chain import solve_chain_lp
+from lpsched.offline.bounds.lp import integer_bound, solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def measure(inst, label: str, time_limit: float, heuristic_seconds: float) -> dict:
@@ -32,7 +33,7 @@ def measure(inst, label: str, time_limit: float, heuristic_seconds: float) -> di
     lpb = integer_bound(lp.bound) if lp.bound > float("-inf") else None
     chb = integer_bound(ch.bound) if ch.bound > float("-inf") else None
     return {"instance": label, "n": inst.n, "M": inst.M, "variables": model.n_variables, "schedule": ub,
-            "lp": lpb, "lp_seconds": round(t1 - t0, 2), "chain": chb, "chain_converged": ch.optimal,
+            "lp": lpb, "lp_seconds": round(t1 - t0, 2), "chain": chb, "chain_converged": ch.converged,
             "chain_seconds": round(t2 - t1, 2),
             "gap_lp": round((ub - lpb) / ub, 4) if lpb else None,
             "gap_chain": round((ub - chb) / ub, 4) if chb else None}

@@ -25,7 +25,8 @@ from rows import RowLog
 
 from lpsched.generate import jaillet
 from lpsched.instance import Instance
-from lpsched.offline.heuristics import best_schedule, tel_of
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.online import simulate
 
 VARIANTS = {"ours": 0, "s+j-1": -1}

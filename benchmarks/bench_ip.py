@@ -26,6 +26,7 @@ Plot only:  python benchmarks/bench_ip.py --plot-only --plot ip.png \\
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import statistics
@@ -37,8 +38,8 @@ from rows import RowLog, load_rows
 
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
-from lpsched.offline import solve_hindsight
-from lpsched.offline.lp_rounding import DEFAULT_FRACTIONS
+from lpsched.offline import SolverParams, solve_hindsight
+from lpsched.offline.primal.lp_rounding import DEFAULT_FRACTIONS
 
 FAMILIES = {
     "jaillet-zero": lambda seed, n: jaillet(seed),
@@ -98,13 +99,15 @@ def _run(fam: str, n: int, seed: int, form: str, args: argparse.Namespace, log: 
         print(f"# resumed {key}: {row['status']} {row['objective']} / {row['bound']}", flush=True)
         return row
     inst = family(fam)(seed, n)
-    r = solve_hindsight(inst, time_limit=args.time_limit, workers=args.workers, seed=0, formulation=form)
+    params = SolverParams()
+    r = solve_hindsight(inst, time_limit=args.time_limit, workers=args.workers, seed=0, formulation=form,
+                        params=params)
     row = {"key": key, "family": fam, "n": inst.n, "M": inst.M, "seed": seed, "formulation": form,
            "resolved": r.info.get("formulation"), "status": r.status, "objective": r.objective,
            "bound": r.bound, "gap": r.gap, "seconds": r.seconds, "n_variables": r.n_variables,
            "horizon": r.horizon, "incumbent": r.incumbent, "lp_bound": r.info.get("lp_bound"),
            "hsf": r.info.get("heuristics", {}).get("hsf"), "time_limit": args.time_limit,
-           "workers": args.workers}
+           "workers": args.workers, "params": dataclasses.asdict(params)}
     log.emit(row)
     print(f"#   {key}: {r.status} {r.objective:,} / {r.bound:,} (gap {100 * r.gap:.2f}%) in {r.seconds:.1f}s",
           flush=True)

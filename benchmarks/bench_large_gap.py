@@ -28,7 +28,7 @@ from rows import RowLog
 from lpsched.generate import paper
 from lpsched.instance import Instance
 from lpsched.offline import solve_hindsight
-from lpsched.offline.large import LargeBudget, large_search
+from lpsched.offline.primal.large import LargeBudget, large_search
 
 
 def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float], ls_time: float,
@@ -39,12 +39,12 @@ def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float],
                          window=window_time, fractions=tuple(fractions))
     res = large_search(inst, budget, workers=2, seed=0, log=log)  # verifies its schedule
     info = res.info
-    return {"name": inst.name, "n": inst.n, "M": inst.M, "schedule": res.tel, "schedule_from": res.source,
+    return {"name": inst.name, "n": inst.n, "M": inst.M, "schedule": res.objective, "schedule_from": res.incumbent,
             "first_heuristic": info["first_heuristic"], "first_name": info["first_name"],
             "tuned_pace": info["tuned_pace"], "before_window_search": info["before_window_search"],
             "lp_bound": res.lp_bound, "lp_converged": res.lp_converged, "lp_rounds": info["lp_rounds"],
             "lp_columns": info["lp_columns"], "mean_busy": info["lower_bounds"]["mean_busy"],
-            "bound": res.bound, "bound_name": res.bound_name, "gap": res.tel / res.bound - 1,
+            "bound": res.bound, "bound_name": res.bound_name, "gap": res.objective / res.bound - 1,
             "guided": info["guided"], "seconds": info["seconds"]}
 
 

@@ -19,7 +19,10 @@ import argparse
 import time
 
 from lpsched.generate import paper
-from lpsched.offline.heuristics import best_schedule, improve, order_search, pilot_schedule, tel_of
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
+from lpsched.offline.schedules.local_search import improve
+from lpsched.offline.schedules.order_search import order_search, pilot_schedule
 
 
 def main() -> None:

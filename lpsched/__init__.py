@@ -10,7 +10,7 @@ from .baseline import serial_schedule
 from .errors import InstanceError, LpschedInputError, OptionError, ScheduleError
 from .generate import jaillet, paper, trace_sample
 from .instance import Instance, Job, instance_from_dict, load_instance, save_instance
-from .offline.bounds import lower_bounds
+from .offline.bounds.report import lower_bounds
 from .verify import (
     Run,
     VerifyResult,

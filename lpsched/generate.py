@@ -1,4 +1,4 @@
-"""Seeded instance generators (MODEL.md §7): the same seed always gives the same instance.
+"""Seeded instance generators (docs/model.md §7): the same seed always gives the same instance.
 
 * :func:`jaillet` – the synthetic regime of Jaillet et al.: all at time 0, or Poisson arrivals;
 * :func:`paper` – Chen, Ye, Zhou's regime: common prompt ``s``, common interval ``[l, u]``,
@@ -50,7 +50,7 @@ def jaillet(
     n_range: tuple[int, int] = (40, 60),
     prompt_range: tuple[int, int] = (1, 5),
 ) -> Instance:
-    """The synthetic regime of Jaillet et al. (MODEL.md §7).
+    """The synthetic regime of Jaillet et al. (docs/model.md §7).
 
     ``M ~ U{30..50}``, ``s_i ~ U{1..5}``, ``o_i ~ U{1..M - s_i}``, exact intervals. With
     ``arrivals="zero"``, ``n ~ U{40..60}`` jobs at time 0. With ``arrivals="poisson"``,
@@ -114,7 +114,7 @@ def paper(
     concurrency: float = 10.0,
     dist: str = "uniform",
 ) -> Instance:
-    """The paper's regime (MODEL.md §7): all at time 0, common prompt and interval.
+    """The paper's regime (docs/model.md §7): all at time 0, common prompt and interval.
 
     ``u = round(l / α)``; true lengths i.i.d. in ``[l, u]`` from ``dist`` (``uniform`` by default;
     ``extremes`` puts each at ``l`` or ``u``; ``geometric`` concentrates near ``l``; ``lower``/``upper``
@@ -160,7 +160,7 @@ def trace_sample(
     intervals: str = "exact",
     **interval_params: Any,
 ) -> Instance:
-    """A sample of a real trace with a chosen ``M`` and interval model (MODEL.md §7).
+    """A sample of a real trace with a chosen ``M`` and interval model (docs/model.md §7).
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ An :class:`Instance` stores its jobs column-wise (one read-only NumPy array per 
 instance of a million requests costs a few arrays, not a million objects. :class:`Job` is the
 per-job view for code that wants one job at a time.
 
-The file format (MODEL.md §1; docs/formats.md)::
+The file format (docs/model.md §1; docs/formats.md)::
 
     {"M": 50,
      "jobs": [{"id": "j0", "arrival": 0, "prompt": 3, "output": 12, "lower": 6, "upper": 20},
@@ -73,7 +73,7 @@ def _int_column(values: Any, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Instance:
-    """A scheduling instance (MODEL.md §1), stored column-wise.
+    """A scheduling instance (docs/model.md §1), stored column-wise.
 
     Parameters
     ----------
@@ -298,7 +298,7 @@ class Instance:
 
     @property
     def misses(self) -> np.ndarray:
-        """Boolean mask of jobs whose interval excludes the true length (MODEL.md §1)."""
+        """Boolean mask of jobs whose interval excludes the true length (docs/model.md §1)."""
         return (self.output < self.lower) | (self.output > self.upper)
 
     @property

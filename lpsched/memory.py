@@ -1,4 +1,4 @@
-"""The KV-memory model of MODEL.md §2 and §4: the one place where its arithmetic lives.
+"""The KV-memory model of docs/model.md §2 and §4: the one place where its arithmetic lives.
 
 Clock: decisions at integer times ``t``; round ``τ`` is the interval ``(τ-1, τ]``. A *run* that starts
 at time ``k`` holding ``b`` KV tokens beforehand (``b = s_i`` for a fresh start; ``b = s_i + g_i`` for a
@@ -10,7 +10,7 @@ Functions here:
 * :func:`kv_tokens` – one run's tokens in one round;
 * :func:`memory_profile` – the memory of a set of runs in every round (``O(n + T)``);
 * :func:`next_round_memory` – ``Σ (b_j + g_j + 1)`` over running jobs, the overflow test;
-* :func:`future_peak` / :func:`fits_future_peak` – the future-peak admission check of MODEL.md §4;
+* :func:`future_peak` / :func:`fits_future_peak` – the future-peak admission check of docs/model.md §4;
 * :class:`PeakProfile` – the same check kept incrementally, for simulators that admit many jobs;
 * :class:`PeakIndex` – the same check for a running set that changes rarely while time advances
   (event-driven simulators): array-backed, and able to say when a blocked candidate will next fit.
@@ -161,7 +161,7 @@ def memory_summary(
 
 
 def next_round_memory(base: Sequence[int] | np.ndarray, generated: Sequence[int] | np.ndarray) -> int:
-    """Memory of the running jobs in the next round: ``Σ (b_j + g_j + 1)`` (MODEL.md §3).
+    """Memory of the running jobs in the next round: ``Σ (b_j + g_j + 1)`` (docs/model.md §3).
 
     ``base`` is each running job's tokens before its current run and ``generated`` the tokens that
     run has produced so far.
@@ -177,7 +177,7 @@ def future_peak(
     start: Sequence[int] | np.ndarray,
     estimate: Sequence[int] | np.ndarray,
 ) -> int:
-    """Highest predicted memory over rounds ``τ >= t + 1`` (MODEL.md §4).
+    """Highest predicted memory over rounds ``τ >= t + 1`` (docs/model.md §4).
 
     Each job runs from ``start`` (``<= t``) and is predicted to end at ``start + estimate``; a job
     whose predicted end is already past (``start + estimate <= t``) is taken to end at ``t + 1``
@@ -210,7 +210,7 @@ def fits_future_peak(
     start: Sequence[int] | np.ndarray,
     estimate: Sequence[int] | np.ndarray,
 ) -> bool:
-    """The admission check of MODEL.md §4: does the set's predicted memory stay ``<= M``?
+    """The admission check of docs/model.md §4: does the set's predicted memory stay ``<= M``?
 
     Pass the running jobs together with the candidates (candidates start at ``t``).
     """
@@ -218,7 +218,7 @@ def fits_future_peak(
 
 
 class PeakIndex:
-    """The future-peak check of MODEL.md §4 over a changing set of runs, at any decision time.
+    """The future-peak check of docs/model.md §4 over a changing set of runs, at any decision time.
 
     Runs are kept by predicted end ``E_j = k_j + e_j`` with ``d_j = b_j - k_j`` (the run's memory in
     round ``τ`` is ``d_j + τ``). The index is not tied to one time: at a

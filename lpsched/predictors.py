@@ -45,7 +45,7 @@ def common_interval(output: np.ndarray, rng: np.random.Generator | None = None, 
                     lower: int, upper: int) -> Intervals:
     """One crude interval ``[lower, upper]`` for every job (the paper's setting).
 
-    Jobs whose true length falls outside are misses (allowed, counted; MODEL.md §1).
+    Jobs whose true length falls outside are misses (allowed, counted; docs/model.md §1).
     """
     if lower < 1 or upper < lower:
         raise OptionError(f"common interval needs 1 <= lower <= upper, got [{lower}, {upper}]")

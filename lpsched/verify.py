@@ -2,7 +2,7 @@
 
 A *schedule* maps every job id to its final start round (file: ``{"starts": {"j0": 0, "j1": 4}}``).
 :func:`verify_schedule` checks it against the instance alone, knowing nothing of what produced it:
-every job starts at or after its arrival, and memory (MODEL.md §2, computed by
+every job starts at or after its arrival, and memory (docs/model.md §2, computed by
 :func:`lpsched.memory.memory_summary`) is ``<= M`` in every round. It returns TEL, makespan and
 peak memory, and on failure names the first violation.
 
@@ -109,7 +109,7 @@ def _overflow_reason(round_: int, excess: int, M: int) -> str:
 
 
 def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) -> VerifyResult:
-    """Check a schedule of final starts against the instance (MODEL.md §2).
+    """Check a schedule of final starts against the instance (docs/model.md §2).
 
     Parameters
     ----------

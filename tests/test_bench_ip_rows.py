@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from lpsched.offline import SolverParams
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -43,6 +45,7 @@ def test_rows_are_appended_and_a_second_run_solves_nothing(bench_ip, monkeypatch
     assert len(solved) == 2 and all(" / " in line and "gap" in line for line in solved)  # one line per solve
     stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
     assert [r["seed"] for r in stored] == [0, 1]
+    assert all(r["params"] == SolverParams().__dict__ for r in stored)  # the parameters each row ran with
     assert all(r["key"] == bench_ip.row_key("paper-s4", 6, r["seed"], "auto", 5.0, 2) for r in stored)
     _main(bench_ip, monkeypatch, *args)
     second = capsys.readouterr().out

@@ -9,11 +9,11 @@ from offline_instances import random_instance, tiny_instance
 from test_offline_lp_compact import assert_fixing_certified, best_tel_with
 
 from lpsched.instance import Instance
-from lpsched.offline import chain
-from lpsched.offline.bounds import chain_lp_bound
-from lpsched.offline.heuristics import best_schedule
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds import chain
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.bounds.relaxation import chain_lp_bound
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def _opt(inst: Instance) -> int:
@@ -28,9 +28,9 @@ def test_chain_bound_between_lp_and_optimum(seed):
     model = build_model(inst, None, aggregate_classes=seed % 3 != 0)
     lp = solve_lp(model, column_generation=False, growth=0)  # the chain LP has no growth rows
     res = chain.solve_chain_lp(model)
-    assert res.optimal and np.isfinite(res.bound)
-    assert lp.value - 1e-6 <= res.bound <= opt + 1e-6
-    assert res.value <= opt + 1e-6
+    assert res.converged and np.isfinite(res.bound)
+    assert lp.objective - 1e-6 <= res.bound <= opt + 1e-6
+    assert res.objective <= opt + 1e-6
 
 
 def test_chain_closes_the_two_long_jobs_gap():
@@ -38,7 +38,7 @@ def test_chain_closes_the_two_long_jobs_gap():
     LP overlaps fractional copies further (25.2); the chain LP is exact here."""
     inst = Instance.from_arrays(M=12, prompt=[1, 1], output=[9, 9], arrival=[0, 0])
     model = build_model(inst, None, aggregate_classes=False)
-    assert solve_lp(model, column_generation=False, growth=0).value < 25.5
+    assert solve_lp(model, column_generation=False, growth=0).objective < 25.5
     res = chain.solve_chain_lp(model)
     assert res.bound == pytest.approx(26.0, abs=1e-6)
     assert _opt(inst) == 26
@@ -127,7 +127,7 @@ def test_column_generation_reaches_the_full_chain_lp(seed):
     full = chain.solve_chain_lp(model)
     inc, _, _ = best_schedule(inst, seconds=0.0)
     cg = chain.solve_chain_lp(model, start_hint=inc, column_generation=True, width=0, per_class=1)
-    assert cg.optimal and cg.rounds >= 1
+    assert cg.converged and cg.rounds >= 1
     assert cg.bound == pytest.approx(full.bound, abs=1e-5)
     best_with = best_tel_with(inst)
     assert_fixing_certified(model, cg, best_with)

@@ -9,8 +9,11 @@ from offline_instances import random_instance
 
 from lpsched.instance import Instance
 from lpsched.memory import memory_profile
-from lpsched.offline.classes import aggregate, class_counts, disaggregate, run_shape
-from lpsched.offline.heuristics import fluid_schedules, improve, list_schedule, tel_of
+from lpsched.offline.formulation.classes import aggregate, class_counts, disaggregate, run_shape
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.fluid import fluid_schedules
+from lpsched.offline.schedules.local_search import improve
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 

@@ -70,9 +70,13 @@ def test_bad_input_exit_2(tmp_path, capsys) -> None:
 
 
 def test_solve_text_on_the_large_path(tmp_path, monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
+    import functools
 
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    import lpsched.offline.pipeline as solve_mod
+    from lpsched.offline import SolverParams
+
+    # the command line takes the default parameters: make them send this instance down the large path
+    monkeypatch.setattr(solve_mod, "SolverParams", functools.partial(SolverParams, large_model_variables=100))
     inst = paper(1, n=60, s=4, lower=8, alpha=1 / 4, concurrency=10)
     f = tmp_path / "p.json"
     save_instance(inst, f)

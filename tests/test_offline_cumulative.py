@@ -14,11 +14,14 @@ from lpsched.generate import jaillet
 from lpsched.instance import Instance
 from lpsched.memory import memory_profile
 from lpsched.offline import solve_hindsight
-from lpsched.offline.cumulative import build_cumulative, canonical_starts, core_lengths, dff_levels
-from lpsched.offline.heuristics import improve, list_schedule, tel_of
-from lpsched.offline.horizon import latest_completions
-from lpsched.offline.model import build_model
-from lpsched.offline.solve import choose_formulation
+from lpsched.offline.formulation.cores import core_lengths, dff_levels
+from lpsched.offline.formulation.horizon import latest_completions
+from lpsched.offline.formulation.interval import build_cumulative, canonical_starts
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.pipeline import choose_formulation
+from lpsched.offline.schedules.local_search import improve
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -104,13 +107,13 @@ def test_canonical_starts_keep_memory_and_tel() -> None:
 
 
 def test_core_rows_keep_lp_below_optimum() -> None:
-    from lpsched.offline.lp import solve_lp
+    from lpsched.offline.bounds.lp import solve_lp
 
     for seed in range(4):
         inst = _tiny(700 + seed, n_max=6)
         opt = _brute(inst)
         lp = solve_lp(build_model(inst, opt, core_rows=3))
-        assert lp.optimal and lp.value <= opt + 1e-6
+        assert lp.converged and lp.objective <= opt + 1e-6
 
 
 def test_auto_uses_the_portfolio_on_tight_instances() -> None:

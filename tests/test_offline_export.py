@@ -40,7 +40,7 @@ def _highs(mps: Path, out: Path, seconds: float = 60.0) -> str:
     from ortools.math_opt import parameters_pb2, result_pb2
     from ortools.math_opt.io.python import mps_converter
 
-    from lpsched.offline.highs import _solve_in_child
+    from lpsched.offline.backends.highs import _solve_in_child
 
     proto = mps_converter.mps_to_model_proto(mps.read_text())
     params = parameters_pb2.SolveParametersProto(relative_gap_tolerance=0.0, absolute_gap_tolerance=0.5)

@@ -12,12 +12,13 @@ import pytest
 
 from lpsched.generate import paper
 from lpsched.instance import Instance
-from lpsched.offline import solve_hindsight
-from lpsched.offline.backend import StopSignal
-from lpsched.offline.cpsat import solve_cpsat
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.highs import solve_highs
-from lpsched.offline.model import TimeIndexedModel, build_model, starts_of_values
+from lpsched.offline import SolverParams, solve_hindsight
+from lpsched.offline.backends.cpsat import solve_cpsat
+from lpsched.offline.backends.highs import solve_highs
+from lpsched.offline.backends.outcome import StopSignal
+from lpsched.offline.formulation.model import TimeIndexedModel, build_model, starts_of_values
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -84,13 +85,13 @@ def test_highs_backend_agrees_with_cpsat_and_cbc(seed: int) -> None:
 
 def _reaches_the_solver(seeds: range) -> list[Instance]:
     """Paper instances (not tight) where the heuristics and certified bounds leave a gap."""
-    from lpsched.offline.bounds import lower_bounds
+    from lpsched.offline.bounds.report import lower_bounds
 
     out = []
     for seed in seeds:
         inst = paper(seed, n=6, concurrency=2.5)
         inc, _, _ = best_schedule(inst, seconds=0.05)
-        if lower_bounds(inst)["best_value"] < tel_of(inst, inc):
+        if lower_bounds(inst).bound < tel_of(inst, inc):
             out.append(inst)
     return out
 
@@ -99,8 +100,6 @@ def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest
     """Small models (up to HIGHS_PAIR_MAX_VARIABLES) run two HiGHS searches with the cut-off
     (seeds ``seed`` and ``seed + 1``), and CP-SAT too from three workers on; larger ones CP-SAT next
     to HiGHS without it. Each proves the optimum."""
-    import lpsched.offline.solve as solve_mod
-
     insts = _reaches_the_solver(range(40))[:4]
     assert len(insts) >= 2
     kw = dict(time_limit=20, heuristic_seconds=0.05, lp_fixing=False)
@@ -117,9 +116,8 @@ def test_portfolio_runs_both_solvers_and_matches_brute_force(monkeypatch: pytest
             three = solve_hindsight(inst, workers=3, **kw)
             assert three.info["backend_ran"] == "cpsat+highs_cutoff+highs_cutoff_2"
             assert three.status == "OPTIMAL" and three.objective == opt
-    monkeypatch.setattr(solve_mod, "HIGHS_PAIR_MAX_VARIABLES", 0)
     for inst in insts[:2]:
-        res = solve_hindsight(inst, **kw)
+        res = solve_hindsight(inst, **kw, params=SolverParams(highs_pair_max_variables=0))
         assert res.info["backend_ran"] == "cpsat+highs"
         assert set(res.info["solver"]) >= {"cpsat", "highs", "proved_by"}
         assert res.status == "OPTIMAL" and res.objective == _brute(inst)
@@ -173,14 +171,14 @@ def test_highs_past_its_limit_is_killed_without_a_result(monkeypatch: pytest.Mon
     """A child still running ``KILL_AFTER`` seconds after the caller's limit is killed: no
     solution, no bound, no exception, and the call returns at once (here ``KILL_AFTER`` is
     negative so the kill comes before HiGHS can answer)."""
-    import lpsched.offline.highs as highs_mod
+    import lpsched.offline.backends.highs as highs_mod
 
     model, ub = _hard_model()
     monkeypatch.setattr(highs_mod, "KILL_AFTER", -119.0)
     t0 = time.perf_counter()
     out = solve_highs(model, time_limit=120, workers=1, seed=0, log=False, objective_ub=ub - 1)
     assert time.perf_counter() - t0 < 30
-    assert out.status_text == "TIME_LIMIT_KILLED"
+    assert out.status == "TIME_LIMIT_KILLED"
     assert out.bound is None and not out.proven_optimal and not out.infeasible
     if out.values is not None:  # a solution HiGHS had written before the kill is kept (and is one)
         assert verify_schedule(_hard_instance(), starts_of_values(model, out.values)).feasible
@@ -193,7 +191,7 @@ def _hard_instance() -> Instance:
 
 
 def test_improving_file_reads_blocks_as_they_grow(tmp_path) -> None:
-    from lpsched.offline.highs import _ImprovingFile
+    from lpsched.offline.backends.highs import _ImprovingFile
 
     with _ImprovingFile(n_cols=4, nx=3) as f:
         path = Path(f.path)
@@ -239,39 +237,35 @@ def test_highs_reports_improving_solutions_and_a_stopped_child_keeps_its_last() 
     for values in seen:
         assert verify_schedule(inst, starts_of_values(model, values)).tel == sum(
             int(model.var_cost[j]) * v for j, v in values.items())
-    if out.status_text == "STOPPED":
+    if out.status == "STOPPED":
         assert out.values is not None and out.info["recovered_solution"]
         assert sum(int(model.var_cost[j]) * v for j, v in out.values.items()) <= costs[-1]
 
 
-def test_portfolio_merges_members_and_survives_a_failing_one() -> None:
-    """The cheapest solution, the largest bound and any member's proof are merged; a member that
-    raises is left out with its error in ``info``; if every member raises, the error reaches the
-    caller."""
-    from lpsched.offline.backend import BackendOutcome
-    from lpsched.offline.solve import _portfolio
+def test_portfolio_keeps_each_member_and_survives_a_failing_one() -> None:
+    """Each member's outcome comes back on its own; a member that raises is left out with its error
+    in ``info``; if every member raises, the error reaches the caller."""
+    from lpsched.offline.backends.outcome import BackendOutcome
+    from lpsched.offline.backends.portfolio import portfolio_info, portfolio_status, run_portfolio
 
-    inst = paper(0, n=6, s=4)
-    model = build_model(inst, None, use_incumbent_horizon=False)
-    j0, j1 = 0, 1
-    cheap = BackendOutcome(False, False, {j0: 1}, 3.0, "FEASIBLE", info={"m": "a"})
-    dear = BackendOutcome(False, False, {j1: 2}, 5.0, "FEASIBLE", info={"m": "b"})
-    assert model.var_cost[j0] * 1 < model.var_cost[j1] * 2
+    cheap = BackendOutcome(False, False, {0: 1}, 3.0, "FEASIBLE", info={"m": "a"})
+    dear = BackendOutcome(False, False, {1: 2}, 5.0, "FEASIBLE", info={"m": "b"})
 
     def boom(**_: object) -> BackendOutcome:
         raise RuntimeError("solver crashed")
 
-    out = _portfolio(model, {"cpsat": lambda **_: cheap, "highs": lambda **_: dear, "highs_cutoff": boom},
-                     time_limit=1, workers=1, seed=0, log=False)
-    assert out.values == {j0: 1} and out.bound == 5.0 and not out.proven_optimal and not out.infeasible
-    assert out.info["proved_by"] is None and "solver crashed" in out.info["highs_cutoff_error"]
-    assert out.info["cpsat"] == {"m": "a"} and out.status_text == "cpsat FEASIBLE, highs FEASIBLE"
-    # a proof of the dearer solution does not cover the cheaper one
-    proof = BackendOutcome(True, False, {j1: 2}, 5.0, "OPTIMAL")
-    out = _portfolio(model, {"cpsat": lambda **_: cheap, "highs": lambda **_: proof}, time_limit=1)
-    assert out.values == {j0: 1} and not out.proven_optimal and out.info["proved_by"] == "highs"
+    outs, errors = run_portfolio({"cpsat": lambda **_: cheap, "highs": lambda **_: dear, "highs_cutoff": boom},
+                                 time_limit=1, workers=1, seed=0, log=False)
+    assert outs == {"cpsat": cheap, "highs": dear} and list(errors) == ["highs_cutoff"]
+    info = portfolio_info(outs, errors)
+    assert info["proved_by"] is None and "solver crashed" in info["highs_cutoff_error"]
+    assert info["cpsat"] == {"m": "a"} and portfolio_status(outs) == "cpsat FEASIBLE, highs FEASIBLE"
+    proof = BackendOutcome(False, True, None, None, "INFEASIBLE")
+    outs, errors = run_portfolio({"cpsat": lambda **_: cheap, "highs": lambda **_: proof}, time_limit=1)
+    assert portfolio_info(outs, errors)["proved_by"] == "highs"
+    assert portfolio_status({"cpsat": cheap}) == "FEASIBLE" and portfolio_info({"cpsat": cheap}, {}) == {"m": "a"}
     with pytest.raises(RuntimeError, match="solver crashed"):
-        _portfolio(model, {"highs": boom}, time_limit=1)
+        run_portfolio({"highs": boom}, time_limit=1)
 
 
 def test_unknown_objective_window_is_a_clear_error() -> None:
@@ -285,16 +279,16 @@ def test_unknown_objective_window_is_a_clear_error() -> None:
 def test_the_pair_runs_two_cutoff_searches_with_consecutive_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
     """On small models the two HiGHS members both use the incumbent cut-off, with HiGHS seeds
     ``seed`` and ``seed + 1`` (fifteenth round), and the result is still the brute-force optimum."""
-    import lpsched.offline.highs as highs_mod
+    import lpsched.offline.backends.portfolio as portfolio_mod
 
-    real = highs_mod.solve_highs
+    real = portfolio_mod.solve_highs
     calls: list[tuple[str, int]] = []
 
     def recording(model, **kw):  # type: ignore[no-untyped-def]
         calls.append((kw["objective_window"], kw["seed"]))
         return real(model, **kw)
 
-    monkeypatch.setattr(highs_mod, "solve_highs", recording)
+    monkeypatch.setattr(portfolio_mod, "solve_highs", recording)
     inst = _reaches_the_solver(range(40))[0]
     res = solve_hindsight(inst, time_limit=20, heuristic_seconds=0.05, lp_fixing=False, seed=5)
     assert sorted(calls) == [("cutoff", 5), ("cutoff", 6)]

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
 from lpsched.offline import SolveResult, lower_bounds, solve_hindsight
-from lpsched.offline.heuristics import best_schedule, list_schedule, tel_of
-from lpsched.offline.horizon import latest_completions
+from lpsched.offline.formulation.horizon import latest_completions
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -88,7 +90,7 @@ def test_bound_le_opt_le_heuristic(seed: int) -> None:
     lb = lower_bounds(inst, lp=True)
     heur, _, _ = best_schedule(inst, seconds=0.0)
     assert res.status == "OPTIMAL"
-    for k, v in lb.items():
+    for k, v in lb.values.items():
         if k not in ("best", "best_value"):
             assert v <= res.objective, k
     assert res.objective <= tel_of(inst, heur)
@@ -107,7 +109,7 @@ def test_bounds_and_online_heuristics_on_generated(seed: int) -> None:
         return
     for pol in ("hsf", "svf"):
         assert res.objective <= simulate(inst, pol).tel
-        assert lower_bounds(inst)["best_value"] <= res.objective
+        assert lower_bounds(inst).bound <= res.objective
 
 
 def test_result_object_and_status_proof() -> None:

@@ -9,8 +9,9 @@ import numpy as np
 
 from lpsched.generate import paper
 from lpsched.offline import lower_bounds
-from lpsched.offline.bounds import lp_relaxation_bound
-from lpsched.offline.heuristics import best_schedule, tel_of
+from lpsched.offline.bounds.relaxation import lp_relaxation_bound
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import load_schedule, verify_schedule
 
 STORED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "opt_paper-s50-a8-c8_seed4_n30.json"
@@ -22,7 +23,7 @@ def test_stored_optimum_verifies_and_sits_between_bounds_and_heuristics() -> Non
     starts = load_schedule(STORED)
     arr = np.array([starts[j] for j in inst.ids])
     assert verify_schedule(inst, arr).tel == OPT
-    assert lower_bounds(inst)["best_value"] <= OPT
+    assert lower_bounds(inst).bound <= OPT
     lp = lp_relaxation_bound(inst, time_limit=30)
     assert lp is not None and lp <= OPT
     heur, _, _ = best_schedule(inst, seconds=0.0)

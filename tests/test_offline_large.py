@@ -10,10 +10,10 @@ import pytest
 
 from lpsched.baseline import serial_schedule
 from lpsched.generate import paper
-from lpsched.offline import solve_hindsight
-from lpsched.offline.bounds import lower_bounds
-from lpsched.offline.heuristics import tel_of
-from lpsched.offline.large import LargeBudget, large_search
+from lpsched.offline import SolverParams, solve_hindsight
+from lpsched.offline.bounds.report import lower_bounds
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.primal.large import LargeBudget, large_search
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,9 +29,9 @@ def test_large_search_brackets_the_brute_force_optimum(seed: int) -> None:
     opt = instance_opt(inst)
     res = large_search(inst, SMALL, workers=1, seed=seed)
     rep = verify_schedule(inst, res.starts)
-    assert rep.feasible and rep.tel == res.tel
-    assert res.bound <= opt <= res.tel
-    assert res.bound >= int(lower_bounds(inst)["best_value"]) or res.bound == res.tel
+    assert rep.feasible and rep.tel == res.objective
+    assert res.bound <= opt <= res.objective
+    assert res.bound >= int(lower_bounds(inst).bound) or res.bound == res.objective
 
 
 def test_large_search_never_worse_than_its_start_and_reports_its_parts() -> None:
@@ -39,12 +39,12 @@ def test_large_search_never_worse_than_its_start_and_reports_its_parts() -> None
     start = serial_schedule(inst)
     res = large_search(inst, SMALL, workers=1, first=start, first_name="serial")
     assert verify_schedule(inst, res.starts).feasible
-    assert res.tel <= tel_of(inst, start)
-    assert res.tel < tel_of(inst, start)  # the serial schedule is far from good
+    assert res.objective <= tel_of(inst, start)
+    assert res.objective < tel_of(inst, start)  # the serial schedule is far from good
     lb = lower_bounds(inst)
-    assert int(lb["best_value"]) <= res.bound <= res.tel
+    assert lb.bound <= res.bound <= res.objective
     if res.lp_bound is not None:
-        assert res.lp_bound <= res.tel + 1e-6
+        assert res.lp_bound <= res.objective + 1e-6
     assert res.info["lp_model_variables"] > 0 and set(res.info["seconds"]) >= {"lp", "window"}
 
 
@@ -58,14 +58,12 @@ def test_budget_split_leaves_the_rest_to_the_window_search() -> None:
 
 
 def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
-
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 0)
+    params = SolverParams(large_model_variables=0)
     large = 0
     for seed in range(8):
         inst = tiny_instance(950 + seed, n_max=6)
         opt = instance_opt(inst)
-        res = solve_hindsight(inst, time_limit=4, workers=1)
+        res = solve_hindsight(inst, time_limit=4, workers=1, params=params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
@@ -77,54 +75,51 @@ def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
     assert large >= 1
 
 
-def test_the_large_path_hands_what_is_left_to_the_integer_path(monkeypatch) -> None:
-    import functools
-    import time
+def _large_path(inst, params: SolverParams):
+    """The large path of one pass, entered directly on the cheap heuristics' schedule."""
+    import lpsched.offline.pipeline as pipeline
+    from lpsched.offline.formulation.model import build_model
+    from lpsched.offline.progress import Reporter
+    from lpsched.offline.schedules.heuristics import best_schedule
+    from lpsched.offline.state import Budget, SolveState
 
-    import lpsched.offline.solve as solve_mod
-    from lpsched.offline.heuristics import best_schedule
-    from lpsched.offline.model import build_model
+    budget = Budget(10.0)
+    opts = pipeline.SolveOptions("cpsat", 1, 0, False, None, True, None, params)
+    run = pipeline.Run(inst, opts, "strong", budget, Reporter(None, budget.t0))
+    inc, name, _ = best_schedule(inst, seconds=0.0)
+    state = SolveState.start(inst, run.rep, inc, name, run.info)
+    return pipeline._phase_large(run, state, build_model(inst, tel_of(inst, inc)))
 
-    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1.0)
+
+def test_the_large_path_hands_what_is_left_to_the_integer_path() -> None:
+    params = SolverParams(handoff_min_seconds=1.0)
     handed = kept = 0
     for seed in range(10):
         inst = tiny_instance(970 + seed, n_max=6, arrivals=seed % 2 == 1)
         opt = instance_opt(inst)
-        t0 = time.perf_counter()
-        inc, name, _ = best_schedule(inst, seconds=0.0)
-        model = build_model(inst, tel_of(inst, inc))
-        then = functools.partial(solve_mod._solve, inst, backend="cpsat", time_limit=10.0, workers=1, seed=0,
-                                 log=False, formulation="strong", heuristic_seconds=0.0, lp_fixing=True,
-                                 core_rows=None, t0=t0)
-        res = solve_mod._solve_large(inst, model, inc, name, 10.0, t0, workers=1, seed=0, log=False, info={},
-                                     backend="cpsat", then=then)
+        res = _large_path(inst, params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
         if res.info["path"] == "large+integer":
             handed += 1
             assert res.status == "OPTIMAL" and res.objective == opt  # the integer path proves tiny ones
-            assert res.info["handoff"]["rebuilt_variables"] <= solve_mod.LARGE_MODEL_VARIABLES
+            assert res.info["handoff"]["rebuilt_variables"] <= params.large_model_variables
             assert res.info["handoff"]["seconds_left"] >= 1.0
         else:  # handed nothing: the large search closed the gap itself
             kept += 1
             assert res.info["path"] == "large" and res.status == "OPTIMAL"
     assert handed >= 1
     # no time left for it: the large path's own result
-    monkeypatch.setattr(solve_mod, "HANDOFF_MIN_SECONDS", 1e9)
-    inst = tiny_instance(970, n_max=6)
-    inc, name, _ = best_schedule(inst, seconds=0.0)
-    res = solve_mod._solve_large(inst, build_model(inst, tel_of(inst, inc)), inc, name, 10.0, time.perf_counter(),
-                                 workers=1, seed=0, log=False, info={}, backend="cpsat",
-                                 then=lambda **kw: pytest.fail("handed off without the time for it"))
+    res = _large_path(tiny_instance(970, n_max=6), SolverParams(handoff_min_seconds=1e9))
     assert res.info["path"] == "large"
 
 
 def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     inst = paper(0, n=150, s=4, lower=8, alpha=1 / 4, concurrency=10)
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 100)
+    params = SolverParams(large_model_variables=100)
     budgets: list[float] = []
     real = solve_mod.best_schedule
 
@@ -133,15 +128,15 @@ def test_solve_hindsight_large_path_on_a_paper_instance(monkeypatch) -> None:
         return real(*args, **kw)
 
     monkeypatch.setattr(solve_mod, "best_schedule", recording)
-    res = solve_hindsight(inst, time_limit=12, workers=1)
+    res = solve_hindsight(inst, time_limit=12, workers=1, params=params)
     assert res.info["path"] == "large"
     assert res.status in ("FEASIBLE", "OPTIMAL") and res.bound <= res.objective
-    assert res.bound >= int(lower_bounds(inst)["best_value"])
+    assert res.bound >= int(lower_bounds(inst).bound)
     assert res.objective <= min(res.info["heuristics"].values())
     assert res.to_dict()["objective"] == res.objective
     # n >= LARGE_PROBE_JOBS: the size was probed on the cheap heuristics, and the budget of step 1's
     # local search was not spent before the large path (which searches on its own)
-    assert solve_mod.LARGE_PROBE_JOBS <= inst.n
+    assert params.large_probe_jobs <= inst.n
     assert budgets == [0.0]
 
 
@@ -156,10 +151,9 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
     """The window step of the integer path (thresholds lowered to take it on tiny instances):
     the incumbent it improves re-runs the reduced-cost fixing, which must stay valid, so the
     result still brackets (and when proven, equals) the brute-force optimum."""
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", -1)
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_GAP", -1.0)
+    params = SolverParams(window_min_variables=-1, window_min_gap=-1.0)
     took = 0
     seed = 0
     while took < 4 and seed < 200:
@@ -168,7 +162,7 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
         if solve_mod.is_tight(inst):
             continue
         opt = instance_opt(inst)
-        res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0)
+        res = solve_hindsight(inst, time_limit=4, workers=1, heuristic_seconds=0, params=params)
         starts = np.array([res.starts[j] for j in inst.ids])
         assert verify_schedule(inst, starts).tel == res.objective
         assert res.bound <= opt <= res.objective
@@ -183,23 +177,23 @@ def test_integer_path_window_step_keeps_the_optimum(monkeypatch) -> None:
 def test_integer_path_window_step_on_a_paper_instance(monkeypatch) -> None:
     """On a mid-size paper instance without local search the window step improves the incumbent,
     and the solver then starts from the improved one."""
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     inst = paper(1, n=80, s=4, lower=8, alpha=1 / 4, concurrency=10)
-    monkeypatch.setattr(solve_mod, "WINDOW_MIN_VARIABLES", 0)
-    res = solve_hindsight(inst, time_limit=20, workers=2, heuristic_seconds=0)
+    res = solve_hindsight(inst, time_limit=20, workers=2, heuristic_seconds=0,
+                          params=SolverParams(window_min_variables=0))
     ws = res.info["window_search"]
     assert ws["after"] < ws["before"]
     assert res.objective <= ws["after"]
     assert "+window" in res.incumbent or res.incumbent == "solver"
-    assert not solve_mod._wants_window_search(paper(1, n=80, s=4, M=40), 10**6, 1000, 1)  # tight: never
+    assert solve_mod.is_tight(paper(1, n=80, s=4, M=40))  # the window step never runs on a tight one
 
 
 def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:
     """An LP stopped after one restricted LP (column generation around the incumbent, no
     pricing round) still gives a certified bound: the integer path uses it, and the result must
     still bracket the brute-force optimum."""
-    import lpsched.offline.solve as solve_mod
+    import lpsched.offline.pipeline as solve_mod
 
     real = solve_mod.solve_lp
 
@@ -223,8 +217,8 @@ def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:
 
 
 def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
-    import lpsched.offline.large as large_mod
-    import lpsched.offline.lp as lp_mod
+    import lpsched.offline.bounds.lp as lp_mod
+    import lpsched.offline.primal.large as large_mod
 
     monkeypatch.setattr(lp_mod, "COLGEN_MIN_VARIABLES", 0)  # column generation on this small model
     real, calls = large_mod.solve_lp, []
@@ -244,7 +238,7 @@ def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
     assert res.lp_bound is not None and res.lp_bound >= resumed["bound_before"]
     assert res.info["seconds"]["lp_resume"] <= 0.06 * 8.0 + 0.5
     full = solve_hindsight(inst, time_limit=30, workers=2)
-    assert full.status == "OPTIMAL" and res.bound <= full.objective <= res.tel
+    assert full.status == "OPTIMAL" and res.bound <= full.objective <= res.objective
     # a converged LP is not resumed
     calls.append(None)  # from now on every LP runs to the end
     ok = large_search(inst, budget, workers=1, seed=0)

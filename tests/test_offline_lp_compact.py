@@ -13,9 +13,10 @@ from offline_instances import random_instance, tiny_instance
 from ortools.linear_solver import pywraplp
 
 from lpsched.generate import paper
-from lpsched.offline.heuristics import best_schedule, tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
 
 
 def _explicit_lp(model) -> float:
@@ -55,9 +56,9 @@ def test_compact_lp_equals_the_explicit_lp(seed):
         model = build_model(inst, None, truncate=truncate)
         lp = solve_lp(model, growth=0)  # the growth rows are valid inequalities the explicit LP lacks
         ref = _explicit_lp(model)
-        assert lp.optimal
-        assert math.isclose(lp.value, ref, rel_tol=1e-7, abs_tol=1e-6), (truncate, lp.value, ref)
-        assert lp.bound <= lp.value + 1e-6 and lp.bound >= lp.value - 1e-5 * max(1.0, lp.value)
+        assert lp.converged
+        assert math.isclose(lp.objective, ref, rel_tol=1e-7, abs_tol=1e-6), (truncate, lp.objective, ref)
+        assert lp.bound <= lp.objective + 1e-6 and lp.bound >= lp.objective - 1e-5 * max(1.0, lp.objective)
 
 
 @pytest.mark.parametrize("hint", [True, False])
@@ -68,10 +69,10 @@ def test_column_generation_reaches_the_full_lp(hint):
     model = build_model(inst, tel_of(inst, inc), truncate=cut)
     full = solve_lp(model, column_generation=False)
     cg = solve_lp(model, column_generation=True, start_hint=inc if hint else None)
-    assert full.optimal and cg.optimal
+    assert full.converged and cg.converged
     assert cg.rounds > 1 and cg.columns < model.n_variables  # columns were generated, not all of them
-    assert math.isclose(cg.value, full.value, rel_tol=1e-7)
-    assert cg.bound <= full.value + 1e-6 and cg.bound >= full.value - 1e-5 * full.value
+    assert math.isclose(cg.objective, full.objective, rel_tol=1e-7)
+    assert cg.bound <= full.objective + 1e-6 and cg.bound >= full.objective - 1e-5 * full.objective
     # the LP solution uses only generated columns and meets the class counts
     for c in range(model.classes.n_classes):
         tot = cg.values[model.class_vars(c)].sum() + cg.late[c]
@@ -87,7 +88,7 @@ def test_bound_of_a_first_restricted_lp_is_valid(seed):
     first = solve_lp(model, column_generation=True, per_class=1, max_rounds=1)
     full = solve_lp(model, column_generation=False)
     assert np.isfinite(first.bound)
-    assert first.bound <= full.value + 1e-6 <= opt + 2e-6
+    assert first.bound <= full.objective + 1e-6 <= opt + 2e-6
 
 
 def _all_schedules(inst):
@@ -144,7 +145,7 @@ def test_reduced_costs_certify_fixing(seed, rounds):
 @pytest.mark.parametrize("seed", range(6))
 def test_cpsat_memory_forms_agree_with_brute_force(seed):
     """CP-SAT on the explicit, compact and combined memory constraints: same optimum as the brute force."""
-    from lpsched.offline.cpsat import solve_cpsat
+    from lpsched.offline.backends.cpsat import solve_cpsat
 
     inst = tiny_instance(600 + seed, n_max=5, arrivals=seed % 2 == 0)
     opt = instance_opt(inst)
@@ -167,12 +168,12 @@ def test_bound_equals_the_lp_with_core_rows():
     assert model.core_rows
     lp = solve_lp(model)
     plain = solve_lp(build_model(inst, None))
-    assert lp.optimal and lp.value > plain.value + 1.0  # the core rows bite on this instance
-    assert math.isclose(lp.bound, lp.value, rel_tol=1e-6)
+    assert lp.converged and lp.objective > plain.objective + 1.0  # the core rows bite on this instance
+    assert math.isclose(lp.bound, lp.objective, rel_tol=1e-6)
 
 
 def test_glop_is_retried_without_presolve_after_an_abnormal_end(monkeypatch) -> None:
-    import lpsched.offline.lp as lp_mod
+    import lpsched.offline.bounds.lp as lp_mod
 
     inst = paper(1, n=12, s=4, lower=8, alpha=1 / 4, concurrency=4)
     inc, _, _ = best_schedule(inst, seconds=0.0)
@@ -215,11 +216,11 @@ def test_column_generation_resumes_from_the_columns_of_an_earlier_call() -> None
     inc, _, _ = best_schedule(inst, seconds=0.0)
     model = build_model(inst, tel_of(inst, inc))
     whole = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True)
-    assert whole.optimal and whole.rounds >= 3 and whole.column_mask is not None
+    assert whole.converged and whole.rounds >= 3 and whole.column_mask is not None
     cut = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True, max_rounds=2)
-    assert not cut.optimal and cut.column_mask.sum() == cut.columns
+    assert not cut.converged and cut.column_mask.sum() == cut.columns
     resumed = solve_lp(model, time_limit=60, start_hint=inc, column_generation=True, columns=cut.column_mask)
-    assert resumed.optimal and math.isclose(resumed.value, whole.value, rel_tol=1e-7, abs_tol=1e-6)
+    assert resumed.converged and math.isclose(resumed.objective, whole.objective, rel_tol=1e-7, abs_tol=1e-6)
     assert resumed.rounds < whole.rounds  # it did not start over
     assert np.all(resumed.column_mask[cut.column_mask])  # the earlier columns are kept
     assert solve_lp(model, time_limit=60).column_mask is None  # no column generation: no mask
@@ -229,7 +230,7 @@ def test_column_generation_resumes_from_the_columns_of_an_earlier_call() -> None
 def test_growth_rows_hold_in_every_schedule(seed):
     """Every row of :func:`growth_rows` (r = 1..4) holds at every feasible schedule of small
     instances (exhaustive; with and without arrivals, prompts of different sizes)."""
-    from lpsched.offline.lp import growth_rows
+    from lpsched.offline.formulation.compact import growth_rows
 
     rng = np.random.default_rng(1300 + seed)
     inst = random_instance(rng, (3, 4), (6, 12), 4, 3 if seed % 2 else 1)
@@ -263,8 +264,8 @@ def test_growth_rows_raise_the_lp_and_keep_it_a_bound(seed):
     opt = instance_opt(inst)
     model = build_model(inst, None)
     plain, grown = solve_lp(model, growth=0), solve_lp(model)
-    assert plain.optimal and grown.optimal
-    assert plain.value - 1e-6 <= grown.value and grown.bound <= opt + 1e-6
+    assert plain.converged and grown.converged
+    assert plain.objective - 1e-6 <= grown.objective and grown.bound <= opt + 1e-6
 
 
 def test_growth_rows_on_the_paper_instance_with_the_known_optimum():

@@ -9,12 +9,12 @@ from offline_brute import instance_opt
 from offline_instances import tiny_instance
 
 from lpsched.generate import paper
-from lpsched.offline.bounds import lp_relaxation_bound
-from lpsched.offline.cpsat import solve_cpsat
-from lpsched.offline.heuristics import tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.lp_rounding import lp_guided_schedules, lp_targets, schedule_from_lp
-from lpsched.offline.model import build_model, truncated_nonzeros
+from lpsched.offline.backends.cpsat import solve_cpsat
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.bounds.relaxation import lp_relaxation_bound
+from lpsched.offline.formulation.model import build_model, truncated_nonzeros
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.primal.lp_rounding import lp_guided_schedules, lp_targets, schedule_from_lp
 from lpsched.verify import verify_schedule
 
 
@@ -29,16 +29,16 @@ def test_truncated_lp_never_exceeds_the_optimum(seed):
     inst = tiny_instance(300 + seed, n_max=5, arrivals=seed % 2 == 1)
     opt = _opt(inst)
     full = solve_lp(build_model(inst, None))
-    assert full.optimal and full.value <= opt + 1e-6
+    assert full.converged and full.objective <= opt + 1e-6
     for cut in (1, 3, 6, int(inst.output.sum()) // 2, int(inst.output.sum()) + 5):
         model = build_model(inst, None, truncate=cut)
         lp = solve_lp(model)
-        assert lp.optimal
-        assert lp.value <= opt + 1e-6, (cut, lp.value, opt)
+        assert lp.converged
+        assert lp.objective <= opt + 1e-6, (cut, lp.objective, opt)
         # a cut beyond the valid horizon changes nothing
         if cut >= int(inst.arrival.max() + inst.output.sum()):
             assert model.late_cost is not None and (model.late_cost < 0).all()
-            assert math.isclose(lp.value, full.value, abs_tol=1e-6)
+            assert math.isclose(lp.objective, full.objective, abs_tol=1e-6)
 
 
 def test_cut_below_every_completion_puts_all_jobs_late():
@@ -46,7 +46,7 @@ def test_cut_below_every_completion_puts_all_jobs_late():
     model = build_model(inst, None, truncate=0)  # latest completion = a + o for every class
     lp = solve_lp(model)
     # every class keeps exactly its earliest start; cost = a + o − a = o for on-time, o + 1 for late
-    assert lp.value >= inst.output.sum() - 1e-6
+    assert lp.objective >= inst.output.sum() - 1e-6
     assert lp.late is not None and lp.late.shape == (model.classes.n_classes,)
 
 
@@ -71,7 +71,7 @@ def test_integral_lp_rounds_to_its_own_value():
     inst = paper(0, n=30, s=4, lower=8, alpha=0.25, concurrency=10)
     model = build_model(inst, None, truncate=200)
     lp = solve_lp(model)
-    assert lp.optimal and math.isclose(lp.value, 720, abs_tol=1e-6)
+    assert lp.converged and math.isclose(lp.objective, 720, abs_tol=1e-6)
     k = schedule_from_lp(inst, model, lp)
     assert verify_schedule(inst, k).feasible
     assert tel_of(inst, k) == 720
@@ -84,7 +84,7 @@ def test_lp_guided_schedules_are_feasible_and_named():
     out = lp_guided_schedules(inst, horizon=400, fractions=(0.97, 0.94, 0.5), time_limit=30)
     # M = 216, largest peak 36: 0.5·M = 108 still holds every job
     assert set(out) == {"lp_0.97", "lp_0.94", "lp_0.5"}
-    lp_full = solve_lp(build_model(inst, None, truncate=400)).value
+    lp_full = solve_lp(build_model(inst, None, truncate=400)).objective
     for k in out.values():
         assert verify_schedule(inst, k).feasible
         assert tel_of(inst, k) >= lp_full - 1e-6

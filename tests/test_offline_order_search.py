@@ -4,8 +4,6 @@ and the rules that run the order and window steps before the solver."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from offline_instances import random_instance
@@ -14,12 +12,17 @@ from lpsched.baseline import serial_schedule
 from lpsched.errors import OptionError
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
-from lpsched.offline import solve as S
-from lpsched.offline import solve_hindsight
-from lpsched.offline.heuristics import ORDER_SEARCH_MAX_JOBS, _ListPlacer, list_schedule, order_search, tel_of
-from lpsched.offline.lp import solve_lp
-from lpsched.offline.model import build_model
-from lpsched.offline.solve import _reused_lp
+from lpsched.offline import SolverParams, solve_hindsight
+from lpsched.offline import pipeline as S
+from lpsched.offline.bounds.lp import solve_lp
+from lpsched.offline.formulation.model import build_model
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.pipeline import _reused_lp
+from lpsched.offline.progress import Reporter
+from lpsched.offline.schedules.heuristics import ORDER_SEARCH_MAX_JOBS
+from lpsched.offline.schedules.order_search import _ListPlacer, order_search
+from lpsched.offline.schedules.placement import list_schedule
+from lpsched.offline.state import Budget, SolveState
 from lpsched.verify import verify_schedule
 
 
@@ -89,7 +92,7 @@ def test_reused_relaxation_keeps_the_bound_and_maps_reduced_costs() -> None:
     ub1 = tel_of(inst, start)
     m1 = build_model(inst, ub1)
     lp = solve_lp(m1, time_limit=30)
-    assert lp.optimal
+    assert lp.converged
     shared = {"lp": lp, "model": m1, "chain_lp": None}
     better = order_search(inst, start, seconds=30, max_evals=500)
     m2 = build_model(inst, tel_of(inst, better))
@@ -113,58 +116,72 @@ def test_tight_portfolio_solves_the_relaxation_once() -> None:
     assert res.bound <= res.objective
 
 
+def _step(inst, n_left: int, ub: int, lb: int, params: SolverParams | None = None) -> str | None:
+    return S.search_step(params or SolverParams(), tight=S.is_tight(inst), n=inst.n, n_left=n_left, objective=ub,
+                         bound=lb)
+
+
+def _order_run(inst, limit: float) -> tuple[S.Run, SolveState]:
+    """A pass of the pipeline on ``inst`` whose state holds the SPT list schedule, bound 0."""
+    budget = Budget(limit)
+    opts = S.SolveOptions("cpsat", 1, 0, False, None, True, None, SolverParams())
+    run = S.Run(inst, opts, "strong", budget, Reporter(None, budget.t0))
+    inc = list_schedule(inst, np.argsort(inst.output, kind="stable"))
+    return run, SolveState.start(inst, run.rep, inc, "spt", run.info)
+
+
 def test_order_and_window_step_rules() -> None:
     """Which search runs before the solver: tight instances take the order step only on large
     models with a wide gap; the others take it between the order and window thresholds; no
-    instance above ORDER_SEARCH_MAX_JOBS takes it."""
+    instance above order_search_max_jobs takes it."""
+    P = SolverParams()
     tight, loose = jaillet(1), paper(0, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
     assert S.is_tight(tight) and not S.is_tight(loose)
-    big, ub = S.ORDER_MIN_VARIABLES + 1, 1000
-    assert S._wants_order_search(tight, big, ub, int(ub * (1 - 2 * S.ORDER_MIN_GAP)))
-    assert not S._wants_order_search(tight, big, ub, int(ub * (1 - S.ORDER_MIN_GAP / 2)))  # gap too small
-    assert not S._wants_order_search(tight, S.ORDER_MIN_VARIABLES, ub, 0)  # model too small
-    mid = (S.ORDER_MIN_VARIABLES_NOT_TIGHT + S.WINDOW_MIN_VARIABLES) // 2
-    assert S._wants_order_search(loose, mid, ub, 900)
-    assert not S._wants_order_search(loose, S.WINDOW_MIN_VARIABLES + 1, ub, 900)  # the window step's
-    assert S._wants_window_search(loose, S.WINDOW_MIN_VARIABLES + 1, ub, 900)
-    assert not S._wants_window_search(tight, S.WINDOW_MIN_VARIABLES + 1, ub, 900)
+    big, ub = P.order_min_variables + 1, 1000
+    assert _step(tight, big, ub, int(ub * (1 - 2 * P.order_min_gap))) == "order"
+    assert _step(tight, big, ub, int(ub * (1 - P.order_min_gap / 2))) is None  # gap too small
+    assert _step(tight, P.order_min_variables, ub, 0) is None  # model too small
+    mid = (P.order_min_variables_not_tight + P.window_min_variables) // 2
+    assert _step(loose, mid, ub, 900) == "order"
+    assert _step(loose, P.window_min_variables + 1, ub, 900) == "window"
+    assert _step(tight, P.window_min_variables + 1, ub, 900) is None
     many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
-    assert not S._wants_order_search(many, mid, ub, 900)
+    assert _step(many, mid, ub, 900) is None
     # neither rule: nothing runs and nothing is recorded
-    info: dict = {}
-    inc = list_schedule(loose, np.argsort(loose.output, kind="stable"))
-    assert S._search_incumbent(loose, 10, inc, "x", tel_of(loose, inc), tel_of(loose, inc) - 1, 5.0,
-                               0.0, 1, 0, info) is None
-    assert info == {}
+    run, state = _order_run(loose, 5.0)
+    state.bound = state.objective - 1
+    assert not S._search_incumbent(run, state, 10)
+    assert "order_search" not in state.info and "window_search" not in state.info
 
 
 def test_order_step_improves_the_incumbent_and_records_it() -> None:
     inst = paper(1, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
-    inc = list_schedule(inst, np.argsort(inst.output, kind="stable"))
-    ub = tel_of(inst, inc)
-    info: dict = {}
-    starts, name, tel = S._order_incumbent(inst, inc, "spt", ub, 4.0, time.perf_counter(), 0, info)
-    assert tel < ub and name == "spt+search"
-    assert verify_schedule(inst, starts).tel == tel
-    assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
+    run, state = _order_run(inst, 4.0)
+    ub = state.objective
+    S._order_step(run, state, 0.5, ruin=True)
+    assert state.objective < ub and state.source == "spt+search"
+    assert verify_schedule(inst, state.starts).tel == state.objective
+    assert state.info["order_search"]["before"] == ub and state.info["order_search"]["after"] == state.objective
 
 
 def test_short_order_step_where_a_proof_is_in_reach(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Instances that are not tight, with at most ORDER_MIN_VARIABLES_NOT_TIGHT variables left and
-    a gap above WINDOW_MIN_GAP, get the short order step: the order search alone, with
-    ORDER_SHORT_SHARE of the remaining time; it improves the SPT list schedule."""
+    """Instances that are not tight, with at most order_min_variables_not_tight variables left and
+    a gap above window_min_gap, get the short order step: the order search alone, with
+    order_short_share of the remaining time; it improves the SPT list schedule."""
+    P = SolverParams()
     tight, loose = jaillet(1), paper(0, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
-    small, ub = S.ORDER_MIN_VARIABLES_NOT_TIGHT, 1000
-    assert S._wants_short_order_search(loose, small, ub, 900)
-    assert not S._wants_short_order_search(loose, small, ub, 995)  # gap within WINDOW_MIN_GAP
-    assert not S._wants_short_order_search(loose, small + 1, ub, 900)  # the (long) order step's range
-    assert not S._wants_short_order_search(tight, small, ub, 900)
+    small, ub = P.order_min_variables_not_tight, 1000
+    assert _step(loose, small, ub, 900) == "short order"
+    assert _step(loose, small, ub, 995) is None  # gap within window_min_gap
+    assert _step(loose, small + 1, ub, 900) == "order"  # the (long) order step's range
+    assert _step(tight, small, ub, 900) is None
     many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
-    assert not S._wants_short_order_search(many, small, ub, 900)
+    assert _step(many, small, ub, 900) is None
 
     inst = paper(1, n=40, s=50, lower=8, alpha=0.25, concurrency=10)
-    inc = list_schedule(inst, np.argsort(inst.output, kind="stable"))
-    ub = tel_of(inst, inc)
+    run, state = _order_run(inst, 10.0)
+    ub = state.objective
+    state.bound = int(0.9 * ub)
     budgets: list[float] = []
     real = S.order_search
 
@@ -177,14 +194,11 @@ def test_short_order_step_where_a_proof_is_in_reach(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(S, "order_search", spy)
     monkeypatch.setattr(S, "improve", no_ruin)
-    info: dict = {}
-    out = S._search_incumbent(inst, 100, inc, "spt", ub, int(0.9 * ub), 10.0, time.perf_counter(), 1, 0, info)
-    assert out is not None
-    starts, name, tel = out
-    assert tel < ub and name == "spt+search"
-    assert verify_schedule(inst, starts).tel == tel
-    assert len(budgets) == 1 and 0.9 * S.ORDER_SHORT_SHARE * 10 < budgets[0] <= S.ORDER_SHORT_SHARE * 10
-    assert info["order_search"]["before"] == ub and info["order_search"]["after"] == tel
+    assert S._search_incumbent(run, state, 100)
+    assert state.objective < ub and state.source == "spt+search"
+    assert verify_schedule(inst, state.starts).tel == state.objective
+    assert len(budgets) == 1 and 0.9 * P.order_short_share * 10 < budgets[0] <= P.order_short_share * 10
+    assert state.info["order_search"]["before"] == ub and state.info["order_search"]["after"] == state.objective
 
 
 def test_restarts_run_until_the_budget_and_keep_the_best_run() -> None:

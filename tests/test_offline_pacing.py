@@ -8,7 +8,9 @@ import pytest
 from offline_instances import random_instance
 
 from lpsched.generate import jaillet, paper
-from lpsched.offline.heuristics import best_schedule, fluid_schedules, tel_of, tuned_fluid_schedule
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.fluid import fluid_schedules, tuned_fluid_schedule
+from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import verify_schedule
 
 
@@ -65,7 +67,7 @@ def test_best_schedule_includes_the_tuned_pace_only_with_a_budget() -> None:
 
 
 def test_best_schedule_tunes_by_default_from_tune_min_jobs() -> None:
-    from lpsched.offline.heuristics import TUNE_MIN_JOBS
+    from lpsched.offline.schedules.heuristics import TUNE_MIN_JOBS
 
     inst = paper(0, n=TUNE_MIN_JOBS, s=4, lower=8, alpha=1 / 8, concurrency=10)
     k, _, tels = best_schedule(inst, seconds=1.0)
@@ -87,8 +89,8 @@ def _earliest_fit_direct(mem: np.ndarray, M: int, shape: np.ndarray, release: in
 
 @pytest.mark.parametrize("seed", range(4))
 def test_earliest_fit_fast_path_matches_the_definition(seed) -> None:
-    from lpsched.offline.classes import run_shape
-    from lpsched.offline.heuristics import earliest_fit
+    from lpsched.offline.formulation.classes import run_shape
+    from lpsched.offline.schedules.placement import earliest_fit
 
     rng = np.random.default_rng(seed)
     for _ in range(300):

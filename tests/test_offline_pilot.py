@@ -11,7 +11,10 @@ from offline_instances import random_instance, tiny_instance
 from lpsched.errors import OptionError
 from lpsched.generate import paper
 from lpsched.instance import Instance
-from lpsched.offline.heuristics import best_schedule, list_schedule, order_search, pilot_schedule, tel_of
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.schedules.heuristics import best_schedule
+from lpsched.offline.schedules.order_search import order_search, pilot_schedule
+from lpsched.offline.schedules.placement import list_schedule
 from lpsched.verify import verify_schedule
 
 

@@ -95,12 +95,12 @@ def test_events_of_the_portfolio_on_a_tight_instance() -> None:
 
 
 def test_events_of_the_large_path(monkeypatch) -> None:
-    import lpsched.offline.solve as solve_mod
+    from lpsched.offline import SolverParams
 
-    monkeypatch.setattr(solve_mod, "LARGE_MODEL_VARIABLES", 0)
     inst = paper(5, n=14, concurrency=3)
     events: list[ProgressEvent] = []
-    res = solve_hindsight(inst, time_limit=4, workers=1, progress=events.append)
+    res = solve_hindsight(inst, time_limit=4, workers=1, progress=events.append,
+                          params=SolverParams(large_model_variables=0))
     _check_events(events, res, inst)
     assert res.info["path"] == "large"
     stages = [e.stage for e in events]

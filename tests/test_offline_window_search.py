@@ -10,8 +10,8 @@ import pytest
 
 from lpsched.baseline import serial_schedule
 from lpsched.generate import paper
-from lpsched.offline.heuristics import tel_of
-from lpsched.offline.window_search import resolve_window, window_search
+from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.primal.window_search import resolve_window, window_search
 from lpsched.verify import verify_schedule
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -55,7 +55,7 @@ def test_window_search_improves_a_serial_schedule_and_stays_feasible(seed: int) 
 
 
 def test_window_search_never_worsens_a_good_schedule() -> None:
-    from lpsched.offline.heuristics import best_schedule
+    from lpsched.offline.schedules.heuristics import best_schedule
 
     inst = paper(5, n=50)
     good, _, _ = best_schedule(inst, seconds=0.5)

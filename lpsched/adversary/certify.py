@@ -24,7 +24,8 @@ import numpy as np
 
 from ..instance import Instance
 from ..offline import lower_bounds, solve_hindsight
-from ..offline.heuristics import best_schedule, tel_of
+from ..offline.formulation.objective import tel_of
+from ..offline.schedules.heuristics import best_schedule
 from ..online import SimResult, simulate
 
 __all__ = ["RatioCertificate", "QuickRatio", "quick_ratio", "certify"]
@@ -101,7 +102,7 @@ def _policy_starts(instance: Instance, sim: SimResult) -> np.ndarray:
 
 
 def quick_ratio(instance: Instance, policy: str, policy_options: dict[str, Any] | None = None) -> QuickRatio:
-    """``TEL(policy) / UB`` with ``UB`` from :func:`lpsched.offline.heuristics.best_schedule`.
+    """``TEL(policy) / UB`` with ``UB`` from :func:`lpsched.offline.schedules.heuristics.best_schedule`.
 
     Deterministic (the heuristics' local search is given no time, so only its deterministic
     left-justification runs). The policy's own final starts are a feasible schedule and are offered

@@ -37,6 +37,8 @@ import numpy as np
 
 from ..errors import OptionError
 from ..instance import Instance
+from ..offline.formulation.objective import tel_of
+from ..offline.schedules.placement import list_schedule
 
 __all__ = ["amax_reservation", "amin_harmonic", "arrival_trap", "prompt_trap", "CONSTRUCTIONS", "construct"]
 
@@ -182,8 +184,6 @@ def arrival_trap(seed: int = 0, *, policy: str = "amin", m: int = 9, K: int = 10
 # ----------------------------------------------------------------------------- prompts
 def _prompt_trap_target(k: int, m: int, M: int, big: int, short: int, long: int) -> tuple[float, int, int]:
     """Lower bound on a shortest-output-first policy's TEL, and the TEL of the explicit schedule."""
-    from ..offline.heuristics import list_schedule, tel_of
-
     # The hogs run one at a time (two never fit), the last finishing at k·short; a small job can
     # start no earlier than (k−1)·short (while a hog waits, the scan stops at it), so each completes
     # at >= (k−1)·short + long.

@@ -31,7 +31,7 @@ def generate() -> None:
 @click.option("--rate", type=float, help="Fix λ for arrivals=poisson (default U[0.5, 1.5]).")
 def generate_jaillet(seed: int, output: str | None, as_json: bool, arrivals: str, M: int | None,
                      n: int | None, rounds: int | None, rate: float | None) -> None:
-    """Jaillet et al.'s synthetic regime (MODEL.md §7)."""
+    """Jaillet et al.'s synthetic regime (docs/model.md §7)."""
 
     inst = gen.jaillet(seed, arrivals=arrivals, M=M, n=n, rounds=rounds, rate=rate)
     write_or_print_instance(inst, output, as_json)

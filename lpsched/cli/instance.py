@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from ..instance import Instance, load_instance
-from ..offline.bounds import job_volumes, lower_bounds
+from ..offline.bounds.report import lower_bounds
+from ..offline.formulation.closed_form import job_volumes
 from ..verify import load_schedule, verify_schedule
 from .common import emit, json_option
 from .generate import generate, trace
@@ -16,7 +17,7 @@ from .generate import generate, trace
 def instance_summary(inst: Instance) -> dict[str, Any]:
     """The facts ``lpsched info`` reports, as a JSON-ready dict."""
     alpha = inst.alpha
-    bounds = lower_bounds(inst)
+    bounds = lower_bounds(inst).to_dict()
     return {
         "name": inst.name,
         "n": inst.n,

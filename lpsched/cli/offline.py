@@ -139,12 +139,11 @@ class _Checkpoint:
 def bounds(file: str, lp: bool, as_json: bool) -> None:
     """Certified lower bounds on the optimal TEL of FILE, and which is tightest."""
     inst = load_instance(file)
-    d = lower_bounds(inst, lp=lp)
+    report = lower_bounds(inst, lp=lp)
     lines = ["lower bounds on the optimal TEL:"]
-    for k, v in d.items():
-        if k not in ("best", "best_value"):
-            lines.append(f"  {k:<14}{v}{'  <- tightest' if k == d['best'] else ''}")
-    emit(d, "\n".join(lines), as_json)
+    for k, v in report.values.items():
+        lines.append(f"  {k:<14}{v}{'  <- tightest' if k == report.name else ''}")
+    emit(report.to_dict(), "\n".join(lines), as_json)
 
 
 @click.command("export-ip")

@@ -68,7 +68,7 @@ def _optimum(inst: Instance, cell: Cell) -> dict[str, Any]:
     }
     if cell.optimum["method"] != "ip":
         return out
-    from ..offline import solve_hindsight
+    from ..offline import solve_hindsight  # lazy: heavy (OR-Tools), loaded by the ip optimum method only
 
     res = solve_hindsight(
         inst,

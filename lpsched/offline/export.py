@@ -1,6 +1,6 @@
 """The hindsight IP as an MPS file for any MIP solver, and a solver's solution read back as a verified schedule.
 
-:func:`export_ip` writes the time-indexed IP of MODEL.md §6 exactly as :func:`solve_hindsight`
+:func:`export_ip` writes the time-indexed IP of docs/model.md §6 exactly as :func:`solve_hindsight`
 builds it (class aggregation, the provably valid horizon of the best heuristic schedule,
 optionally reduced-cost fixing), so that a solver lpsched does not ship (Gurobi, CPLEX, SCIP,
 …) can solve it:
@@ -8,9 +8,9 @@ optionally reduced-cost fixing), so that a solver lpsched does not ship (Gurobi,
 * ``MODEL.mps`` — free MPS, minimisation. Integer variables ``y_c{c}_k{k}``: the number of jobs of
   class ``c`` that start at round ``k``; the objective is the TEL (``Σ (k + o_c − a_c)·y``), no
   constant. ``rows="explicit"`` states one memory row per round (``mem_t{τ}``: Jaillet et al.'s
-  eq. 3, aggregated); ``rows="compact"`` the equivalent compact form of :mod:`~lpsched.offline.lp`
+  eq. 3, aggregated); ``rows="compact"`` the equivalent compact form of :mod:`~lpsched.offline.bounds.lp`
   with integer ``N_t{τ}`` (jobs running in round ``τ``) and ``Q_t{τ}`` (tokens held, ``<= M``),
-  which HiGHS solved faster (docs/offline.md, ninth and thirteenth rounds). Rows ``assign_c{c}``
+  which HiGHS solved faster (docs/research/offline-log.md). Rows ``assign_c{c}``
   give every class its job count.
 * ``MODEL.mps.json`` — the manifest: the instance's content hash, the job ids of every class, the
   horizon, the heuristic schedule used (TEL and starts), a certified lower bound, and whether
@@ -27,7 +27,7 @@ schedule optimal. Without fixing the model's optimum is the hindsight optimum.
 :func:`read_solution` reads a solver's solution file back: any text in which each variable
 appears as its name followed by its value on one line (Gurobi's ``.sol``, SCIP's, CBC's, HiGHS'
 ``name value`` listings). Counts per class and start are turned into per-job starts (earliest
-starts to the first jobs of the class, :func:`~lpsched.offline.classes.disaggregate`) and the
+starts to the first jobs of the class, :func:`~lpsched.offline.formulation.classes.disaggregate`) and the
 schedule is verified (:func:`~lpsched.verify.verify_schedule`); a solution that does not assign
 every job, names a class the instance does not have, or breaks memory is one
 :class:`~lpsched.errors.ScheduleError` naming the class or the round. An external solver's claim
@@ -45,13 +45,19 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from ortools.math_opt.io.python import mps_converter
 
 from ..errors import OptionError, ScheduleError
 from ..fileio import read_json, read_text
 from ..instance import Instance
 from ..verify import require_feasible, verify_schedule
-from .classes import JobClasses, aggregate, class_counts, disaggregate
-from .model import TimeIndexedModel, build_model, restrict
+from .backends.highs import sparse_proto
+from .bounds.lp import integer_bound, solve_lp
+from .bounds.report import lower_bounds
+from .formulation.classes import JobClasses, aggregate, class_counts, disaggregate
+from .formulation.compact import compact_matrix
+from .formulation.model import TimeIndexedModel, build_model, restrict
+from .schedules.heuristics import best_schedule
 
 __all__ = ["ExportedIP", "export_ip", "read_solution", "ROW_FORMS"]
 
@@ -117,10 +123,6 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     OptionError
         For an unknown ``rows``, a ``time_limit`` that is not positive, or an instance without jobs.
     """
-    from .bounds import lower_bounds
-    from .heuristics import best_schedule
-    from .lp import integer_bound, solve_lp
-
     if rows not in ROW_FORMS:
         raise OptionError(f"unknown rows '{rows}' (known: {', '.join(ROW_FORMS)})")
     if not time_limit > 0:
@@ -131,33 +133,20 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     inc, inc_name, _ = best_schedule(instance, seconds=min(5.0, 0.1 * time_limit), seed=seed, extra=extra,
                                      orders=False)
     ub = int(require_feasible(verify_schedule(instance, inc), f"export_ip heuristic ({inc_name})").tel)
-    lbs = lower_bounds(instance)
-    lb, lb_name = int(lbs["best_value"]), str(lbs["best"])
+    report = lower_bounds(instance)
+    lb, lb_name = report.bound, report.name
     model = build_model(instance, ub)
     notes = [f"heuristic schedule: {inc_name}, TEL {ub}"]
     if fixing:
-        lp = solve_lp(model, time_limit=max(1.0, 0.9 * time_limit), start_hint=inc)
-        if np.isfinite(lp.bound) and integer_bound(lp.bound) > lb:
-            lb, lb_name = integer_bound(lp.bound), "lp_relaxation"
-        if lp.optimal:
-            keep = lp.bound + lp.reduced_costs <= ub - 1 + 1e-3 + 1e-6 * ub
-            model, _ = restrict(model, keep)
-            notes.append(f"reduced-cost fixing kept {int(keep.sum())} of {keep.size} start variables: the model "
-                         f"holds every schedule of TEL <= {ub - 1}; infeasible or optimum >= {ub} proves the "
-                         "heuristic schedule optimal")
-        else:
-            fixing = False
-            notes.append("the LP did not converge in the time limit: no variable fixed")
+        model, fixing, lp_bound = _fixed(model, inc, ub, time_limit, notes)
+        if lp_bound is not None and lp_bound > lb:
+            lb, lb_name = lp_bound, "lp_relaxation"
     entries = int(model.classes.output[model.var_class].sum())  # each start touches o rows
     if rows == "explicit" and entries > EXPLICIT_MAX_ENTRIES:
         raise OptionError(f"the explicit memory rows would have {entries:,} entries (limit "
                           f"{EXPLICIT_MAX_ENTRIES:,}): use rows='compact' (--rows compact), about "
                           f"{5 * model.n_variables:,} entries here")
     A, lo, up, obj, rlo, rup, var_names, row_names = _matrix(model, rows)
-    from ortools.math_opt.io.python import mps_converter
-
-    from .highs import sparse_proto
-
     proto = sparse_proto(A, lo, up, obj, rlo, rup, name="lpsched_hindsight", var_names=var_names,
                          row_names=row_names)
     p = Path(path)
@@ -180,13 +169,28 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
     return out
 
 
+def _fixed(model: TimeIndexedModel, inc: np.ndarray, ub: int, time_limit: float,
+           notes: list[str]) -> tuple[TimeIndexedModel, bool, int | None]:
+    """Reduced-cost fixing below the heuristic schedule's TEL ``ub`` (with ``0.9·time_limit`` for the
+    LP): the model left, whether it was fixed (the LP converged), and the LP's certified bound
+    (``None`` if GLOP gave no duals); what was done goes to ``notes``."""
+    lp = solve_lp(model, time_limit=max(1.0, 0.9 * time_limit), start_hint=inc)
+    lp_bound = integer_bound(lp.bound) if np.isfinite(lp.bound) else None
+    if not lp.converged:
+        notes.append("the LP did not converge in the time limit: no variable fixed")
+        return model, False, lp_bound
+    keep = lp.bound + lp.reduced_costs <= ub - 1 + 1e-3 + 1e-6 * ub
+    notes.append(f"reduced-cost fixing kept {int(keep.sum())} of {keep.size} start variables: the model "
+                 f"holds every schedule of TEL <= {ub - 1}; infeasible or optimum >= {ub} proves the "
+                 "heuristic schedule optimal")
+    return restrict(model, keep)[0], True, lp_bound
+
+
 def _matrix(model: TimeIndexedModel, rows: str) -> tuple[Any, ...]:
     """Sparse data of the model in the chosen row form, with variable and row names."""
     nc, nx = model.classes.n_classes, model.n_variables
     y_names = [f"y_c{c}_k{k}" for c, k in zip(model.var_class.tolist(), model.var_start.tolist(), strict=True)]
     if rows == "compact":
-        from .lp import compact_matrix
-
         A, lo, up, obj, rhs = compact_matrix(model)
         T = int(model.horizon)  # columns: starts, N_1..N_T, Q_1..Q_T (an exact model has no late ones)
         var_names = y_names + [f"N_t{t}" for t in range(1, T + 1)] + [f"Q_t{t}" for t in range(1, T + 1)]

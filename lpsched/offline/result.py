@@ -1,4 +1,4 @@
-"""The result object of :func:`~lpsched.offline.solve.solve_hindsight` (in the spirit of
+"""The result object of :func:`~lpsched.offline.pipeline.solve_hindsight` (in the spirit of
 ``scipy.optimize.OptimizeResult``)."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SolveResult:
     n_variables, n_constraints : int
         Size of the model handed to the solver.
     horizon : int
-        Last round of the model (provably valid, MODEL.md §6).
+        Last round of the model (provably valid, docs/model.md §6).
     incumbent : str
         Where the returned schedule came from (``solver`` or a heuristic's name).
     info : dict

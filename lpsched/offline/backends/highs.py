@@ -1,35 +1,28 @@
 """HiGHS backend of the hindsight IP: the MIP solver bundled with OR-Tools, through MathOpt.
 
-The model is the compact LP of :mod:`~lpsched.offline.lp` (start counts, ``N_τ``, ``Q_τ``; the
+The model is the compact LP of :mod:`~lpsched.offline.bounds.lp` (start counts, ``N_τ``, ``Q_τ``; the
 core rows if the model has them) with every variable integer, handed to HiGHS as a MathOpt
 ``ModelProto`` built from the sparse arrays (no per-variable Python objects), so building costs
 about as much as the LP's. HiGHS is the HiGHS inside OR-Tools' own library; the separate
 ``highspy`` wheel is not used (installing it next to OR-Tools breaks OR-Tools' import).
 
 The objective window ``objective_lb <= cost <= objective_ub`` of the common backend signature is
-added as a row only with ``objective_window="rows"``. Measured (docs/offline.md, ninth round) on the
-models the ``strong`` pipeline hands over (paper regime, s = 50, n = 30 and s = 4, n = 50, after
-reduced-cost fixing, so the model holds every schedule better than the incumbent): without the
-rows HiGHS proved 6 of 8 within 60 s, with them 4 (the five s = 50 models: 13.8 / 20.3 / 19.8 /
-13.4 / 42.1 s against 23.5 / 29.8 / 26.9 / 40.3 / over 60 s). The rows only restate what the
-caller knows: a solution at or above ``objective_ub`` proves the caller's incumbent optimal as
-infeasibility would, and the dual bound is a bound of every schedule the model holds.
+added as a row only with ``objective_window="rows"``: on the models the ``strong`` pipeline hands
+over, HiGHS proved fewer of them with the rows than without (docs/research/offline-log.md, "HiGHS
+objective window"). The rows only restate what the caller knows: a solution at or above
+``objective_ub`` proves the caller's incumbent optimal as infeasibility would, and the dual bound
+is a bound of every schedule the model holds.
 
 Instead, ``objective_ub`` is by default (``objective_window="cutoff"``) HiGHS' own cut-off (its
 ``objective_bound`` option, set to ``objective_ub + 0.5``; MathOpt's generic ``cutoff_limit`` is
 refused for HiGHS, INVALID_ARGUMENT): a node whose LP bound exceeds it is pruned at once, as if
-HiGHS held a solution of that value. MathOpt's HiGHS takes no hint, so without it HiGHS prunes nothing until it
-has found a schedule of its own. The dual bound HiGHS then reports covers the solutions within the
-cut-off; every other solution costs at least ``objective_ub + 1``, so the bound returned is the
-smaller of the two. Measured (docs/offline.md, tenth round), HiGHS alone for 60 s on the 15
-models the pipeline hands over for paper s = 50, n = 30 and 40 and s = 4, n = 50 (seeds 0–4):
-8 proven either way; repeated with HiGHS' random seeds 0–2 on four of them, time to proof
-without / with the cut-off: s = 50, n = 30, seed 4 57.3 / over 60 / 33.5 s against 28.6 / 54.4 /
-42.7 s (proven in all three runs only with it); seed 2 15.8 / 28.2 / 24.0 against 14.6 / 16.7 /
-14.9 s; s = 4, n = 50, seed 1 8.8 / 18.4 / 11.1 against 24.3 / 30.2 / 22.7 s (slower, still
-proven); seed 2 33.7 / 36.0 / 40.3 against 48.8 / 35.0 / 20.3 s; the total over those twelve
-runs is about equal (367 against 353 s, a miss counted as 60 s). ``objective_window="none"``
-runs HiGHS with neither (the model as it is).
+HiGHS held a solution of that value. MathOpt's HiGHS takes no hint, so without it HiGHS prunes
+nothing until it has found a schedule of its own. The dual bound HiGHS then reports covers the
+solutions within the cut-off; every other solution costs at least ``objective_ub + 1``, so the
+bound returned is the smaller of the two. With the cut-off HiGHS proved as many of the measured
+models, and its time to proof changed with its random seed as much as with the cut-off (same log
+entry), which is why the portfolio runs two seeds. ``objective_window="none"`` runs HiGHS with
+neither (the model as it is).
 
 HiGHS is run with a zero relative gap and an absolute gap below one unit (the objective is
 integral), so its ``OPTIMAL`` is a proof; the dual bound it reports is kept also when it stops on
@@ -54,6 +47,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -61,10 +58,13 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from ortools.math_opt import model_pb2, parameters_pb2, result_pb2, solution_pb2
 
-from ..errors import OptionError
-from .backend import BackendOutcome, StopSignal, require_exact_model
-from .model import TimeIndexedModel
+from ...errors import OptionError
+from ..formulation.compact import compact_matrix
+from ..formulation.model import TimeIndexedModel
+from .outcome import BackendOutcome, StopSignal, require_exact_model
 
 __all__ = ["solve_highs"]
 
@@ -101,13 +101,9 @@ OBJECTIVE_WINDOWS = ("cutoff", "rows", "none")
 
 def _model_proto(model: TimeIndexedModel, objective_lb: int | None, objective_ub: int | None) -> tuple[Any, int]:
     """The MathOpt model (integer compact LP + objective window) and the number of start variables."""
-    from .lp import compact_matrix
-
     A, lo, up, obj, rhs = compact_matrix(model)
     rlo, rup = rhs[0], rhs[1]
     if objective_lb is not None or objective_ub is not None:
-        import scipy.sparse as sp
-
         A = sp.vstack([A, sp.csr_matrix(obj.reshape(1, -1))])
         rlo = np.r_[rlo, -np.inf if objective_lb is None else float(objective_lb)]
         rup = np.r_[rup, np.inf if objective_ub is None else float(objective_ub)]
@@ -119,8 +115,6 @@ def sparse_proto(A: Any, lo: np.ndarray, up: np.ndarray, obj: np.ndarray, rlo: n
     """A MathOpt ``ModelProto`` of ``min obj·x`` s.t. ``rlo <= A x <= rup``, ``lo <= x <= up``, every
     variable integer, built from sparse arrays (no per-variable Python objects). Names are optional
     (HiGHS does not need them; the MPS export of :mod:`~lpsched.offline.export` does)."""
-    from ortools.math_opt import model_pb2
-
     A = A.tocsr()
     A.sum_duplicates()
     A.sort_indices()
@@ -153,13 +147,6 @@ def _solve_in_child(proto: Any, params: Any, time_limit: float, log: bool,
     ``(None, "stopped")`` if ``stop`` killed it, or ``(None, "killed")`` if it was still running
     :data:`KILL_AFTER` seconds after ``time_limit``. Raises ``RuntimeError`` if the child fails
     (its stderr is in the message)."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
-
-    from ortools.math_opt import result_pb2
-
     body = proto.SerializeToString()
     data = len(body).to_bytes(8, "little") + body + params.SerializeToString()
     fd, out_path = tempfile.mkstemp(prefix="lpsched-highs-", suffix=".pb")
@@ -210,9 +197,6 @@ class _ImprovingFile:
     """
 
     def __init__(self, n_cols: int, nx: int) -> None:
-        import os
-        import tempfile
-
         fd, self.path = tempfile.mkstemp(prefix="lpsched-highs-sol-", suffix=".txt")
         os.close(fd)
         self.n_cols, self.nx = n_cols, nx
@@ -226,8 +210,6 @@ class _ImprovingFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import os
-
         with contextlib.suppress(OSError):
             os.unlink(self.path)
 
@@ -308,7 +290,7 @@ def solve_highs(
 ) -> BackendOutcome:
     """Solve ``model`` with HiGHS (branch-and-cut) through OR-Tools' MathOpt.
 
-    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
+    Parameters are those of :func:`~lpsched.offline.backends.cpsat.solve_cpsat`; ``seed`` is HiGHS' random
     seed; ``workers`` is not passed on (MathOpt sets HiGHS' threads only globally; its
     branch-and-cut is essentially sequential); ``hint`` is ignored (see the module text).
     ``objective_window`` says how ``objective_lb`` / ``objective_ub`` reach HiGHS (module text):
@@ -329,8 +311,6 @@ def solve_highs(
     require_exact_model(model)
     if objective_window not in OBJECTIVE_WINDOWS:
         raise OptionError(f"objective_window must be one of {', '.join(OBJECTIVE_WINDOWS)}, got {objective_window!r}")
-    from ortools.math_opt import parameters_pb2, result_pb2, solution_pb2
-
     t0 = time.perf_counter()
     if objective_window == "rows":
         proto, nx = _model_proto(model, objective_lb, objective_ub)
@@ -361,6 +341,14 @@ def solve_highs(
         return BackendOutcome(False, False, values, None, "STOPPED" if how == "stopped" else "TIME_LIMIT_KILLED",
                               info={"wall_time": time.perf_counter() - t0, "nodes": 0, "simplex_iterations": 0,
                                     "recovered_solution": values is not None})
+    return _outcome(res, nx, objective_ub if use_cutoff else None, t0, watch_error)
+
+
+def _outcome(res: Any, nx: int, cutoff: int | None, t0: float, watch_error: str | None) -> BackendOutcome:
+    """The outcome of HiGHS' result proto: its best feasible solution (start variables, non-zero),
+    its dual bound (with a ``cutoff``: at most ``cutoff + 1``, the value of every solution the
+    cut-off pruned), and ``proven_optimal`` only when HiGHS ended OPTIMAL and the bound reaches the
+    solution's value."""
     reason = res.termination.reason
     values = None
     value = math.inf
@@ -375,9 +363,9 @@ def solve_highs(
     dual = float(res.termination.objective_bounds.dual_bound)
     infeasible = reason == result_pb2.TERMINATION_REASON_INFEASIBLE
     bound = dual if math.isfinite(dual) and not infeasible else None
-    if use_cutoff and bound is not None:
-        # the tree bounds the solutions within the cut-off; every other one costs objective_ub + 1
-        bound = min(bound, float(objective_ub) + 1)
+    if cutoff is not None and bound is not None:
+        # the tree bounds the solutions within the cut-off; every other one costs cutoff + 1
+        bound = min(bound, float(cutoff) + 1)
     proven = (reason == result_pb2.TERMINATION_REASON_OPTIMAL and values is not None and bound is not None
               and math.ceil(bound - 1e-6) >= round(value))
     name = result_pb2.TerminationReasonProto.Name(reason).removeprefix("TERMINATION_REASON_")
@@ -386,4 +374,4 @@ def solve_highs(
     if watch_error is not None:
         info["on_solution_error"] = watch_error
     return BackendOutcome(proven_optimal=proven, infeasible=infeasible, values=values, bound=bound,
-                          status_text=name, info=info)
+                          status=name, info=info)

@@ -3,13 +3,13 @@
 The jobs that start in a window ``[lo, lo + W)`` are freed, every other job keeps its start, and
 the freed jobs are re-placed optimally by CP-SAT on the residual memory ``M − F(τ)`` (``F``: the
 memory of the fixed jobs), each within ``± reach`` rounds of its current start (and not before its
-arrival). The sub-problem is the time-indexed model of MODEL.md §6 on the freed jobs, aggregated
+arrival). The sub-problem is the time-indexed model of docs/model.md §6 on the freed jobs, aggregated
 by class ``(a, s, o)``, with the current placement as a hint, so CP-SAT starts from a feasible
 solution and can only improve it. Windows slide over the schedule with a stride of half a window;
 a window is kept only if the whole schedule, re-checked with :func:`lpsched.verify.verify_schedule`,
 is feasible and cheaper. The result is never worse than the input.
 
-This is the step the ruin-and-recreate moves of :mod:`~lpsched.offline.heuristics` cannot take: they
+This is the step the ruin-and-recreate moves of :mod:`~lpsched.offline.schedules.heuristics` cannot take: they
 re-insert freed jobs greedily (earliest fit), while here the freed jobs are packed jointly.
 """
 
@@ -21,11 +21,11 @@ from collections import defaultdict
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..instance import Instance
-from ..memory import memory_profile
-from ..verify import verify_schedule
-from .classes import aggregate, run_shape
-from .cpsat import run_cpsat
+from ...instance import Instance
+from ...memory import memory_profile
+from ...verify import verify_schedule
+from ..backends.cpsat import run_cpsat
+from ..formulation.classes import aggregate, run_shape
 
 __all__ = ["window_search", "resolve_window"]
 
@@ -36,7 +36,7 @@ def resolve_window(instance: Instance, starts: np.ndarray, free: np.ndarray, *, 
     """Re-place the jobs ``free`` optimally (within ``± reach`` rounds of their starts) with every
     other job fixed; the improved starts (instance order), or ``None`` if nothing better was found.
 
-    ``class_of`` is :func:`~lpsched.offline.classes.aggregate`'s class of each job (computed if not
+    ``class_of`` is :func:`~lpsched.offline.formulation.classes.aggregate`'s class of each job (computed if not
     given); the freed jobs of one class share their variables. The returned schedule is feasible
     (checked by :func:`~lpsched.verify.verify_schedule`).
     """

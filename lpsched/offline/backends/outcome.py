@@ -1,4 +1,4 @@
-"""What a backend hands back to :func:`~lpsched.offline.solve.solve_hindsight`."""
+"""What a backend hands back to :func:`~lpsched.offline.pipeline.solve_hindsight`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 __all__ = ["BackendOutcome", "StopSignal", "require_exact_model"]
 
@@ -21,21 +23,27 @@ class BackendOutcome:
     infeasible : bool
         The solver proved the model infeasible.
     values : dict or None
-        Variable index -> value (non-zero only) of the best solution, or ``None``.
+        Variable index -> value (non-zero only) of the best solution of a time-indexed model, or
+        ``None``; the pipeline turns it into starts
+        (:func:`~lpsched.offline.formulation.model.starts_of_values`).
     bound : float or None
         The solver's best proven lower bound on the model's objective, if it reports one.
-    status_text : str
+    status : str
         The solver's own status name.
     info : dict
         Solver statistics.
+    starts : int array or None
+        Per-job starts (instance order) of the best solution, from a backend whose variables are
+        the starts (the interval model); ``None`` otherwise.
     """
 
     proven_optimal: bool
     infeasible: bool
     values: dict[int, int] | None
     bound: float | None
-    status_text: str
+    status: str
     info: dict[str, Any] = field(default_factory=dict)
+    starts: np.ndarray | None = None
 
 
 def require_exact_model(model: Any) -> None:

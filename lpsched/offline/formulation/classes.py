@@ -1,4 +1,4 @@
-"""Class aggregation of interchangeable jobs, and the memory shape of one run (MODEL.md §6).
+"""Class aggregation of interchangeable jobs, and the memory shape of one run (docs/model.md §6).
 
 Jobs with equal arrival ``a``, prompt ``s`` and output ``o`` are interchangeable: swapping two of
 them in any schedule gives a schedule with the same memory profile and the same TEL. The hindsight
@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..instance import Instance
-from ..memory import memory_profile
+from ...instance import Instance
+from ...memory import memory_profile
 
 __all__ = ["JobClasses", "aggregate", "disaggregate", "class_counts", "run_shape"]
 

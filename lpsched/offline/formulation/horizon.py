@@ -1,4 +1,4 @@
-"""A provably valid horizon for the time-indexed IP (MODEL.md §6).
+"""A provably valid horizon for the time-indexed IP (docs/model.md §6).
 
 Two rules, both proved in :func:`latest_completions`; the solver takes, per job, the smaller of
 the two and the horizon ``T`` is their maximum. A heuristic's makespan is never used as a horizon.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instance import Instance
-from .bounds import volume_rank_bound
+from ...instance import Instance
+from .closed_form import volume_rank_bound
 
 __all__ = ["latest_completions", "horizon_rule_idle", "horizon_rule_incumbent"]
 
@@ -32,7 +32,7 @@ def horizon_rule_idle(instance: Instance) -> int:
 def horizon_rule_incumbent(instance: Instance, ub: int) -> np.ndarray:
     """Per job ``C_i <= a_i + UB − LB(all jobs but i)``, for every schedule of TEL ``<= UB``.
 
-    ``LB`` is :func:`~lpsched.offline.bounds.volume_rank_bound` of the instance without ``i``.
+    ``LB`` is :func:`~lpsched.offline.formulation.closed_form.volume_rank_bound` of the instance without ``i``.
 
     Validity: a schedule of all jobs restricted to the jobs other than ``i`` is feasible for that
     sub-instance (removing a job only lowers memory), so its latencies sum to at least

@@ -9,7 +9,7 @@ schedule is within 0.01 % of that LP's value and 0.6 % better than every other h
 Rounding: within a class, the LP's start mass in time order is cut at the quantiles
 ``j + 1/2`` (``j = 0..n_c−1``); the ``j``-th job of the class (instance order) gets that start as a
 target. All jobs are then list-scheduled on the *true* capacity, in ascending target, each at its
-earliest fit no earlier than its target (:func:`~lpsched.offline.heuristics.list_schedule`), so
+earliest fit no earlier than its target (:func:`~lpsched.offline.schedules.placement.list_schedule`), so
 every schedule returned is feasible by construction (and verified by the callers).
 """
 
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..instance import Instance
-from .heuristics import list_schedule
-from .lp import LPResult, solve_lp
-from .model import TimeIndexedModel, build_model, truncated_nonzeros
+from ...instance import Instance
+from ..bounds.lp import LPResult, solve_lp
+from ..formulation.model import TimeIndexedModel, build_model, truncated_nonzeros
+from ..schedules.placement import list_schedule
 
 __all__ = ["lp_targets", "schedule_from_lp", "lp_guided_schedules", "DEFAULT_FRACTIONS"]
 
@@ -84,10 +84,10 @@ def lp_guided_schedules(
         Seconds for all LPs together; fractions left when it runs out are skipped.
     max_nonzeros : int
         Nothing is tried when the LP would have more memory-row entries
-        (:func:`~lpsched.offline.model.truncated_nonzeros`).
+        (:func:`~lpsched.offline.formulation.model.truncated_nonzeros`).
     start_hint : int array, optional
         Starts of a schedule, to seed the column generation of large LPs
-        (:func:`~lpsched.offline.lp.solve_lp`).
+        (:func:`~lpsched.offline.bounds.lp.solve_lp`).
 
     Returns
     -------
@@ -109,6 +109,6 @@ def lp_guided_schedules(
         relaxed = instance.replace(M=cap)
         model = build_model(relaxed, None, truncate=horizon)
         lp = solve_lp(model, time_limit=left, start_hint=start_hint)
-        if lp.optimal:
+        if lp.converged:
             out[f"lp_{f:g}"] = schedule_from_lp(instance, model, lp)
     return out

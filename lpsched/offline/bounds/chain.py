@@ -1,4 +1,4 @@
-"""The chain LP: the LP relaxation strengthened by the chain that the long jobs form (eighth round).
+"""The chain LP: the LP relaxation strengthened by the chain that the long jobs form.
 
 **Why.** On instances where many jobs peak above ``M/2`` (the Jaillet regime) the time-indexed LP
 is 20–30 % below the best schedules: it runs two long jobs side by side at weight 1/2 each, whose
@@ -15,7 +15,7 @@ its ``(C_i − k_j)``-th round), so
 
 A *chain* is a sequence of (long class, start) nodes in which every consecutive pair satisfies (1);
 the long jobs of every schedule, in completion order, are a chain. The chain LP adds to the compact
-LP of :mod:`~lpsched.offline.lp` a unit flow through the start variables of the long classes: the
+LP of :mod:`~lpsched.offline.bounds.lp` a unit flow through the start variables of the long classes: the
 flow through a node equals its start variable, and it travels from node to node through two *pools*
 (one keyed by ``C_i`` and taken at ``k_j``, one keyed by ``C_i + p_i`` and taken at
 ``k_j + M − s_j``), which is exactly (1) with four flow variables per node instead of one arc per
@@ -24,11 +24,11 @@ increasing completion (every arc moves forward: ``k_j >= C_i`` or ``C_j >= C_i +
 so the LP is a relaxation: every schedule is a point of it. Chains need not be elementary (a class
 may appear more often than it has jobs; the assignment rows hold only on average).
 
-Measured on Jaillet instances (``docs/offline.md``, third and eighth rounds): at n = 10–12 the LP
+Measured on Jaillet instances (docs/research/offline-log.md): at n = 10–12 the LP
 with core rows is 82–91 % of the proven optimum, the chain LP at n = 8–12 93–99 %; at n = 50 (all
 at 0, seed 1) the bound rises from 6,538 (LP, 4 core levels) to 7,415.
 
-**A bound from any duals.** As in :mod:`~lpsched.offline.lp`, the bound is the Lagrangian of the
+**A bound from any duals.** As in :mod:`~lpsched.offline.bounds.lp`, the bound is the Lagrangian of the
 duals GLOP returns, so it is certified even when GLOP stops early: with ``d'`` the reduced costs
 against the ``N``/``Q`` (and core) rows, ``m_c`` the smallest ``d'`` of a short class, ``μ_c`` the
 dual of a long class's assignment row and ``w_v = d'_v − μ_c`` per long start,
@@ -53,9 +53,10 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from ..instance import Instance
-from .lp import LPResult, cheapest_per_class, compact_coefficients, hint_window
-from .model import TimeIndexedModel, restrict
+from ...instance import Instance
+from ..formulation.compact import compact_coefficients
+from ..formulation.model import TimeIndexedModel, restrict
+from .lp import LPResult, cheapest_per_class, hint_window, lp_status
 
 __all__ = ["is_long", "long_jobs", "long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp",
            "solve_chain_lp", "CHAIN_COLGEN_MIN_VARIABLES"]
@@ -106,7 +107,7 @@ def chain_nodes(model: TimeIndexedModel, long: np.ndarray | None = None) -> Chai
     var = np.flatnonzero(long[model.var_class])
     c = model.var_class[var]
     k = model.var_start[var]
-    s, p = compact_coefficients(cl)  # prompt (first round's tokens − 1) and peak of each class
+    s, p = compact_coefficients(cl)  # prompt ('s tokens − 1) and peak of each class
     C = k + cl.output[c]
     order = np.lexsort((c, C))
     var, c, k, C = var[order], c[order], k[order], C[order]
@@ -114,7 +115,7 @@ def chain_nodes(model: TimeIndexedModel, long: np.ndarray | None = None) -> Chai
 
 
 def _row_matrix(model: TimeIndexedModel) -> sp.csr_matrix:
-    """The memory and core rows of ``model`` (:attr:`~lpsched.offline.model.TimeIndexedModel.rows`,
+    """The memory and core rows of ``model`` (:attr:`~lpsched.offline.formulation.model.TimeIndexedModel.rows`,
     each ``<= M``) as a sparse matrix over the start variables."""
     rows = model.rows
     if not rows:
@@ -129,7 +130,7 @@ def chain_matrix(model: TimeIndexedModel, nodes: ChainNodes) -> tuple[sp.csr_mat
                                                                       np.ndarray, np.ndarray]:
     """The chain LP as sparse data. Rows: one assignment row per class, the explicit memory and core
     rows (``<= M``; GLOP solves this LP far faster with them than with the compact ``N``/``Q`` rows
-    of :mod:`~lpsched.offline.lp`, measured), then per node ``y − a1 − a2 = 0`` and
+    of :mod:`~lpsched.offline.bounds.lp`, measured), then per node ``y − a1 − a2 = 0`` and
     ``y − b1 − b2 = 0`` and one balance row per pool key (``w_t − w_{t−1} − puts_t + takes_t = 0``;
     one unit in pool 1 before key 0). Columns: start variables, per node the flow variables
     ``a1, a2`` (taken from pool 1 at ``k`` / pool 2 at ``k + M − s``) and ``b1, b2`` (put into
@@ -303,7 +304,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
                    column_generation: bool | None = None, width: int = 3, per_class: int = 30) -> LPResult:
     """Solve the chain LP of ``model`` with GLOP and certify its bound (module text).
 
-    Returns an :class:`~lpsched.offline.lp.LPResult` like :func:`~lpsched.offline.lp.solve_lp`:
+    Returns an :class:`~lpsched.offline.bounds.lp.LPResult` like :func:`~lpsched.offline.bounds.lp.solve_lp`:
     ``bound`` certified from the duals GLOP returns (``-inf`` if none), ``reduced_costs`` for fixing.
     Not for truncated models (``late_cost`` set): the chain needs every start.
 
@@ -327,9 +328,9 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
     if not use_cg:
         optimal, duals, values, z = _glop_chain(model, nodes, t_end - time.perf_counter())
         if duals is None:
-            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
+            return LPResult(lp_status(False), float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
         L, rc, _, _, _ = _bound_and_costs(model, nodes, long, duals)
-        return LPResult(optimal, z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
+        return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
     keep = hint_window(model, start_hint, width)
     tags = {int(t): r for r, (t, _, _) in enumerate(model.rows)}
     R = _row_matrix(model)
@@ -363,4 +364,5 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
             done = True
             break
         keep[cheapest_per_class(neg, score, model.var_class, per_class)] = True
-    return LPResult(done, z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()), rounds)
+    return LPResult(lp_status(done), z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()),
+                    rounds)

@@ -1,7 +1,7 @@
-"""The time-indexed model of MODEL.md §6, in a backend-neutral sparse form.
+"""The time-indexed model of docs/model.md §6, in a backend-neutral sparse form.
 
 Variables ``y_{c,k}``: how many jobs of class ``c`` start at ``k`` (``a_c <= k <= D_c − o_c``, with
-``D_c`` the latest completion of :func:`~lpsched.offline.horizon.latest_completions`); a 0/1
+``D_c`` the latest completion of :func:`~lpsched.offline.formulation.horizon.latest_completions`); a 0/1
 variable when the class has one job, which is then exactly Jaillet et al.'s ``x_{i,k}``.
 
 * objective ``Σ (k + o_c − a_c)·y_{c,k}``;
@@ -12,8 +12,8 @@ With ``truncate=T`` the model is cut at completion ``T`` and every class gets a 
 (jobs completing after ``latest_c``, at cost ``latest_c + 1 − a_c`` and no memory): a relaxation
 valid for any ``T`` (every schedule maps into it at no higher cost), used for LP bounds only.
 
-The backends (:mod:`~lpsched.offline.cpsat`, :mod:`~lpsched.offline.cbc`,
-:mod:`~lpsched.offline.lp`) read this object; none of them rebuilds the memory arithmetic.
+The backends (:mod:`~lpsched.offline.backends.cpsat`, :mod:`~lpsched.offline.backends.cbc`,
+:mod:`~lpsched.offline.bounds.lp`) read this object; none of them rebuilds the memory arithmetic.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..instance import Instance
+from ...instance import Instance
 from .classes import JobClasses, aggregate, disaggregate, run_shape
+from .cores import best_core_levels, core_lengths
 from .horizon import latest_completions
 
 __all__ = ["TimeIndexedModel", "build_model", "restrict", "starts_of_values", "truncated_nonzeros"]
@@ -50,11 +51,11 @@ class TimeIndexedModel:
         Only for a truncated model (a relaxation, LP only): per class, the cost of its late variable
         (``-1``: the class has none, its valid horizon is within the cut).
     core_len : tuple of int arrays
-        Per core level, each class's core length (:func:`~lpsched.offline.cumulative.core_lengths`).
+        Per core level, each class's core length (:func:`~lpsched.offline.formulation.cores.core_lengths`).
 
     The constraint rows are derived from these on first use (:attr:`memory_rows`, :attr:`core_rows`,
     :attr:`rows`), so an LP-only user that never asks for them (the compact LP of
-    :mod:`~lpsched.offline.lp`) never pays for the ``Σ o_c`` entries per start.
+    :mod:`~lpsched.offline.bounds.lp`) never pays for the ``Σ o_c`` entries per start.
     """
 
     classes: JobClasses
@@ -132,7 +133,7 @@ def build_model(
         Apply the incumbent rule as well as the idle rule (``False``: idle rule only).
     core_rows : int
         Add the core no-overlap rows of this many peak thresholds
-        (:func:`~lpsched.offline.cumulative.core_lengths`: for threshold ``P`` the last ``c_j`` slots
+        (:func:`~lpsched.offline.formulation.cores.core_lengths`: for threshold ``P`` the last ``c_j`` slots
         of the runs of the jobs with peak ``>= P`` are pairwise disjoint), as rows
         ``Σ M·y_{c,k} <= M`` over the starts whose core covers a slot (valid inequalities: they cut
         off no schedule, but strengthen the LP). Thresholds by :func:`best_core_levels`.
@@ -143,7 +144,7 @@ def build_model(
         variable, whose cost ``latest_c + 1 − a_c`` is at most its latency, and whose memory is
         dropped, which only loosens the rows); so every schedule gives a feasible point of no
         higher cost, and the LP optimum is a lower bound for *any* ``truncate``. Such a model is
-        for the LP only (:func:`~lpsched.offline.lp.solve_lp`); the integer backends refuse it.
+        for the LP only (:func:`~lpsched.offline.bounds.lp.solve_lp`); the integer backends refuse it.
 
     Returns
     -------
@@ -168,8 +169,6 @@ def build_model(
         vub.append(np.full(ks.size, int(classes.count[c]), dtype=np.int64))
     core_len: list[np.ndarray] = []
     if core_rows > 0 and nc:
-        from .cumulative import best_core_levels, core_lengths
-
         for P in best_core_levels(instance, core_rows):
             cj = core_lengths(instance, P)
             # a class's jobs are interchangeable: all have the same core length
@@ -235,7 +234,7 @@ def _core_rows(model: TimeIndexedModel) -> list[tuple[int, np.ndarray, np.ndarra
 
 def truncated_nonzeros(instance: Instance, truncate: int) -> int:
     """Matrix entries of the LP of ``build_model(instance, …, truncate=truncate)`` at most (the compact
-    LP of :mod:`~lpsched.offline.lp`: five per start variable and five per round), to refuse a model
+    LP of :mod:`~lpsched.offline.bounds.lp`: five per start variable and five per round), to refuse a model
     too large to build before building it."""
     if instance.n == 0:
         return 0
@@ -248,7 +247,7 @@ def truncated_nonzeros(instance: Instance, truncate: int) -> int:
 def starts_of_values(model: TimeIndexedModel, values: dict[int, int]) -> np.ndarray:
     """Per-job starts (instance order) of a solution given as ``{variable index: count}`` (what the
     integer backends return): counts per class and start, disaggregated
-    (:func:`~lpsched.offline.classes.disaggregate`; raises ``ValueError`` if a class does not get
+    (:func:`~lpsched.offline.formulation.classes.disaggregate`; raises ``ValueError`` if a class does not get
     exactly its number of starts). Not verified here: callers verify."""
     counts = {(int(model.var_class[j]), int(model.var_start[j])): int(v) for j, v in values.items()}
     return disaggregate(model.classes, counts, int(model.classes.count.sum()))

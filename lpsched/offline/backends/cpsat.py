@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .backend import BackendOutcome, StopSignal, require_exact_model
-from .model import TimeIndexedModel
+from ..formulation.compact import compact_coefficients
+from ..formulation.model import TimeIndexedModel
+from .outcome import BackendOutcome, StopSignal, require_exact_model
 
 #: Improving solutions are passed to ``on_solution`` at most this often (seconds).
 SOLUTION_REPORT_SECONDS = 1.0
@@ -105,9 +106,7 @@ def proven_bound(solver: cp_model.CpSolver, status: int) -> float | None:
 
 
 def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[Any]) -> None:
-    """The memory constraints in the compact form of :mod:`~lpsched.offline.lp` (``N_τ``, ``Q_τ``)."""
-    from .lp import compact_coefficients
-
+    """The memory constraints in the compact form of :mod:`~lpsched.offline.bounds.lp` (``N_τ``, ``Q_τ``)."""
     cl = model.classes
     T = int(model.horizon)
     enter_coef, leave_coef = compact_coefficients(cl)
@@ -127,6 +126,36 @@ def _add_compact_memory(m: cp_model.CpModel, model: TimeIndexedModel, y: list[An
         m.add(N == N_prev + sum(y[j] for j, _ in enter[tau]) - sum(y[j] for j, _ in leave[tau]))
         m.add(Q == Q_prev + N + sum(sp * y[j] for j, sp in enter[tau]) - sum(pk * y[j] for j, pk in leave[tau]))
         N_prev, Q_prev = N, Q
+
+
+def _cp_model(model: TimeIndexedModel, memory: str, objective_lb: int | None, objective_ub: int | None,
+              hint: dict[int, int] | None) -> tuple[cp_model.CpModel, list[Any]]:
+    """The time-indexed model as a CP-SAT model: the start-count variables ``y``, one assignment row
+    per class, the memory in the chosen form, the objective window and the hint."""
+    m = cp_model.CpModel()
+    ub = model.var_ub
+    y = [m.new_bool_var(f"y{j}") if ub[j] == 1 else m.new_int_var(0, int(ub[j]), f"y{j}")
+         for j in range(model.n_variables)]
+    for c in range(model.classes.n_classes):
+        idx = model.class_vars(c)
+        m.add(sum(y[j] for j in idx) == int(model.classes.count[c]))
+    if memory not in ("explicit", "compact", "both"):
+        raise ValueError(f"unknown memory form '{memory}' (known: explicit, compact, both)")
+    mem = memory
+    for _, v, cf in (model.rows if mem in ("explicit", "both") else model.core_rows):
+        m.add(cp_model.LinearExpr.weighted_sum([y[j] for j in v], [int(x) for x in cf]) <= model.M)
+    if mem in ("compact", "both"):
+        _add_compact_memory(m, model, y)
+    obj = cp_model.LinearExpr.weighted_sum(y, [int(x) for x in model.var_cost])
+    if objective_lb is not None:
+        m.add(obj >= int(objective_lb))
+    if objective_ub is not None:
+        m.add(obj <= int(objective_ub))
+    m.minimize(obj)
+    if hint is not None:
+        for j in range(model.n_variables):
+            m.add_hint(y[j], int(hint.get(j, 0)))
+    return m, y
 
 
 def solve_cpsat(
@@ -167,12 +196,12 @@ def solve_cpsat(
         Further CP-SAT parameters (name -> value), e.g. ``{"linearization_level": 2}``.
     memory : str
         How the memory constraints are stated: ``explicit`` (one row per round), ``compact`` (the
-        ``N``/``Q`` sequences of :mod:`~lpsched.offline.lp`, integer here), or ``both`` (default:
-        the same constraints twice, which gave CP-SAT's bound +1 to +7 on paper s = 50, n = 30 in
-        60 s, see docs/offline.md).
+        ``N``/``Q`` sequences of :mod:`~lpsched.offline.bounds.lp`, integer here), or ``both`` (default:
+        the same constraints twice, which gave CP-SAT a better bound on the paper regime,
+        docs/research/offline-log.md).
     stop : StopSignal, optional
         Ends the search early when signalled (the portfolio of
-        :func:`~lpsched.offline.solve.solve_hindsight` stops CP-SAT once HiGHS has a proof).
+        :func:`~lpsched.offline.pipeline.solve_hindsight` stops CP-SAT once HiGHS has a proof).
     on_solution : callable, optional
         Called (from CP-SAT's thread) with ``{variable index: value}`` of improving solutions as
         they are found (:class:`_Improving`).
@@ -182,29 +211,7 @@ def solve_cpsat(
     BackendOutcome
     """
     require_exact_model(model)
-    m = cp_model.CpModel()
-    ub = model.var_ub
-    y = [m.new_bool_var(f"y{j}") if ub[j] == 1 else m.new_int_var(0, int(ub[j]), f"y{j}")
-         for j in range(model.n_variables)]
-    for c in range(model.classes.n_classes):
-        idx = model.class_vars(c)
-        m.add(sum(y[j] for j in idx) == int(model.classes.count[c]))
-    if memory not in ("explicit", "compact", "both"):
-        raise ValueError(f"unknown memory form '{memory}' (known: explicit, compact, both)")
-    mem = memory
-    for _, v, cf in (model.rows if mem in ("explicit", "both") else model.core_rows):
-        m.add(cp_model.LinearExpr.weighted_sum([y[j] for j in v], [int(x) for x in cf]) <= model.M)
-    if mem in ("compact", "both"):
-        _add_compact_memory(m, model, y)
-    obj = cp_model.LinearExpr.weighted_sum(y, [int(x) for x in model.var_cost])
-    if objective_lb is not None:
-        m.add(obj >= int(objective_lb))
-    if objective_ub is not None:
-        m.add(obj <= int(objective_ub))
-    m.minimize(obj)
-    if hint is not None:
-        for j in range(model.n_variables):
-            m.add_hint(y[j], int(hint.get(j, 0)))
+    m, y = _cp_model(model, memory, objective_lb, objective_ub, hint)
     solver, status = run_cpsat(m, time_limit=time_limit, workers=workers, seed=seed, log=log, stop=stop,
                                callback=None if on_solution is None else _Improving(y, on_solution),
                                **(params or {}))
@@ -217,7 +224,7 @@ def solve_cpsat(
     return BackendOutcome(
         proven_optimal=status == cp_model.OPTIMAL,
         infeasible=status == cp_model.INFEASIBLE,
-        values=values, bound=bound, status_text=name,
+        values=values, bound=bound, status=name,
         info={"wall_time": solver.wall_time, "branches": solver.num_branches,
               "conflicts": solver.num_conflicts},
     )

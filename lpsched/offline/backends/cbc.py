@@ -5,11 +5,12 @@ PuLP is imported lazily, inside the solve, so that OR-Tools is always imported f
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .backend import BackendOutcome, require_exact_model
-from .model import TimeIndexedModel
+from ..formulation.model import TimeIndexedModel
+from .outcome import BackendOutcome, require_exact_model
 
 __all__ = ["solve_cbc"]
 
@@ -28,7 +29,7 @@ def solve_cbc(
 ) -> BackendOutcome:
     """Solve ``model`` with CBC through PuLP (``pulp.PULP_CBC_CMD``).
 
-    Parameters are those of :func:`~lpsched.offline.cpsat.solve_cpsat`; ``seed`` is passed to CBC
+    Parameters are those of :func:`~lpsched.offline.backends.cpsat.solve_cpsat`; ``seed`` is passed to CBC
     as ``randomSeed`` / ``randomCbcSeed`` and ``hint`` as a MIP start. ``on_solution`` is accepted
     for the common signature and never called (CBC runs as a separate program; its solution comes
     back at the end).
@@ -39,9 +40,7 @@ def solve_cbc(
         ``bound`` is ``None`` unless CBC proved optimality (PuLP does not report CBC's best bound).
     """
     require_exact_model(model)
-    import warnings
-
-    import pulp
+    import pulp  # lazy: optional heavy dependency (PuLP/CBC), loaded by the CBC backend only, after OR-Tools
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.x announces its 4.0 API
@@ -88,5 +87,5 @@ def _solve(pulp: Any, model: TimeIndexedModel, time_limit: float, workers: int, 
     bound = float(pulp.value(prob.objective)) if proven else None
     return BackendOutcome(
         proven_optimal=proven, infeasible=prob.status == pulp.LpStatusInfeasible,
-        values=values, bound=bound, status_text=f"{status}/{sol_status}", info={},
+        values=values, bound=bound, status=f"{status}/{sol_status}", info={},
     )

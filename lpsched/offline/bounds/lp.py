@@ -1,6 +1,6 @@
 """The LP relaxation of the time-indexed model (GLOP via OR-Tools), with reduced costs.
 
-Used for a certified lower bound (:func:`lpsched.offline.bounds.lp_relaxation_bound`) and for
+Used for a certified lower bound (:func:`lpsched.offline.bounds.relaxation.lp_relaxation_bound`) and for
 reduced-cost fixing: with LP value ``z`` and reduced cost ``d_j >= 0`` of a variable at its lower
 bound 0, every integer solution with ``y_j >= 1`` costs at least ``z + d_j`` (LP duality), so when
 ``z + d_j > UB − 1`` the variable can be fixed to 0 without losing any schedule better than the
@@ -8,7 +8,7 @@ incumbent of value ``UB``.
 
 **Compact memory rows.** The explicit memory row of round ``τ`` has one entry per start variable
 and round of its run (``Σ_c o_c`` per start: ~10^8 entries at n = 1000, α = 1/32). Since a run's
-memory grows by exactly one token per round (:func:`~lpsched.offline.classes.run_shape`, checked
+memory grows by exactly one token per round (:func:`~lpsched.offline.formulation.classes.run_shape`, checked
 here), the LP uses two auxiliary sequences instead, ``N_τ`` (runs active in round ``τ``) and
 ``Q_τ`` (memory in round ``τ``), ``N_0 = Q_0 = 0``:
 
@@ -21,9 +21,9 @@ By induction on ``τ`` the equalities give ``Q_τ = Σ shape_c[τ − k − 1]·
 active in ``τ`` (each active run adds one token per round through ``N_τ``, enters with
 ``shape_c[0]`` and leaves with its last value), so for every ``y`` there is exactly one ``(N, Q)``
 and the LP is the same LP as with explicit rows, with about five entries per start variable. The
-core rows (:attr:`~lpsched.offline.model.TimeIndexedModel.core_rows`) are added as they are.
+core rows (:attr:`~lpsched.offline.formulation.model.TimeIndexedModel.core_rows`) are added as they are.
 
-**Growth rows** (seventeenth round; :func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
+**Growth rows** (:func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
 run's memory grows by one token per round until it completes, so if no run completes in rounds
 ``τ .. τ + r − 1``, every run active in ``τ`` is active in ``τ + r`` with ``r`` more tokens:
 ``Q_τ + r·N_τ <= Q_{τ+r} <= M``. With ``D`` the starts completing in that window,
@@ -31,14 +31,11 @@ run's memory grows by one token per round until it completes, so if no run compl
 completes in the window; proof in :func:`growth_rows`). The LP's fractional schedule completes a
 fraction of a run in every round and keeps memory flat at ``M``; an integer schedule completes
 runs in few rounds and its memory saw-tooths (each start takes ``s + 1`` tokens at once). The
-rows cut off part of that: paper ``s = 50, α = 1/8, C = 8``, n = 30, seed 4: LP 1,785.5 →
-1,793.3 (optimum 1,828); seed 2: 1,449.0 → 1,454.2 (optimum 1,478); Jaillet Poisson seed 2:
-3,750 → 3,774 (the chain LP there: 4,416). They enter the bound and the reduced costs below like
-the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
-:mod:`~lpsched.offline.highs` does not get them (HiGHS' proofs were no faster with them), nor does
-an LP solved by column generation: at n = 1000 (paper, ``s = 50, α = 1/4``, 51,525 start
-variables, 2,080 rounds) GLOP converged in 10.4 s without them (601,596) and had not after 120 s
-with them (certified 603,014 at that point).
+rows cut off part of that (a few units of the LP bound on the paper and Jaillet regimes,
+docs/research/offline-log.md, "growth rows"). They enter the bound and the reduced costs below
+like the core rows (multipliers clipped to ``<= 0``, right-hand side ``M``). The integer model of
+:mod:`~lpsched.offline.backends.highs` does not get them (HiGHS' proofs were no faster with them),
+nor does an LP solved by column generation (at n = 1000 GLOP no longer converged with them).
 
 **Column generation and a bound from any duals.** For a start variable the compact LP has five
 entries, so its reduced cost against duals ``(μ, π)`` of the assignment and ``N``/``Q`` rows takes
@@ -56,8 +53,7 @@ rows' terms). ``L`` is reported as
 :attr:`LPResult.bound`, and a point with ``y_j >= 1`` costs at least ``L + (d'_j − m_c)`` (one unit of
 class ``c`` at ``d'_j`` instead of ``m_c``): the reduced costs used for fixing. Both are certified
 for whatever duals GLOP returns, also before the column generation has converged; at convergence
-``L`` equals the LP optimum (n = 1000, s = 4, α = 1/4: 320,145.39 either way, ~3,600 of 30,400
-columns).
+``L`` equals the LP optimum.
 """
 
 from __future__ import annotations
@@ -67,13 +63,12 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from .classes import JobClasses, run_shape
-from .model import TimeIndexedModel, restrict
+from ..formulation.compact import compact_coefficients, compact_matrix, growth_rows
+from ..formulation.model import TimeIndexedModel, restrict
 
-__all__ = ["LPResult", "solve_lp", "integer_bound", "compact_coefficients", "compact_matrix", "growth_rows",
+__all__ = ["LPResult", "lp_status", "solve_lp", "integer_bound", "hint_window", "cheapest_per_class",
            "COLGEN_MIN_VARIABLES", "GROWTH_ROUNDS"]
 
 #: Models with more start variables (and no core rows) are solved by column generation.
@@ -82,54 +77,18 @@ COLGEN_MIN_VARIABLES = 20_000
 GROWTH_ROUNDS = 3
 
 
-def growth_rows(model: TimeIndexedModel, rounds: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-    """The growth rows ``Q_τ + r·N_τ − Σ g_j·y_j <= M`` as ``(τ, r, start variables, g)``, for
-    ``r = 1..rounds`` and every round ``τ`` (the sum is over the starts that complete in rounds
-    ``τ .. τ + r − 1``).
-
-    Valid for every schedule (module text): with no completion in rounds ``τ .. τ + r − 1``, every
-    run active in ``τ`` is still active in ``τ + r`` and ``r`` tokens larger, so
-    ``Q_τ + r·N_τ <= Q_{τ+r} <= M``; with one, ``N_τ`` is at most ``N̄`` (``⌊M / (s_min + 1)⌋``
-    runs fit in any round, and never more than the jobs), so ``r·N_τ <= r·N̄ <= Σ g_j·y_j`` with
-    ``g_j = r·N̄`` — and for ``r = 1`` the completing run itself holds its peak ``p_c`` in round
-    ``τ``, so at most ``1 + ⌊(M − p_c) / (s_min + 1)⌋`` runs are active: ``g_j`` is that (at most
-    ``N̄``). Late variables (truncated models) are runs the relaxation does not hold in memory, so
-    they take no part.
-    """
-    cl = model.classes
-    T = int(model.horizon)
-    if rounds <= 0 or T == 0 or model.n_variables == 0:
-        return []
-    M = int(model.M)
-    smin = int(cl.prompt.min())
-    nbar = min(int(cl.count.sum()), M // (smin + 1))
-    peak = (cl.prompt + cl.output)[model.var_class]
-    g1 = np.minimum(nbar, 1 + (M - peak) // (smin + 1)).astype(np.int64)
-    done = model.var_start + cl.output[model.var_class]  # completion round of each start
-    order = np.argsort(done, kind="stable")
-    done_sorted = done[order]
-    out: list[tuple[int, int, np.ndarray, np.ndarray]] = []
-    for r in range(1, rounds + 1):
-        lo = np.searchsorted(done_sorted, np.arange(1, T + 1), side="left")
-        hi = np.searchsorted(done_sorted, np.arange(1, T + 1) + r - 1, side="right")
-        for tau in range(1, T + 1):
-            v = order[lo[tau - 1]:hi[tau - 1]]
-            g = g1[v] if r == 1 else np.full(v.size, r * nbar, dtype=np.int64)
-            out.append((tau, r, v, g))
-    return out
-
-
 @dataclass(frozen=True)
 class LPResult:
     """Outcome of the LP relaxation.
 
     Attributes
     ----------
-    optimal : bool
-        The LP was solved to optimality (GLOP's status on the final restricted LP, and no column
-        left with a negative reduced cost).
-    value : float
-        LP optimum (NaN when not optimal).
+    status : str
+        ``OPTIMAL``: solved to optimality (GLOP's status on the final restricted LP, and no column
+        left with a negative reduced cost); ``NOT_CONVERGED`` otherwise (time or rounds ran out, or
+        GLOP returned no solution). :attr:`converged` says the same as a bool.
+    objective : float
+        LP optimum (NaN when not converged).
     reduced_costs : numpy.ndarray
         Per variable, ``d_j >= 0`` such that every point with ``y_j >= 1`` costs at least
         ``bound + d_j`` (see the module text).
@@ -139,7 +98,7 @@ class LPResult:
         Per class, the value of its late variable (truncated models; zeros otherwise).
     bound : float
         Certified lower bound on the LP optimum from the last duals (``-inf`` if none); equal to
-        ``value`` up to GLOP's tolerances when ``optimal``.
+        ``objective`` up to GLOP's tolerances when converged.
     columns, rounds : int
         Start variables in the last restricted LP, and LPs solved.
     column_mask : numpy.ndarray or None
@@ -147,8 +106,8 @@ class LPResult:
         later call can resume from them (``solve_lp(columns=...)``).
     """
 
-    optimal: bool
-    value: float
+    status: str
+    objective: float
     reduced_costs: np.ndarray
     values: np.ndarray
     late: np.ndarray
@@ -157,88 +116,15 @@ class LPResult:
     rounds: int = 0
     column_mask: np.ndarray | None = None
 
-
-def compact_coefficients(classes: JobClasses) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the coefficient of a start in the ``Q`` row of the round it enters
-    (``shape[0] − 1``) and of the round after its last (``shape[o − 1]``), from
-    :func:`~lpsched.offline.classes.run_shape`; raises if a run's memory does not grow by exactly one
-    token per round (the compact form would then be wrong)."""
-    nc = classes.n_classes
-    enter = np.zeros(nc, dtype=np.int64)
-    leave = np.zeros(nc, dtype=np.int64)
-    for c in range(nc):
-        sh = run_shape(int(classes.prompt[c]), int(classes.output[c]))
-        if sh.size > 1 and not np.all(np.diff(sh) == 1):
-            raise ValueError("compact LP: a run's memory must grow by one token per round")
-        enter[c], leave[c] = int(sh[0]) - 1, int(sh[-1])
-    return enter, leave
+    @property
+    def converged(self) -> bool:
+        """``status == "OPTIMAL"``."""
+        return self.status == "OPTIMAL"
 
 
-def compact_matrix(model: TimeIndexedModel, growth: int = 0) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray,
-                                                                       np.ndarray]:
-    """The compact LP as sparse data: matrix, variable bounds, objective, row right-hand sides
-    (rows: one assignment row per class, the ``N`` and ``Q`` rows of every round, the core rows,
-    and with ``growth > 0`` the growth rows of :func:`growth_rows` for ``r = 1..growth``; columns:
-    start variables, late variables, ``N_τ``, ``Q_τ``). The LP here (with growth rows) and the
-    integer model of :mod:`~lpsched.offline.highs` (without) are both built from it."""
-    cl = model.classes
-    nc, nx, T = cl.n_classes, model.n_variables, int(model.horizon)
-    vc, k = model.var_class, model.var_start
-    enter_coef, leave_coef = compact_coefficients(cl)
-    late_cls = (np.flatnonzero(model.late_cost >= 0) if model.late_cost is not None
-                else np.zeros(0, dtype=np.int64))
-    nl = late_cls.size
-    iN = nx + nl
-    iQ = iN + T
-    nv = iQ + T
-    lo = np.zeros(nv)
-    up = np.empty(nv)
-    up[:nx] = model.var_ub
-    up[nx:iN] = cl.count[late_cls]
-    up[iN:iQ] = float(cl.count.sum())
-    up[iQ:] = float(model.M)
-    obj = np.zeros(nv)
-    obj[:nx] = model.var_cost
-    if nl:
-        obj[nx:iN] = model.late_cost[late_cls]
-    rN, rQ = nc, nc + T
-    core = model.core_rows
-    grow = growth_rows(model, growth)
-    nr = nc + 2 * T + len(core) + len(grow)
-    xs = np.arange(nx)
-    taus = np.arange(T)  # round τ = taus + 1; its rows are rN + taus, rQ + taus
-    enter = k  # row offset of round k + 1
-    ex = k + cl.output[vc]  # row offset of round k + o + 1
-    inside = ex < T
-    parts = [
-        (vc, xs, np.ones(nx)),  # assignment
-        (late_cls, np.arange(nx, iN), np.ones(nl)),
-        (rN + taus, iN + taus, np.ones(T)),  # N_τ
-        (rN + taus[1:], iN + taus[:-1], -np.ones(T - 1)),  # − N_{τ−1}
-        (rN + enter, xs, -np.ones(nx)),
-        (rN + ex[inside], xs[inside], np.ones(int(inside.sum()))),
-        (rQ + taus, iQ + taus, np.ones(T)),  # Q_τ
-        (rQ + taus[1:], iQ + taus[:-1], -np.ones(T - 1)),  # − Q_{τ−1}
-        (rQ + taus, iN + taus, -np.ones(T)),  # − N_τ
-        (rQ + enter, xs, -enter_coef[vc].astype(float)),
-        (rQ + ex[inside], xs[inside], leave_coef[vc][inside].astype(float)),
-    ]
-    for r, (_, v, cf) in enumerate(core):
-        parts.append((np.full(v.size, nc + 2 * T + r), v, cf.astype(float)))
-    g0 = nc + 2 * T + len(core)
-    for i, (tau, r, v, g) in enumerate(grow):
-        parts.append((np.full(v.size + 2, g0 + i), np.r_[v, iN + tau - 1, iQ + tau - 1],
-                      np.r_[-g.astype(float), float(r), 1.0]))
-    rows = np.concatenate([p[0] for p in parts])
-    cols = np.concatenate([p[1] for p in parts])
-    vals = np.concatenate([p[2] for p in parts])
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(nr, nv))
-    rlo = np.zeros(nr)
-    rup = np.zeros(nr)
-    rlo[:nc] = rup[:nc] = cl.count
-    rlo[nc + 2 * T:] = -np.inf
-    rup[nc + 2 * T:] = float(model.M)
-    return A, lo, up, obj, np.stack([rlo, rup])
+def lp_status(converged: bool) -> str:
+    """The :attr:`LPResult.status` of an LP that did or did not converge."""
+    return "OPTIMAL" if converged else "NOT_CONVERGED"
 
 
 def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUNDS) -> tuple[np.ndarray, np.ndarray,
@@ -246,7 +132,7 @@ def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUND
     """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``.
 
     GLOP's presolve sometimes ends a restricted LP of column generation ``ABNORMAL`` (a numerical
-    failure, seen on paper-regime models with α = 1/32, twelfth round); the LP is then solved once
+    failure, seen on paper-regime models with α = 1/32); the LP is then solved once
     more without presolve (:data:`GLOP_RETRY_PARAMETERS`), which solved every such case measured.
     """
     t_end = time.perf_counter() + max(0.01, float(time_limit))
@@ -379,7 +265,7 @@ def solve_lp(
     width, per_class : int
         Initial window around the hint; columns added per class and round.
     max_rounds : int, optional
-        Stop after this many restricted LPs (``bound`` is still certified; ``optimal`` only if no
+        Stop after this many restricted LPs (``bound`` is still certified; converged only if no
         column was left to add).
     columns : bool array, optional
         Columns to start the column generation from, added to the hint's window: the
@@ -400,23 +286,11 @@ def solve_lp(
     nc, nx = cl.n_classes, model.n_variables
     use_cg = (nx > COLGEN_MIN_VARIABLES) if column_generation is None else column_generation
     use_cg = use_cg and not model.core_len
-    if not use_cg:
-        keep = np.ones(nx, dtype=bool)
-    elif start_hint is not None:
-        keep = hint_window(model, start_hint, width)
-    else:
-        keep = np.zeros(nx, dtype=bool)
-        for c in range(nc):
-            keep[model.class_vars(c)[:per_class]] = True
-    if use_cg and columns is not None:
-        keep |= np.asarray(columns, dtype=bool)
+    keep = _first_columns(model, use_cg, start_hint, width, per_class, columns)
     if growth is None:
         growth = 0 if use_cg else GROWTH_ROUNDS
     z_nan = np.zeros(nx)
-    real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
-    # Restricted LPs get an artificial late column (no memory, large cost) in every class without a
-    # late variable, so that they are always feasible; the pricing and the bound use the real model.
-    art_cost = np.where(real_late >= 0, real_late, 10 * (int(model.var_cost.max(initial=0)) + 1))
+    real_late, art_cost = _late_costs(model)
     bound, rounds = float("-inf"), 0
     while True:
         if use_cg:
@@ -427,7 +301,7 @@ def solve_lp(
         sol = _glop(sub, t_end - time.perf_counter(), growth)
         rounds += 1
         if sol is None:
-            return LPResult(False, float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
+            return LPResult(lp_status(False), float("nan"), z_nan, z_nan, np.zeros(nc), bound, int(keep.sum()), rounds,
                             keep.copy() if use_cg else None)
         vals_sub, duals, z = sol
         L, dprime, m = _pricing(model, duals, growth)
@@ -437,14 +311,49 @@ def solve_lp(
         if not neg.any() or time.perf_counter() >= t_end or (max_rounds is not None and rounds >= max_rounds):
             break
         keep[cheapest_per_class(neg, rc_full, model.var_class, per_class)] = True
-    values = np.zeros(nx)
+    values, late, artificial = _full_solution(model, sub, old, vals_sub, real_late)
+    optimal = not neg.any() and artificial <= 1e-6
+    rc = np.maximum(0.0, dprime - m[model.var_class])
+    return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()),
+                    rounds, keep.copy() if use_cg else None)
+
+
+def _late_costs(model: TimeIndexedModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the model's late cost (``-1``: no late variable) and the late cost of the restricted
+    LPs: they get an artificial late column (no memory, large cost) in every class without a late
+    variable, so that they are always feasible; the pricing and the bound use the real model."""
+    nc = model.classes.n_classes
+    real_late = model.late_cost if model.late_cost is not None else np.full(nc, -1, dtype=np.int64)
+    return real_late, np.where(real_late >= 0, real_late, 10 * (int(model.var_cost.max(initial=0)) + 1))
+
+
+def _full_solution(model: TimeIndexedModel, sub: TimeIndexedModel, old: np.ndarray, vals_sub: np.ndarray,
+                   real_late: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The last restricted LP's solution on the full model: start values (0 for columns never
+    generated), late values (0 for the artificial ones), and the total on the artificial columns."""
+    values = np.zeros(model.n_variables)
     values[old] = vals_sub[:old.size]
-    late = np.zeros(nc)
+    late = np.zeros(model.classes.n_classes)
     sub_late = np.flatnonzero(sub.late_cost >= 0) if sub.late_cost is not None else np.zeros(0, dtype=np.int64)
     late[sub_late] = vals_sub[old.size:old.size + sub_late.size]
     artificial = float(late[real_late < 0].sum())
     late[real_late < 0] = 0.0
-    rc = np.maximum(0.0, dprime - m[model.var_class])
-    optimal = not neg.any() and artificial <= 1e-6
-    return LPResult(optimal, z if optimal else float("nan"), rc, values, late, bound, int(keep.sum()), rounds,
-                    keep.copy() if use_cg else None)
+    return values, late, artificial
+
+
+def _first_columns(model: TimeIndexedModel, use_cg: bool, start_hint: np.ndarray | None, width: int, per_class: int,
+                   columns: np.ndarray | None) -> np.ndarray:
+    """The columns of the first restricted LP of :func:`solve_lp`: all without column generation;
+    with it, the window of ``width`` rounds around ``start_hint`` (else the ``per_class`` earliest
+    starts of each class), plus ``columns``."""
+    if not use_cg:
+        return np.ones(model.n_variables, dtype=bool)
+    if start_hint is not None:
+        keep = hint_window(model, start_hint, width)
+    else:
+        keep = np.zeros(model.n_variables, dtype=bool)
+        for c in range(model.classes.n_classes):
+            keep[model.class_vars(c)[:per_class]] = True
+    if columns is not None:
+        keep |= np.asarray(columns, dtype=bool)
+    return keep

@@ -1,0 +1,86 @@
+"""One report of every certified lower bound on the hindsight-optimal TEL: :class:`BoundReport`.
+
+:func:`lower_bounds` evaluates the closed-form bounds
+(:mod:`~lpsched.offline.formulation.closed_form`, numpy only) and, on request, the LP bounds of
+:mod:`.relaxation` (OR-Tools' GLOP). Every value is an integer ``B`` such that every feasible
+schedule has ``TEL >= B`` (docs/model.md §6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...instance import Instance
+from ..formulation.closed_form import CLOSED_FORM_BOUNDS
+
+__all__ = ["BoundReport", "lower_bounds"]
+
+
+@dataclass(frozen=True)
+class BoundReport:
+    """Certified lower bounds by name, and the tightest of them.
+
+    Attributes
+    ----------
+    values : dict
+        Bound name -> value, in the order they were computed (``sum_output``, ``volume_rank``,
+        ``mean_busy``, then ``lp_relaxation`` and ``chain_lp`` when computed).
+    bound : int
+        The largest value (the certified bound).
+    name : str
+        The name of the largest (the first such name on ties).
+    """
+
+    values: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return max(self.values, key=lambda k: self.values[k])
+
+    @property
+    def bound(self) -> int:
+        return self.values[self.name]
+
+    def __getitem__(self, key: str) -> int | str:
+        """The keys of :meth:`to_dict` (``report["best_value"]``): the dict ``lower_bounds`` returned
+        before it returned this object, kept readable for one release."""
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: int | str | None = None) -> int | str | None:
+        """:meth:`to_dict`'s ``get`` (as :meth:`__getitem__`)."""
+        return self.to_dict().get(key, default)
+
+    def to_dict(self) -> dict[str, int | str]:
+        """``{name: value, …, "best": name, "best_value": bound}`` (the JSON of ``lpsched bounds``)."""
+        return {**self.values, "best": self.name, "best_value": self.bound}
+
+
+def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> BoundReport:
+    """Every certified bound, with the tightest as :attr:`BoundReport.bound` / :attr:`BoundReport.name`.
+
+    Parameters
+    ----------
+    instance : Instance
+    lp : bool
+        Also solve the LP relaxation (:func:`~.relaxation.lp_relaxation_bound`) and, when at least
+        two jobs peak above ``M/2``, the chain LP (:func:`~.relaxation.chain_lp_bound`); slower,
+        and loads OR-Tools.
+    lp_time_limit : float
+        Seconds for GLOP.
+
+    Returns
+    -------
+    BoundReport
+        ``to_dict()`` gives bound name -> value, plus ``best`` and ``best_value``.
+    """
+    values: dict[str, int] = {name: fn(instance) for name, fn in CLOSED_FORM_BOUNDS.items()}
+    if lp:
+        from .relaxation import chain_lp_bound, lp_relaxation_bound  # lazy: heavy (OR-Tools' GLOP), only with lp
+
+        v = lp_relaxation_bound(instance, time_limit=lp_time_limit)
+        if v is not None:
+            values["lp_relaxation"] = v
+        v = chain_lp_bound(instance, time_limit=lp_time_limit)
+        if v is not None:
+            values["chain_lp"] = v
+    return BoundReport(values)

@@ -1,0 +1,121 @@
+"""The tuning parameters of :func:`~lpsched.offline.pipeline.solve_hindsight`: :class:`SolverParams`.
+
+Every field decides *when* a step of the pipeline runs or *how much* of the budget it gets; none
+changes what is proved (every schedule is verified and every bound is certified whatever the
+values). The defaults are the measured ones; each field's line says why, and the measurements are in
+the research log, ``docs/research/offline-log.md``, under the section named in brackets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .schedules.heuristics import ORDER_SEARCH_MAX_JOBS
+
+__all__ = ["SolverParams"]
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """Thresholds and budget shares of the hindsight pipeline (defaults: the measured values).
+
+    Attributes
+    ----------
+    heuristic_seconds_max, heuristic_share : float
+        The heuristics' local search gets ``min(heuristic_seconds_max, heuristic_share·time_limit)``
+        unless ``heuristic_seconds`` is given: enough to reach the cheap schedules' plateau, small
+        next to the proof [heuristics and local search].
+    large_probe_jobs : int
+        From this many jobs on, ``auto`` first builds the model on the cheap heuristics' schedule to
+        see whether it exceeds ``large_model_variables`` (paper regime: from n ≈ 100 at α = 1/8 the
+        model comes close); below, the probe is not worth its cost [large-instance path].
+    large_model_variables : int
+        ``auto`` takes the large-instance search when the strong model has more start variables:
+        from there the integer path neither proves nor improves in 60 s and the large search does
+        [large-instance path].
+    handoff_min_seconds, handoff_min_share : float
+        The large search hands the rest of the budget to the integer path when at least this many
+        seconds and this share of the limit are left [large-instance hand-off].
+    auto_strong_share : float
+        On tight instances ``auto`` gives ``strong`` this share before ``cumulative``: ``strong``
+        proves small tight instances in about a second where ``cumulative`` stalls, and
+        ``cumulative`` proves reduced Jaillet instances ``strong`` leaves open [interval model].
+    chain_max_variables : int
+        Tight instances whose model has at most this many start variables get the chain LP before
+        the LP (Jaillet regime, n = 50: 40,000 variables, ~18 s) [chain LP].
+    chain_share : float
+        Share of the time limit the chain LP may take: on tight instances no proof is in reach
+        without it [chain LP].
+    lp_share, lp_share_core_rows : float
+        Share of the time limit for the LP relaxation, and with core rows (slower, stronger LP)
+        [core rows].
+    lp_guided_share, lp_guided_polish_share : float
+        LP-guided schedules get at most this share of the limit (and a quarter of what is left);
+        a better one is polished by the local search with the second share [LP rounding].
+    window_min_variables, window_min_gap : int, float
+        Window search runs before the integer solver when more start variables than this are left
+        after fixing and the bound is more than this fraction below the incumbent, on instances
+        that are not tight: the solvers proved the paper regime up to n = 50 with 300–2,200
+        variables left and from n = 100 (5,000 and more) neither proved nor improved [window search].
+    window_share : float
+        Share of the remaining time window search may use (it stops earlier when a pass over the
+        schedule finds nothing) [window search].
+    window_jobs, window_seconds : int, float
+        Jobs per window and CP-SAT seconds per window [window search].
+    order_min_variables, order_min_gap : int, float
+        On tight instances the order search runs before the integer solver above this many
+        variables left and gap: CP-SAT proves reduced Jaillet instances up to ≈ 3,600 variables, and
+        at 30,000–100,000 the order search finds schedules 0.5–2 % better [order search].
+    order_min_variables_not_tight : int
+        On the other instances the order step runs between this many and ``window_min_variables``
+        variables left [order search].
+    order_share : float
+        Share of the remaining time of the order step (half order search, half ruin-and-recreate)
+        [order search].
+    order_short_share : float
+        The short order step, where a proof is in reach but the incumbent is more than
+        ``window_min_gap`` above the bound: each unit less fixes more variables and lets HiGHS'
+        cut-off prune earlier [short order step].
+    order_search_max_jobs : int
+        The order steps run up to this many jobs (the order search's own limit,
+        :data:`~lpsched.offline.schedules.heuristics.ORDER_SEARCH_MAX_JOBS`) [order search].
+    highs_pair_max_variables : int
+        Fixed models of at most this many start variables run two HiGHS searches with the cut-off
+        and different seeds instead of CP-SAT next to one HiGHS: HiGHS' time to proof swings by a
+        factor of two between seeds [HiGHS pair].
+    backend_min_seconds : float
+        In the first stage of the tight portfolio, the integer solver is not started on a model of
+        more than ``order_min_variables`` variables with less time than this: building its rows
+        takes longer (9.5 s for 2.9 s of solver time at 100,000 variables) [interval model].
+    """
+
+    heuristic_seconds_max: float = 5.0
+    heuristic_share: float = 0.1
+    large_probe_jobs: int = 100
+    large_model_variables: int = 60_000
+    handoff_min_seconds: float = 10.0
+    handoff_min_share: float = 0.2
+    auto_strong_share: float = 0.5
+    chain_max_variables: int = 150_000
+    chain_share: float = 0.8
+    lp_share: float = 0.25
+    lp_share_core_rows: float = 0.5
+    lp_guided_share: float = 0.1
+    lp_guided_polish_share: float = 0.05
+    window_min_variables: int = 4_000
+    window_min_gap: float = 0.01
+    window_share: float = 0.5
+    window_jobs: int = 50
+    window_seconds: float = 4.0
+    order_min_variables: int = 8_000
+    order_min_gap: float = 0.03
+    order_min_variables_not_tight: int = 2_500
+    order_share: float = 0.5
+    order_short_share: float = 0.1
+    order_search_max_jobs: int = ORDER_SEARCH_MAX_JOBS
+    highs_pair_max_variables: int = 2_500
+    backend_min_seconds: float = 5.0
+
+    def heuristic_seconds(self, time_limit: float) -> float:
+        """The default local-search budget of the heuristics for ``time_limit``."""
+        return min(self.heuristic_seconds_max, self.heuristic_share * time_limit)
