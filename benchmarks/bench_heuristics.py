@@ -2,7 +2,7 @@
 
 For paper-regime instances (s = 4, l = 8, c = 10) at α = 1/4 and α = 1/32 and growing n, prints the
 seconds of one fluid-release list schedule with the sliding-maximum earliest fit of
-:func:`lpsched.offline.heuristics.earliest_fit` and with the direct window test it replaced (every
+:func:`lpsched.offline.schedules.placement.earliest_fit` and with the direct window test it replaced (every
 start of a chunk checked against an ``o``-wide window), their ratio, and the seconds per job.
 
     python benchmarks/bench_heuristics.py --n 250,500,1000,2000 --repeat 3

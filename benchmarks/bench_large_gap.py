@@ -1,21 +1,21 @@
-"""Certified gap at n = 1000 (paper regime): :func:`lpsched.offline.large.large_search` with explicit budgets.
+"""Certified gap at n = 1000 (paper regime): :func:`lpsched.offline.primal.large.large_search` with explicit budgets.
 
 For each setting: the best heuristic schedule (fluid-release, list schedules, H-SF/SVF), the LP
 bound (compact LP, column generation seeded with that schedule, Lagrangian bound from the last
 duals) within ``--lp-time`` seconds, LP-guided schedules at the capacity fractions ``--fractions``
 (each LP within ``--lp-time``; skipped, and their time given to the tuning, when the bound LP did
 not converge), up to ``--tune-time`` seconds of pace tuning
-(:func:`~lpsched.offline.heuristics.tuned_fluid_schedule`), ``--ls-time`` seconds of local search
+(:func:`~lpsched.offline.schedules.fluid.tuned_fluid_schedule`), ``--ls-time`` seconds of local search
 on the best schedule, then ``--window-time`` seconds of window search
-(:mod:`lpsched.offline.window_search`: windows of ~50 jobs re-solved exactly by CP-SAT, 4 s each,
+(:mod:`lpsched.offline.primal.window_search`: windows of ~50 jobs re-solved exactly by CP-SAT, 4 s each,
 2 workers).
 Prints one JSON row per setting: schedule, bound, mean-busy bound, gap and the seconds of each part.
 
     python benchmarks/bench_large_gap.py --alpha 32 --s 4 --lp-time 900 --fractions 0.95
 
 ``--via-solve 60`` runs ``solve_hindsight(time_limit=60)`` instead (what a user of the library or of
-``lpsched solve`` gets: at this size its large-instance path, :mod:`lpsched.offline.large`, with the
-budget split by :meth:`~lpsched.offline.large.LargeBudget.split`).
+``lpsched solve`` gets: at this size its large-instance path, :mod:`lpsched.offline.primal.large`, with the
+budget split by :meth:`~lpsched.offline.primal.large.LargeBudget.split`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lpsched.offline.primal.large import LargeBudget, large_search
 def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float], ls_time: float,
                   window_time: float = 0.0, tune_time: float = 0.0, log: bool = True) -> dict:
     """Best schedule, best certified bound and their gap for one large instance
-    (:func:`lpsched.offline.large.large_search` with these budgets)."""
+    (:func:`lpsched.offline.primal.large.large_search` with these budgets)."""
     budget = LargeBudget(lp=lp_time, guided=lp_time * len(fractions), tune=tune_time, local_search=ls_time,
                          window=window_time, fractions=tuple(fractions))
     res = large_search(inst, budget, workers=2, seed=0, log=log)  # verifies its schedule

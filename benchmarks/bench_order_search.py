@@ -1,12 +1,12 @@
-"""How the order search (:func:`lpsched.offline.heuristics.order_search`) scales with n, and what it gains.
+"""How the order search (:func:`lpsched.offline.schedules.order_search.order_search`) scales with n, and what it gains.
 
 For paper-regime instances (l = 8, c = 10, α = 1/4) at growing n, from the best schedule of the
 cheap heuristics (``best_schedule(seconds=0)``), prints the seconds per re-placement (a fixed
 number of evaluations, so the figure is deterministic in work), and the TEL reached within a fixed
-time by the order search and by the ruin-and-recreate search (:func:`~lpsched.offline.heuristics.improve`)
+time by the order search and by the ruin-and-recreate search (:func:`~lpsched.offline.schedules.local_search.improve`)
 alone, each from the same start and with the whole budget (no stall stop), as a change against that start.
 Up to ``--pilot-max-n`` jobs it also runs the pilot construction
-(:func:`~lpsched.offline.heuristics.pilot_schedule`) to the end, with no budget,
+(:func:`~lpsched.offline.schedules.order_search.pilot_schedule`) to the end, with no budget,
 and prints its seconds (how the ``O(n^2)`` list placements grow with n) and its TEL against the
 same start.
 
