@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..errors import OptionError
 from ..instance import load_instance
 from .common import emit, json_option
 from .online import parse_options
@@ -59,9 +62,6 @@ def validate_cmd(requests_path: str | None, profile: str | None, engine: str, ti
                  model: str | None, policy: str, opts: tuple[str, ...], as_json: bool) -> None:
     """Replay a measured vLLM run and print measured vs simulated TTFT, E2E latency, TPOT (mean,
     p50, p90, p99) and makespan. Deployment settings come from the options, else the run's meta.json."""
-    from pathlib import Path
-
-    from ..errors import OptionError
     from ..replay.validate import load_measured, measured_dir, resolve_deployment, validate  # lazy: heavy
 
     req = Path(requests_path) if requests_path else measured_dir() / "vllm_measured" / "requests.jsonl"
