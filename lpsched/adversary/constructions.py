@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import OptionError, check_keywords
 from ..instance import Instance
 
 __all__ = ["amax_reservation", "amin_harmonic", "arrival_trap", "prompt_trap", "CONSTRUCTIONS", "construct"]
@@ -233,6 +233,8 @@ def construct(name: str, seed: int = 0, **params: Any) -> Instance:
     """Build construction ``name`` (see :data:`CONSTRUCTIONS`) with ``params``."""
     if name not in CONSTRUCTIONS:
         raise OptionError(f"unknown construction '{name}' (known: {', '.join(CONSTRUCTIONS)})")
+    check_keywords(CONSTRUCTIONS[name][0], {k: v for k, v in params.items() if k != "seed"},
+                   f"construction '{name}'")
     try:
         return CONSTRUCTIONS[name][0](seed, **params)
     except TypeError as exc:

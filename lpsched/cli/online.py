@@ -9,7 +9,7 @@ import click
 from ..errors import OptionError
 from ..instance import load_instance
 from ..verify import save_schedule
-from .common import emit, json_option
+from .common import emit, json_option, output_path
 
 __all__ = ["register", "simulate_cmd", "parse_options"]
 
@@ -52,6 +52,7 @@ def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None,
     """Simulate an online policy on FILE: TEL, evictions, wasted tokens, peak memory (verified)."""
     from ..online import POLICIES, simulate  # lazy: heavy, loaded by this command only
 
+    output_path(out, [file])
     inst = load_instance(file)
     options = parse_options(opts)
     if policy == "all":
@@ -71,7 +72,7 @@ def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None,
         return
     res = simulate(inst, policy, **options)
     if out is not None:
-        save_schedule(out, res.starts, policy=res.policy, tel=res.tel)
+        save_schedule(out, res.starts, inputs=[file], policy=res.policy, tel=res.tel)
     d = res.to_dict()
     text = (f"{res.policy}: TEL {res.tel}, makespan {res.makespan}, evictions {res.evictions} "
             f"(max {res.max_job_evictions} of one job), wasted tokens {res.wasted_tokens}, "
