@@ -501,7 +501,10 @@ def save_instance(instance: Instance, path: str | Path, inputs: Iterable[str | P
     for k, v in head.items():
         lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
     if "meta" in d:
-        lines.append(f'  "meta": {json.dumps(d["meta"], sort_keys=True)},')
+        try:
+            lines.append(f'  "meta": {json.dumps(d["meta"], sort_keys=True, allow_nan=False)},')
+        except ValueError:
+            raise InstanceError("field 'meta' holds NaN or Infinity, which a JSON file cannot store") from None
     lines.append('  "jobs": [')
     body = [f"    {json.dumps(j)}" for j in d["jobs"]]
     lines.append(",\n".join(body))

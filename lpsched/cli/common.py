@@ -52,10 +52,11 @@ class FiniteFloat(click.ParamType):
                 self.fail(f"{value!r} is not a number", param, ctx)
             if not math.isfinite(x):
                 self.fail(f"{value!r} is not a finite number", param, ctx)
-        if self.low is not None and (x < self.low or (self.low_open and x == self.low)):
-            self.fail(f"{x:g} must be {'>' if self.low_open else '>='} {self.low:g}", param, ctx)
-        if self.high is not None and x > self.high:
-            self.fail(f"{x:g} must be <= {self.high:g}", param, ctx)
+        too_low = self.low is not None and (x < self.low or (self.low_open and x == self.low))
+        if too_low or (self.high is not None and x > self.high):
+            lo = "-inf" if self.low is None else f"{self.low:g}"
+            hi = "inf)" if self.high is None else f"{self.high:g}]"
+            self.fail(f"{x:g} is not in {'(' if self.low_open or self.low is None else '['}{lo}, {hi}", param, ctx)
         return x
 
 

@@ -79,12 +79,12 @@ def solve(file: str, backend: str, formulation: str, time_limit: float, workers:
     With -o the file holds the best schedule so far while the solve runs ("in_progress": true)
     and the result at the end; --hint FILE starts from such a file.
     """
-    output_path(schedule_out, [file, hint_file])
+    output_path(schedule_out, [file])  # -o may be the --hint file: resuming replaces it by a better one
     inst = load_instance(file)
     hint = None if hint_file is None else _load_hint(inst, hint_file)
     if progress is None:
         progress = sys.stderr.isatty()
-    out = None if schedule_out is None else _Checkpoint(inst, schedule_out, backend, [file, hint_file])
+    out = None if schedule_out is None else _Checkpoint(inst, schedule_out, backend, [file])
 
     def on_event(event: ProgressEvent) -> None:
         if progress:
@@ -115,9 +115,8 @@ class _Checkpoint:
     """The ``-o`` file of ``lpsched solve``: rewritten (atomically) whenever a better schedule or a
     better bound is reported, with ``"in_progress": true``; the final write drops that flag."""
 
-    def __init__(self, inst: Instance, path: str, backend: str, inputs: list[str | None]) -> None:
-        self.inst, self.path, self.backend = inst, path, backend
-        self.inputs = [p for p in inputs if p is not None]
+    def __init__(self, inst: Instance, path: str, backend: str, inputs: list[str]) -> None:
+        self.inst, self.path, self.backend, self.inputs = inst, path, backend, inputs
         self.last: tuple[int | None, int | None] | None = None
 
     def offer(self, event: ProgressEvent) -> None:

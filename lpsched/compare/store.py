@@ -135,7 +135,7 @@ def open_store(path: str | Path, create: bool = True) -> sqlite3.Connection:
         raise OptionError(f"{p}: not a file (a results database is one file)")
     empty = not exists or p.stat().st_size == 0
     if empty and not create:
-        raise OptionError(f"{p}: no results database here ({'an empty file' if exists else 'no such file'})")
+        raise OptionError(f"{p}: {'an empty file, not a results database' if exists else 'no such results database'}")
     if not empty:
         _check_ours(p)
     try:
