@@ -207,7 +207,7 @@ def _instances(sp: _Spec, blocks: Any, seed: int) -> list[dict[str, Any]]:
         raise sp.fail("at least one [[instances]] block is required")
     for i, b in enumerate(blocks):
         where = f"instances[{i}]"
-        if not isinstance(b, Mapping) or b.get("generator") not in GENERATORS:
+        if not isinstance(b, Mapping) or not isinstance(b.get("generator"), str) or b["generator"] not in GENERATORS:
             raise sp.fail(f"{where}: 'generator' must be one of {', '.join(GENERATORS)}")
         params, required = _GENERATOR_PARAMS[b["generator"]]
         sp.unknown(f"{where} ({b['generator']}): ", b, {"generator", *params})
@@ -260,7 +260,7 @@ def _variants(sp: _Spec, raw: Any, policies: Any) -> list[PolicyRun]:
         if not isinstance(v, Mapping) or "policy" not in v or "label" not in v:
             raise sp.fail(f"variants[{i}] needs 'policy' and 'label'")
         sp.unknown(f"variants[{i}]: ", v, _VARIANT_KEYS)
-        if v["policy"] not in policies:
+        if not isinstance(v["policy"], str) or v["policy"] not in policies:
             raise sp.fail(f"variants[{i}]: unknown policy {v['policy']!r} (known: {', '.join(policies)})")
         sp.check(f"variants[{i}]: 'label'", v["label"], _text)
         options = v.get("options", {})
