@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import InstanceError
 from .fileio import read_json, write_text_atomic
-from .limits import MAX_AREA, MAX_ARRIVAL_SECONDS, MAX_JOBS, MAX_ROUND, MAX_TOKENS, check_int
+from .limits import MAX_ARRIVAL_SECONDS, MAX_JOBS, MAX_ROUND, MAX_TOKENS, check_int
 
 __all__ = ["Job", "Instance", "load_instance", "save_instance", "instance_from_dict"]
 
@@ -195,16 +195,13 @@ class Instance:
                 seen.add(jid)
 
     def _check_horizon(self) -> None:
-        """The derived limits: serial horizon ``max a + Σ o`` and ``M`` times it (limits module)."""
+        """The derived limit: the serial horizon ``max a + Σ o`` (limits module)."""
         if not self.n:
             return
-        horizon = int(self.arrival.max()) + int(self.output.sum())  # <= 2^38 + 2^22·2^31: no overflow
+        horizon = int(self.arrival.max()) + int(self.output.sum())  # <= 2^38 + 2^22·2^21: no overflow
         if horizon > MAX_ROUND:
             raise InstanceError(f"the serial horizon max arrival + total output = {horizon} exceeds "
                                 f"{MAX_ROUND} (the limit, docs/formats.md)")
-        if self.M * horizon > MAX_AREA:
-            raise InstanceError(f"M × serial horizon = {self.M} × {horizon} exceeds {MAX_AREA} "
-                                "(the limit, docs/formats.md)")
 
     # ---------------------------------------------------------------- construction
     @classmethod
