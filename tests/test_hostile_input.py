@@ -212,6 +212,16 @@ def test_unknown_parameters_do_not_leak_function_names(tmp_path) -> None:
     assert "spread_intervals" not in msg
 
 
+@pytest.mark.parametrize("param", ["alpha=nan", "alpha=1e-300", "n=99999999999999999999", "M=inf"])
+@pytest.mark.parametrize("name", ["amin_harmonic", "amax_reservation"])
+def test_construction_parameters_are_checked(tmp_path, name, param) -> None:
+    _clean_error(["construct", name, "--param", param, "-o", tmp_path / "c.json"], param.split("=")[0])
+
+
+def test_policy_option_must_be_finite(inst_file) -> None:
+    _clean_error(["simulate", inst_file, "--option", "watermark=nan"], "watermark")
+
+
 def test_schedule_errors_name_the_file(tmp_path, inst_file) -> None:
     s = _write(tmp_path / "mysched.json", {"starts": {"zz": 0}})
     _clean_error(["verify", inst_file, s], "mysched.json", "job 'zz'")

@@ -9,7 +9,7 @@ import click
 
 from ..errors import OptionError
 from ..instance import save_instance
-from ..limits import MAX_JOBS, MAX_TOKENS
+from ..limits import MAX_JOBS, MAX_ROUND, MAX_TOKENS
 from .common import SEED, FiniteFloat, emit, json_option, output_path, workers_type
 from .online import parse_options
 
@@ -42,9 +42,11 @@ def _progress(enabled: bool, label: str) -> Any:
 @click.option("--lower", type=click.IntRange(1, MAX_TOKENS), default=1, show_default=True, help="l (u = round(l/α)).")
 @click.option("--prompt", type=click.IntRange(0, MAX_TOKENS), default=0, show_default=True, help="Common prompt s.")
 @click.option("--M", "M", type=click.IntRange(1, MAX_TOKENS), default=None, help="KV capacity (default 2(s+u)).")
-@click.option("--m-range", nargs=2, type=int, default=None, help="Also search M in [LO, HI].")
-@click.option("--arrivals", type=int, default=0, show_default=True, help="Also search arrivals in 0..A.")
-@click.option("--prompts", type=int, default=None, help="Also search per-job prompts in 0..S.")
+@click.option("--m-range", nargs=2, type=click.IntRange(1, MAX_TOKENS), default=None, help="Also search M in [LO, HI].")
+@click.option("--arrivals", type=click.IntRange(0, MAX_ROUND), default=0, show_default=True,
+              help="Also search arrivals in 0..A.")
+@click.option("--prompts", type=click.IntRange(0, MAX_TOKENS), default=None,
+              help="Also search per-job prompts in 0..S.")
 @click.option("--budget", type=click.IntRange(1), default=2000, show_default=True,
               help="Proxy evaluations (deterministic).")
 @click.option("--seed", type=SEED, default=0, show_default=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -28,6 +29,8 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
                 val = float(val)
             except ValueError:
                 raise OptionError(f"option {k} must be a number, got '{v}'") from None
+            if not math.isfinite(val):
+                raise OptionError(f"option {k} must be a finite number, got '{v}'")
         out[k] = val
     return out
 
