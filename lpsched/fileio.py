@@ -73,7 +73,7 @@ def read_text(path: str | Path, what: str, error: type[LpschedInputError]) -> st
 def _json_depth(text: str) -> int:
     """Deepest nesting of ``[``/``{`` in ``text``; brackets inside strings do not count.
 
-    Vectorised (a million-job instance takes well under a second): escaped backslashes and escaped
+    Vectorised (about a second for a million-job instance): escaped backslashes and escaped
     quotes are dropped first, so every remaining ``"`` opens or closes a string; then only quotes
     and brackets are kept, and brackets after an odd number of quotes are inside a string.
     """
