@@ -7,6 +7,10 @@ traceback. Anything else that escapes is a bug in lpsched.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
 
 class LpschedInputError(ValueError):
     """Base class of every error caused by the user's input (exit code 2 in the CLI)."""
@@ -22,3 +26,20 @@ class ScheduleError(LpschedInputError):
 
 class OptionError(LpschedInputError):
     """An option, generator parameter or policy name is invalid; the message names it."""
+
+
+class OutputError(LpschedInputError):
+    """An output path cannot be written (an input file, a device, a folder, no permission, disk full)."""
+
+
+def check_keywords(fn: Callable[..., Any], params: Mapping[str, Any], what: str) -> None:
+    """Raise :class:`OptionError` naming ``what`` if ``params`` holds a keyword ``fn`` does not take
+    (instead of Python's ``TypeError``, which names the internal function)."""
+    sig = inspect.signature(fn)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    known = [n for n, p in sig.parameters.items()
+             if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for k in params:
+        if k not in known:
+            raise OptionError(f"{what}: unknown parameter '{k}' (known: {', '.join(known) or 'none'})")

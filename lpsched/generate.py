@@ -11,6 +11,7 @@ from ``numpy.random.default_rng(seed)``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from .errors import OptionError
 from .instance import Instance
+from .limits import MAX_ARRIVAL_SECONDS, MAX_ROUND, MAX_TOKENS
 from .predictors import interval_report, make_intervals
 from .traces import sample_trace
 
@@ -31,6 +33,10 @@ M_PRESETS: dict[str, int] = {
     "llama31-8b-rtx4090": 41_408,
     "llama3-8b-h100": 467_000,
 }
+
+
+def _positive(x: float) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -124,8 +130,15 @@ def paper(
     _check(n >= 1, f"n must be >= 1, got {n}")
     _check(s >= 0, f"prompt s must be >= 0, got {s}")
     _check(lower >= 1, f"lower must be >= 1, got {lower}")
-    _check(0 < alpha <= 1, f"alpha must be in (0, 1], got {alpha}")
+    _check(math.isfinite(alpha) and 0 < alpha <= 1, f"alpha must be in (0, 1], got {alpha}")
+    _check(lower / alpha <= MAX_TOKENS, f"alpha = {alpha:g} gives u = l/alpha = {lower / alpha:.4g} tokens, "
+                                        f"above the limit {MAX_TOKENS} (docs/formats.md)")
     upper = max(lower, round(lower / alpha))
+    _check(math.isfinite(concurrency) and concurrency > 0, f"concurrency must be a number > 0, got {concurrency}")
+    if M is None:
+        _check(concurrency * (s + upper) <= MAX_TOKENS,
+               f"concurrency = {concurrency:g} gives M = concurrency·(s + u) = {concurrency * (s + upper):.4g}, "
+               f"above the limit {MAX_TOKENS} (docs/formats.md)")
     M_val = round(concurrency * (s + upper)) if M is None else int(M)
     _check(M_val >= s + upper, f"M = {M_val} is below the peak s + u = {s + upper}")
     rng = np.random.default_rng(seed)
@@ -187,12 +200,16 @@ def trace_sample(
     _check(M >= 2, f"M must be >= 2, got {M}")
     _check(arrivals in ("zero", "trace", "poisson", "gamma"),
            f"unknown arrivals '{arrivals}' (known: zero, trace, poisson, gamma)")
-    _check(time_scale > 0, f"time_scale must be > 0, got {time_scale}")
+    _check(_positive(time_scale), f"time_scale must be a number > 0, got {time_scale}")
     if arrivals in ("poisson", "gamma"):
-        _check(rate is not None and rate > 0, f"arrivals={arrivals} needs rate > 0 (requests per second)")
-        _check(cv > 0, f"cv must be > 0, got {cv}")
+        _check(rate is not None and _positive(rate), f"arrivals={arrivals} needs rate > 0 (requests per second)")
+        _check(_positive(cv), f"cv must be a number > 0, got {cv}")
     _check(oversize in ("drop", "clip", "error"), f"unknown oversize '{oversize}' (known: drop, clip, error)")
-    _check(round_seconds > 0, f"round_seconds must be > 0, got {round_seconds}")
+    _check(_positive(round_seconds), f"round_seconds must be a number > 0, got {round_seconds}")
+    _check(offset >= 0, f"offset must be >= 0, got {offset}")
+    if window is not None:
+        _check(len(window) == 2 and all(math.isfinite(w) for w in window) and 0 <= window[0] < window[1],
+               f"window must be two numbers 0 <= START < END, got {list(window)}")
     sample = sample_trace(path, fmt, n, mode=mode, offset=offset, seed=seed,
                           window=None if window is None else (float(window[0]), float(window[1])))
     prompt = sample.prompt.copy()
@@ -216,21 +233,30 @@ def trace_sample(
     prompt, output, lines = prompt[keep], output[keep], sample.lines[keep]
     arrival = np.zeros(prompt.size, dtype=np.int64)
     arrival_time = None
-    if arrivals == "trace":
-        if sample.arrival_s is None:
-            raise OptionError(f"format '{fmt}' has no timestamps: use arrivals=zero, poisson or gamma")
-        arrival_time = sample.arrival_s[keep]
-        arrival_time = (arrival_time - arrival_time.min()) / time_scale
-    elif arrivals in ("poisson", "gamma"):
-        arng = np.random.default_rng([seed, 2])
-        m = int(keep.sum())
-        if arrivals == "poisson":
-            gaps = arng.exponential(1.0 / rate, size=m)
-        else:
-            shape = 1.0 / cv**2
-            gaps = arng.gamma(shape, 1.0 / (rate * shape), size=m)
-        arrival_time = np.cumsum(gaps) - gaps[0]
+    if arrivals == "trace" and sample.arrival_s is None:
+        raise OptionError(f"format '{fmt}' has no timestamps: use arrivals=zero, poisson or gamma")
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme options: checked against the limits below
+        if arrivals == "trace":
+            arrival_time = sample.arrival_s[keep]
+            arrival_time = (arrival_time - arrival_time.min()) / time_scale
+        elif arrivals in ("poisson", "gamma"):
+            arng = np.random.default_rng([seed, 2])
+            m = int(keep.sum())
+            if arrivals == "poisson":
+                gaps = arng.exponential(1.0 / rate, size=m)
+            else:
+                shape = 1.0 / cv**2
+                gaps = arng.gamma(shape, 1.0 / (rate * shape), size=m)
+            arrival_time = np.cumsum(gaps) - gaps[0]
     if arrival_time is not None:
+        last = float(arrival_time.max()) if arrival_time.size else 0.0
+        culprit = "time_scale" if arrivals == "trace" else "rate"
+        _check(math.isfinite(last) and last <= MAX_ARRIVAL_SECONDS,
+               f"{culprit} = {time_scale if arrivals == 'trace' else rate:g} puts the last arrival at {last:.4g} s, "
+               f"above the limit {MAX_ARRIVAL_SECONDS:.0f} s (docs/formats.md)")
+        _check(last / round_seconds <= MAX_ROUND,
+               f"round_seconds = {round_seconds:g} puts the last arrival at round {last / round_seconds:.4g}, "
+               f"above the limit {MAX_ROUND} (docs/formats.md)")
         arrival = np.floor(arrival_time / round_seconds + 1e-9).astype(np.int64)
     rng = np.random.default_rng([seed, 1])
     lower, upper = make_intervals(intervals, output, rng, **interval_params)

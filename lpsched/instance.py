@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from .errors import InstanceError
-from .fileio import read_json
+from .fileio import read_json, write_text_atomic
+from .limits import MAX_ARRIVAL_SECONDS, MAX_JOBS, MAX_ROUND, MAX_TOKENS, check_int
 
 __all__ = ["Job", "Instance", "load_instance", "save_instance", "instance_from_dict"]
 
@@ -58,7 +59,16 @@ class Job:
 
 
 def _int_column(values: Any, name: str) -> np.ndarray:
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except (OverflowError, ValueError):
+        arr = np.asarray(values, dtype=object)
+    if arr.dtype == object:  # Python integers beyond 64 bits, or mixed values
+        for i, v in enumerate(arr.ravel().tolist()):
+            problem = check_int(v, -MAX_ROUND, MAX_ROUND)
+            if problem is not None:
+                raise InstanceError(f"job at index {i}: field '{name}' {problem}")
+        arr = arr.astype(np.int64)
     if arr.ndim != 1:
         raise InstanceError(f"field '{name}' must be a one-dimensional sequence")
     if arr.size and arr.dtype.kind not in "iu":
@@ -111,12 +121,14 @@ class Instance:
     def __post_init__(self) -> None:
         if isinstance(self.M, bool) or not isinstance(self.M, (int, np.integer)):
             raise InstanceError(f"field 'M' must be an integer >= 1, got {self.M!r}")
-        if self.M < 1:
-            raise InstanceError(f"field 'M' must be an integer >= 1, got {self.M}")
+        if not 1 <= self.M <= MAX_TOKENS:
+            raise InstanceError(f"field 'M' must be an integer in 1..{MAX_TOKENS}, got {self.M}")
         object.__setattr__(self, "M", int(self.M))
         ids = tuple(str(i) for i in self.ids)
         object.__setattr__(self, "ids", ids)
         n = len(ids)
+        if n > MAX_JOBS:
+            raise InstanceError(f"{n} jobs: at most {MAX_JOBS} (the limit, docs/formats.md)")
         for name in ("arrival", "prompt", "output", "lower", "upper"):
             col = _int_column(getattr(self, name), name)
             if col.shape[0] != n:
@@ -141,20 +153,29 @@ class Instance:
         return InstanceError(f"job '{self.ids[i]}' (index {i}): field '{fld}' {msg}")
 
     def _validate(self) -> None:
+        limit = "(the limit, docs/formats.md)"
         checks: list[tuple[np.ndarray, str, str]] = [
             (self.arrival < 0, "arrival", "must be >= 0"),
+            (self.arrival > MAX_ROUND, "arrival", f"must be <= {MAX_ROUND} {limit}"),
             (self.prompt < 0, "prompt", "must be >= 0"),
+            (self.prompt > MAX_TOKENS, "prompt", f"must be <= {MAX_TOKENS} {limit}"),
             (self.output < 1, "output", "must be >= 1"),
+            (self.output > MAX_TOKENS, "output", f"must be <= {MAX_TOKENS} {limit}"),
             (self.lower < 1, "lower", "must be >= 1"),
+            (self.lower > MAX_TOKENS, "lower", f"must be <= {MAX_TOKENS} {limit}"),
             (self.upper < self.lower, "upper", "must be >= lower"),
-            (self.prompt + self.output > self.M, "output",
+            (self.upper > MAX_TOKENS, "upper", f"must be <= {MAX_TOKENS} {limit}"),
+            (self.prompt > self.M - self.output, "output",
              f"gives peak prompt + output above M = {self.M}: no schedule exists"),
         ]
         if self.predicted is not None:
             checks.append((self.predicted < 0, "predicted", "must be >= 1 (or absent)"))
+            checks.append((self.predicted > MAX_TOKENS, "predicted", f"must be <= {MAX_TOKENS} {limit}"))
         if self.arrival_time is not None:
             bad = ~np.isfinite(self.arrival_time) | (self.arrival_time < 0)
             checks.append((bad, "arrival_time", "must be a finite number >= 0"))
+            checks.append((self.arrival_time > MAX_ARRIVAL_SECONDS, "arrival_time",
+                           f"must be <= {MAX_ARRIVAL_SECONDS:.0f} seconds {limit}"))
         first: tuple[int, str, str] | None = None
         for mask, fld, msg in checks:
             if mask.any():
@@ -165,12 +186,22 @@ class Instance:
             i, fld, msg = first
             value = self.arrival_time[i] if fld == "arrival_time" else getattr(self, fld)[i]
             raise self._fail(i, fld, f"{msg}, got {value}")
+        self._check_horizon()
         if len(set(self.ids)) != len(self.ids):
             seen: set[str] = set()
             for i, jid in enumerate(self.ids):
                 if jid in seen:
                     raise InstanceError(f"job '{jid}' (index {i}): field 'id' duplicates an earlier job")
                 seen.add(jid)
+
+    def _check_horizon(self) -> None:
+        """The derived limit: the serial horizon ``max a + Σ o`` (limits module)."""
+        if not self.n:
+            return
+        horizon = int(self.arrival.max()) + int(self.output.sum())  # <= 2^38 + 2^22·2^21: no overflow
+        if horizon > MAX_ROUND:
+            raise InstanceError(f"the serial horizon max arrival + total output = {horizon} exceeds "
+                                f"{MAX_ROUND} (the limit, docs/formats.md)")
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -354,14 +385,20 @@ class Instance:
 
 
 # -------------------------------------------------------------------- parsing
+#: Accepted range of each integer field of a job (docs/formats.md, "Limits").
+_RANGES = {"arrival": (0, MAX_ROUND), "prompt": (0, MAX_TOKENS), "output": (1, MAX_TOKENS),
+           "lower": (1, MAX_TOKENS), "upper": (1, MAX_TOKENS), "predicted": (1, MAX_TOKENS)}
+
+
 def _get_int(raw: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
     if key not in raw:
         if default is None:
             raise InstanceError(f"{where}: field '{key}' is missing")
         return default
     v = raw[key]
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise InstanceError(f"{where}: field '{key}' must be an integer, got {v!r}")
+    problem = check_int(v, *_RANGES[key])
+    if problem is not None:
+        raise InstanceError(f"{where}: field '{key}' {problem}")
     return v
 
 
@@ -382,11 +419,14 @@ def instance_from_dict(data: Any, source: str = "instance") -> Instance:
     if "M" not in data:
         raise InstanceError(f"{source}: field 'M' is missing")
     M = data["M"]
-    if isinstance(M, bool) or not isinstance(M, int) or M < 1:
-        raise InstanceError(f"{source}: field 'M' must be an integer >= 1, got {M!r}")
+    problem = check_int(M, 1, MAX_TOKENS)
+    if problem is not None:
+        raise InstanceError(f"{source}: field 'M' {problem}")
     raw_jobs = data.get("jobs")
     if not isinstance(raw_jobs, list):
         raise InstanceError(f"{source}: field 'jobs' must be a list of job objects")
+    if len(raw_jobs) > MAX_JOBS:
+        raise InstanceError(f"{source}: {len(raw_jobs)} jobs, at most {MAX_JOBS} (the limit, docs/formats.md)")
     name = data.get("name")
     if name is not None and not isinstance(name, str):
         raise InstanceError(f"{source}: field 'name' must be a string")
@@ -407,12 +447,13 @@ def instance_from_dict(data: Any, source: str = "instance") -> Instance:
             raise InstanceError(f"{where}: unknown field '{bad[0]}' (allowed: {', '.join(_JOB_FIELDS)})")
         output = _get_int(raw, "output", where)
         pred = raw.get("predicted")
-        if pred is not None and (isinstance(pred, bool) or not isinstance(pred, int) or pred < 1):
-            raise InstanceError(f"{where}: field 'predicted' must be an integer >= 1, got {pred!r}")
+        if pred is not None:
+            pred = _get_int(raw, "predicted", where)
         at = raw.get("arrival_time")
         if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float))
-                               or not math.isfinite(at) or at < 0):
-            raise InstanceError(f"{where}: field 'arrival_time' must be a number >= 0, got {at!r}")
+                               or not math.isfinite(at) or not 0 <= at <= MAX_ARRIVAL_SECONDS):
+            raise InstanceError(f"{where}: field 'arrival_time' must be a number in 0..{MAX_ARRIVAL_SECONDS:.0f} "
+                                f"(seconds), got {at!r}")
         jobs.append(Job(
             id=jid,
             prompt=_get_int(raw, "prompt", where),
@@ -444,18 +485,26 @@ def load_instance(path: str | Path) -> Instance:
         raise InstanceError(msg if msg.startswith(str(p)) else f"{p}: {msg}") from None
 
 
-def save_instance(instance: Instance, path: str | Path) -> None:
-    """Write an instance as JSON, one job per line (readable and diff-friendly)."""
+def save_instance(instance: Instance, path: str | Path, inputs: Iterable[str | Path] = (),
+                  option: str = "-o") -> None:
+    """Write an instance as JSON, one job per line (readable and diff-friendly).
+
+    Written whole or not at all, never over one of ``inputs``
+    (:func:`lpsched.fileio.write_text_atomic`; :class:`~lpsched.errors.OutputError` on failure).
+    """
     d = instance.to_dict()
     head = {k: v for k, v in d.items() if k not in ("jobs", "meta")}
     lines = ["{"]
     for k, v in head.items():
         lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
     if "meta" in d:
-        lines.append(f'  "meta": {json.dumps(d["meta"], sort_keys=True)},')
+        try:
+            lines.append(f'  "meta": {json.dumps(d["meta"], sort_keys=True, allow_nan=False)},')
+        except ValueError:
+            raise InstanceError("field 'meta' holds NaN or Infinity, which a JSON file cannot store") from None
     lines.append('  "jobs": [')
     body = [f"    {json.dumps(j)}" for j in d["jobs"]]
     lines.append(",\n".join(body))
     lines.append("  ]")
     lines.append("}")
-    Path(path).write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n", inputs, option)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OptionError
+from .errors import OptionError, check_keywords
 
 __all__ = [
     "exact_intervals",
@@ -159,6 +159,7 @@ def make_intervals(kind: str, output: np.ndarray, rng: np.random.Generator, **pa
     if fn is None:
         raise OptionError(f"unknown interval model '{kind}' (known: {', '.join(PREDICTORS)})")
     miss_rate = params.pop("miss_rate", 0.0)
+    check_keywords(fn, {k: v for k, v in params.items() if k not in ("output", "rng")}, f"interval model '{kind}'")
     try:
         lo, up = fn(output, rng, **params)
     except TypeError as exc:

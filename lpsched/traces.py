@@ -16,19 +16,26 @@ objects at once); a malformed row raises :class:`TraceError` naming file and lin
 from __future__ import annotations
 
 import csv
-import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import LpschedInputError, OptionError
+from .fileio import parse_json
+from .limits import MAX_TOKENS
 
 __all__ = ["TraceRow", "TraceError", "TRACE_FORMATS", "iter_trace", "sample_trace", "TraceSample", "shared_data_dir"]
 
 TRACE_FORMATS = ("azure", "mooncake", "lengths", "llmservingsim")
+
+
+#: Timestamps (seconds) beyond this are malformed: far past any real trace, and exact in float64.
+_MAX_TIMESTAMP_S = 2.0**52 / 1000
 
 
 class TraceError(LpschedInputError):
@@ -52,12 +59,14 @@ def _parse_azure_time(text: str) -> float:
 
 
 def _as_count(value: object, name: str) -> int:
+    """A token count: a CSV cell's digits, or a JSON integer (a JSON string is not a count)."""
     if isinstance(value, bool):
         raise ValueError(f"'{name}' is not an integer")
-    if isinstance(value, str):
+    if isinstance(value, str):  # a CSV cell
         value = value.strip()
-        if not value.lstrip("-").isdigit():
-            raise ValueError(f"'{name}' is not an integer: {value!r}")
+        digits = value.lstrip("-")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
+            raise ValueError(f"'{name}' is not an integer below the limit: {value[:40]!r}")
         v = int(value)
     elif isinstance(value, int):
         v = value
@@ -67,7 +76,16 @@ def _as_count(value: object, name: str) -> int:
         raise ValueError(f"'{name}' is not an integer: {value!r}")
     if v < 0:
         raise ValueError(f"'{name}' is negative: {v}")
+    if v > MAX_TOKENS:
+        raise ValueError(f"'{name}' = {v} is above the limit {MAX_TOKENS} (docs/formats.md)")
     return v
+
+
+def _json_count(obj: dict, name: str) -> int:
+    value = obj[name]
+    if isinstance(value, str):
+        raise ValueError(f"'{name}' must be a JSON number, got the string {value[:40]!r}")
+    return _as_count(value, name)
 
 
 def iter_trace(path: str | Path, fmt: str) -> Iterator[TraceRow]:
@@ -84,59 +102,70 @@ def iter_trace(path: str | Path, fmt: str) -> Iterator[TraceRow]:
         raise OptionError(f"unknown trace format '{fmt}' (known: {', '.join(TRACE_FORMATS)})")
     p = Path(path)
     try:
-        fh = p.open(newline="")
+        fh = p.open(newline="", encoding="utf-8-sig")  # a byte-order mark is not part of the header
     except OSError as exc:
         raise TraceError(f"{p}: cannot read trace file ({exc.strerror})") from None
-    with fh:
-        if fmt in ("azure", "lengths"):
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                return
-            cols = [h.strip() for h in header]
-            need = (("TIMESTAMP", "ContextTokens", "GeneratedTokens") if fmt == "azure"
-                    else ("num_prefill_tokens", "num_decode_tokens"))
-            missing = [c for c in need if c not in cols]
-            if missing:
-                raise TraceError(f"{p}:1: missing column '{missing[0]}' for format '{fmt}'")
-            idx = [cols.index(c) for c in need]
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not c.strip() for c in row):
-                    continue
-                try:
-                    if len(row) < len(cols):
-                        raise ValueError(f"expected {len(cols)} columns, got {len(row)}")
-                    if fmt == "azure":
-                        yield TraceRow(line, _parse_azure_time(row[idx[0]]),
-                                       _as_count(row[idx[1]], "ContextTokens"),
-                                       _as_count(row[idx[2]], "GeneratedTokens"))
-                    else:
-                        yield TraceRow(line, None, _as_count(row[idx[0]], "num_prefill_tokens"),
-                                       _as_count(row[idx[1]], "num_decode_tokens"))
-                except ValueError as exc:
-                    raise TraceError(f"{p}:{line}: malformed row: {exc}") from None
-        else:
-            keys = (("timestamp", "input_length", "output_length") if fmt == "mooncake"
-                    else ("arrival_time", "input_toks", "output_toks"))
-            for line, text in enumerate(fh, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    obj = json.loads(text)
-                    if not isinstance(obj, dict):
-                        raise ValueError("not a JSON object")
-                    for k in keys:
-                        if k not in obj:
-                            raise ValueError(f"missing key '{k}'")
-                    t = obj[keys[0]]
-                    if isinstance(t, bool) or not isinstance(t, (int, float)):
-                        raise ValueError(f"'{keys[0]}' is not a number")
-                    arrival = t / 1000.0 if fmt == "mooncake" else float(t)
-                    yield TraceRow(line, arrival, _as_count(obj[keys[1]], keys[1]),
-                                   _as_count(obj[keys[2]], keys[2]))
-                except (ValueError, json.JSONDecodeError) as exc:
-                    raise TraceError(f"{p}:{line}: malformed row: {exc}") from None
+    try:
+        with fh:
+            yield from _rows(p, fh, fmt)
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"{p}: not a UTF-8 text trace (undecodable byte at offset {exc.start} of a block)") from None
+    except csv.Error as exc:
+        raise TraceError(f"{p}: not a readable CSV trace ({exc})") from None
+
+
+def _rows(p: Path, fh: Any, fmt: str) -> Iterator[TraceRow]:
+    """The rows of an open trace file (:func:`iter_trace` turns decoding errors into one line)."""
+    if fmt in ("azure", "lengths"):
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        cols = [h.strip() for h in header]
+        need = (("TIMESTAMP", "ContextTokens", "GeneratedTokens") if fmt == "azure"
+                else ("num_prefill_tokens", "num_decode_tokens"))
+        missing = [c for c in need if c not in cols]
+        if missing:
+            raise TraceError(f"{p}:1: missing column '{missing[0]}' for format '{fmt}'")
+        idx = [cols.index(c) for c in need]
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            try:
+                if len(row) < len(cols):
+                    raise ValueError(f"expected {len(cols)} columns, got {len(row)}")
+                if fmt == "azure":
+                    yield TraceRow(line, _parse_azure_time(row[idx[0]]),
+                                   _as_count(row[idx[1]], "ContextTokens"),
+                                   _as_count(row[idx[2]], "GeneratedTokens"))
+                else:
+                    yield TraceRow(line, None, _as_count(row[idx[0]], "num_prefill_tokens"),
+                                   _as_count(row[idx[1]], "num_decode_tokens"))
+            except ValueError as exc:
+                raise TraceError(f"{p}:{line}: malformed row: {exc}") from None
+    else:
+        keys = (("timestamp", "input_length", "output_length") if fmt == "mooncake"
+                else ("arrival_time", "input_toks", "output_toks"))
+        for line, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            obj = parse_json(text, f"{p}:{line}", TraceError)
+            try:
+                if not isinstance(obj, dict):
+                    raise ValueError("not a JSON object")
+                for k in keys:
+                    if k not in obj:
+                        raise ValueError(f"missing key '{k}'")
+                t = obj[keys[0]]
+                if isinstance(t, bool) or not isinstance(t, (int, float)):
+                    raise ValueError(f"'{keys[0]}' is not a number")
+                arrival = t / 1000.0 if fmt == "mooncake" else float(t)
+                if not math.isfinite(arrival) or abs(arrival) > _MAX_TIMESTAMP_S:
+                    raise ValueError(f"'{keys[0]}' = {t} is out of range")
+                yield TraceRow(line, arrival, _json_count(obj, keys[1]), _json_count(obj, keys[2]))
+            except ValueError as exc:
+                raise TraceError(f"{p}:{line}: malformed row: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -170,6 +199,11 @@ def sample_trace(
     """
     if n < 1:
         raise OptionError(f"sample size n must be >= 1, got {n}")
+    if offset < 0:
+        raise OptionError(f"offset must be >= 0, got {offset}")
+    if window is not None and not (math.isfinite(window[0]) and math.isfinite(window[1])
+                                   and 0 <= window[0] < window[1]):
+        raise OptionError(f"window must be two numbers 0 <= START < END, got {list(window)}")
     if mode not in ("consecutive", "random"):
         raise OptionError(f"unknown sampling mode '{mode}' (known: consecutive, random)")
     rows: list[TraceRow] = []

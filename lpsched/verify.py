@@ -16,7 +16,6 @@ failed verification into an exception in their own code path.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from .errors import ScheduleError
-from .fileio import read_json
+from .fileio import read_json, write_text_atomic
 from .instance import Instance
+from .limits import MAX_ROUND, check_int
 from .memory import memory_summary
 
 __all__ = [
@@ -74,31 +74,33 @@ class VerifyResult:
         return d
 
 
-def starts_array(instance: Instance, starts: Mapping[str, Any]) -> np.ndarray:
+def starts_array(instance: Instance, starts: Mapping[str, Any], source: str = "schedule") -> np.ndarray:
     """Final starts as an int array in the instance's job order.
+
+    ``source`` (the schedule's file name) starts every error message.
 
     Raises
     ------
     ScheduleError
-        If a job has no start, an id is not in the instance, or a start is not an integer >= 0.
+        If a job has no start, an id is not in the instance, or a start is not an integer in
+        ``0..MAX_ROUND`` (:mod:`lpsched.limits`).
     """
     if not isinstance(starts, Mapping):
-        raise ScheduleError("schedule: 'starts' must map job ids to start rounds")
+        raise ScheduleError(f"{source}: 'starts' must map job ids to start rounds")
     index = instance.index_of
     out = np.full(instance.n, -1, dtype=np.int64)
     for jid, k in starts.items():
         i = index.get(str(jid))
         if i is None:
-            raise ScheduleError(f"schedule: job '{jid}' is not in the instance")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise ScheduleError(f"schedule: job '{jid}': start must be an integer, got {k!r}")
-        if k < 0:
-            raise ScheduleError(f"schedule: job '{jid}': start must be >= 0, got {k}")
+            raise ScheduleError(f"{source}: job '{jid}' is not in the instance")
+        problem = check_int(int(k) if isinstance(k, np.integer) else k, 0, MAX_ROUND)
+        if problem is not None:
+            raise ScheduleError(f"{source}: job '{jid}': start {problem}")
         out[i] = int(k)
     missing = np.flatnonzero(out < 0)
     if missing.size:
         raise ScheduleError(
-            f"schedule: job '{instance.ids[missing[0]]}' has no start "
+            f"{source}: job '{instance.ids[missing[0]]}' has no start "
             f"({missing.size} of {instance.n} jobs missing)"
         )
     return out
@@ -108,13 +110,16 @@ def _overflow_reason(round_: int, excess: int, M: int) -> str:
     return f"round {round_} uses {M + excess} tokens > M = {M} (over by {excess})"
 
 
-def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) -> VerifyResult:
+def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray,
+                    source: str = "schedule") -> VerifyResult:
     """Check a schedule of final starts against the instance (docs/model.md §2).
 
     Parameters
     ----------
     instance : Instance
     starts : mapping id -> start round, or an int array in job order
+    source : str
+        The schedule's name (its file) in error messages.
 
     Returns
     -------
@@ -136,10 +141,10 @@ def verify_schedule(instance: Instance, starts: Mapping[str, Any] | np.ndarray) 
     """
     if isinstance(starts, np.ndarray):
         k = np.asarray(starts, dtype=np.int64)
-        if k.shape != (instance.n,) or np.any(k < 0):
-            raise ScheduleError("schedule: starts array must hold one start >= 0 per job")
+        if k.shape != (instance.n,) or np.any(k < 0) or np.any(k > MAX_ROUND):
+            raise ScheduleError(f"{source}: starts array must hold one start in 0..{MAX_ROUND} per job")
     else:
-        k = starts_array(instance, starts)
+        k = starts_array(instance, starts, source)
     completion = k + instance.output
     tel = int((completion - instance.arrival).sum())
     makespan = int(completion.max()) if instance.n else 0
@@ -255,18 +260,18 @@ def load_schedule(path: str | Path) -> dict[str, int]:
     return data["starts"]
 
 
-def save_schedule(path: str | Path, starts: Mapping[str, int], **extra: Any) -> None:
-    """Write ``{"starts": {...}, **extra}`` as JSON.
+def save_schedule(path: str | Path, starts: Mapping[str, int], *, inputs: Iterable[str | Path] = (),
+                  option: str = "-o", **extra: Any) -> None:
+    """Write ``{"starts": {...}, **extra}`` as strict JSON, never over one of ``inputs``.
 
-    The file is replaced atomically (written next to it, then renamed), so a reader, or a run
-    killed while writing, sees either the previous schedule or the new one, never half of one:
+    The file is replaced atomically (:func:`lpsched.fileio.write_text_atomic`), so a reader, or a
+    run killed while writing, sees either the previous schedule or the new one, never half of one:
     ``lpsched solve -o`` rewrites its file at every better schedule.
+
+    Raises
+    ------
+    OutputError
+        If the path is an input, not a regular file, or cannot be written.
     """
-    p = Path(path)
     payload = {"starts": {str(k): int(v) for k, v in starts.items()}, **extra}
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(payload, indent=1) + "\n")
-        os.replace(tmp, p)
-    finally:
-        tmp.unlink(missing_ok=True)  # only left if the write or the rename failed
+    write_text_atomic(path, json.dumps(payload, indent=1, allow_nan=False) + "\n", inputs, option)

@@ -115,10 +115,13 @@ def test_sweep_rows_ratios_and_traceability(tmp_path) -> None:
 
 
 def test_failed_cell_is_recorded_and_retried(tmp_path) -> None:
-    spec = spec_from_dict({**SMALL, "instances": [{"generator": "paper", "n": 4, "alpha": [2.0]}], "seeds": 1})
+    trace = tmp_path / "t.csv"  # the spec is valid; the file it names has a malformed row
+    trace.write_text("num_prefill_tokens,num_decode_tokens\n3,4\n5,x\n")
+    block = {"generator": "trace", "path": str(trace), "fmt": "lengths", "n": 2, "M": 64}
+    spec = spec_from_dict({**SMALL, "instances": [block], "seeds": 1})
     db = tmp_path / "f.db"
     summary = run_sweep(spec, db, workers=0, progress=False)
-    assert summary.errors == 1 and "alpha must be in (0, 1]" in summary.error_messages[0]
+    assert summary.errors == 1 and "t.csv:3: malformed row" in summary.error_messages[0]
     cells = read_cells(open_store(db))
     assert cells[0]["status"] == "error"
     assert run_sweep(spec, db, workers=0, progress=False).ran == 0

@@ -70,7 +70,7 @@ def test_info_text_and_json(files, capsys) -> None:
     (["verify", "{inst}", "{malformed}"], "not valid JSON"),
     (["verify", "{inst}", "{partial}"], "job 'D' has no start"),
     (["info", "{badjob}"], "job 'x' (index 0): field 'prompt' must be >= 0"),
-    (["generate", "paper", "--seed", "1", "--alpha", "2"], "alpha must be in (0, 1]"),
+    (["generate", "paper", "--seed", "1", "--alpha", "2"], "'--alpha': 2 is not in (0, 1]"),
     (["generate", "paper"], "--seed"),
     (["frobnicate"], "No such command"),
 ])

@@ -35,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import OptionError, check_keywords
 from ..instance import Instance
+from ..limits import MAX_TOKENS
 from ..offline.formulation.objective import tel_of
 from ..offline.schedules.placement import list_schedule
 
@@ -229,10 +230,22 @@ CONSTRUCTIONS: dict[str, tuple[Callable[..., Instance], str]] = {
 }
 
 
+#: Smallest ``alpha`` a construction takes (``u = l/alpha`` then stays far below the token limit).
+_MIN_ALPHA = 2.0**-16
+
+
 def construct(name: str, seed: int = 0, **params: Any) -> Instance:
     """Build construction ``name`` (see :data:`CONSTRUCTIONS`) with ``params``."""
     if name not in CONSTRUCTIONS:
         raise OptionError(f"unknown construction '{name}' (known: {', '.join(CONSTRUCTIONS)})")
+    check_keywords(CONSTRUCTIONS[name][0], {k: v for k, v in params.items() if k != "seed"},
+                   f"construction '{name}'")
+    for k, v in params.items():  # every construction is a small gadget: counts and sizes stay modest
+        if isinstance(v, float) and not (math.isfinite(v) and (k != "alpha" or _MIN_ALPHA <= v <= 1)):
+            raise OptionError(f"construction '{name}': parameter {k} = {v} must be a finite number"
+                              + (f" in [{_MIN_ALPHA:g}, 1]" if k == "alpha" else ""))
+        if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v <= MAX_TOKENS:
+            raise OptionError(f"construction '{name}': parameter {k} = {v} must be in 0..{MAX_TOKENS}")
     try:
         return CONSTRUCTIONS[name][0](seed, **params)
     except TypeError as exc:

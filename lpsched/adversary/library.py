@@ -8,6 +8,7 @@ worst *certified-from-below* ratio of a policy: the exact ratio when OPT is prov
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def adversary_meta(result: SearchResult, cert: RatioCertificate, *, certify_time
         "method": result.method, "budget": result.budget, "evaluations": result.evaluations,
         "seed": result.seed, "space": result.space.to_dict(),
         "objective": "TEL(policy) / TEL(best heuristic schedule) (a certified lower bound on the ratio)",
-        "search_value": result.best_value,
+        "search_value": result.best_value if math.isfinite(result.best_value) else None,
         "ratio": cert.ratio, "ratio_at_least": cert.ratio_at_least, "ratio_at_most": cert.ratio_at_most,
         "opt_status": cert.opt_status, "opt_method": cert.opt_method, "opt_value": cert.best_schedule
         if cert.proven else None, "best_schedule": cert.best_schedule, "lower_bound": cert.lower_bound,

@@ -9,7 +9,8 @@ import click
 
 from ..errors import OptionError
 from ..instance import save_instance
-from .common import emit, json_option
+from ..limits import MAX_JOBS, MAX_ROUND, MAX_TOKENS
+from .common import SEED, FiniteFloat, emit, json_option, output_path, workers_type
 from .online import parse_options
 
 __all__ = ["register", "adversary_cmd", "construct_cmd"]
@@ -35,21 +36,26 @@ def _progress(enabled: bool, label: str) -> Any:
 
 @click.command("adversary")
 @click.option("--policy", required=True, help="Policy to attack (amin, amax, hsf, mcsf, svf, fcfs).")
-@click.option("--alpha", type=float, required=True, help="α = l/u of the common interval [l, u].")
-@click.option("--n", "n", type=int, required=True, help="Number of jobs.")
-@click.option("--lower", type=int, default=1, show_default=True, help="l (u = round(l/α)).")
-@click.option("--prompt", type=int, default=0, show_default=True, help="Common prompt s.")
-@click.option("--M", "M", type=int, default=None, help="KV capacity (default 2(s+u)).")
-@click.option("--m-range", nargs=2, type=int, default=None, help="Also search M in [LO, HI].")
-@click.option("--arrivals", type=int, default=0, show_default=True, help="Also search arrivals in 0..A.")
-@click.option("--prompts", type=int, default=None, help="Also search per-job prompts in 0..S.")
-@click.option("--budget", type=int, default=2000, show_default=True, help="Proxy evaluations (deterministic).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--restarts", type=int, default=8, show_default=True)
+@click.option("--alpha", type=FiniteFloat(0, 1, low_open=True), required=True,
+              help="α = l/u of the common interval [l, u].")
+@click.option("--n", "n", type=click.IntRange(1, MAX_JOBS), required=True, help="Number of jobs.")
+@click.option("--lower", type=click.IntRange(1, MAX_TOKENS), default=1, show_default=True, help="l (u = round(l/α)).")
+@click.option("--prompt", type=click.IntRange(0, MAX_TOKENS), default=0, show_default=True, help="Common prompt s.")
+@click.option("--M", "M", type=click.IntRange(1, MAX_TOKENS), default=None, help="KV capacity (default 2(s+u)).")
+@click.option("--m-range", nargs=2, type=click.IntRange(1, MAX_TOKENS), default=None, help="Also search M in [LO, HI].")
+@click.option("--arrivals", type=click.IntRange(0, MAX_ROUND), default=0, show_default=True,
+              help="Also search arrivals in 0..A.")
+@click.option("--prompts", type=click.IntRange(0, MAX_TOKENS), default=None,
+              help="Also search per-job prompts in 0..S.")
+@click.option("--budget", type=click.IntRange(1), default=2000, show_default=True,
+              help="Proxy evaluations (deterministic).")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--restarts", type=click.IntRange(1), default=8, show_default=True)
 @click.option("--method", type=click.Choice(["local", "random"]), default="local", show_default=True,
               help="Local search, or the random-sampling baseline with the same budget.")
-@click.option("--certify-time", type=float, default=30.0, show_default=True, help="IP time limit (s).")
-@click.option("--workers", type=int, default=1, show_default=True, help="IP threads.")
+@click.option("--certify-time", type=FiniteFloat(0, low_open=True), default=30.0, show_default=True,
+              help="IP time limit (s).")
+@click.option("--workers", type=workers_type(), default=1, show_default=True, help="IP threads.")
 @click.option("--option", "opts", multiple=True, metavar="K=V", help="Policy option; repeatable.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), required=True,
               help="Write the worst instance found here (meta records search and certificate).")
@@ -76,8 +82,9 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
 
     if policy not in POLICIES:
         raise OptionError(f"unknown policy '{policy}' (known: {', '.join(POLICIES)})")
-    if not 0 < alpha <= 1:
-        raise OptionError(f"--alpha must be in (0, 1], got {alpha}")
+    output_path(out)
+    if lower / alpha > MAX_TOKENS:
+        raise OptionError(f"--alpha {alpha:g} gives u = l/α = {lower / alpha:.4g}, above the limit {MAX_TOKENS}")
     upper = max(lower, round(lower / alpha))
     space = SearchSpace(n=n, lower=lower, upper=upper, prompt=prompt,
                         M=2 * ((prompts if prompts is not None else prompt) + upper) if M is None else M,
@@ -121,7 +128,7 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
 
 @click.command("construct")
 @click.argument("name")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--param", "params", multiple=True, metavar="K=V", help="Construction parameter; repeatable.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), required=True)
 @json_option
@@ -129,6 +136,7 @@ def construct_cmd(name: str, seed: int, params: tuple[str, ...], out: str, as_js
     """Write construction NAME (amax_reservation, amin_harmonic, arrival_trap, prompt_trap)."""
     from ..adversary.constructions import construct  # lazy: heavy, loaded by this command only
 
+    output_path(out)
     kw: dict[str, Any] = {}
     for pair in params:
         if "=" not in pair:

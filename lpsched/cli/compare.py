@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import OptionError
-from .common import emit, json_option
+from .common import emit, json_option, workers_type
 
 
 def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int | None, dask: str | None,
@@ -33,7 +33,7 @@ def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--db", type=click.Path(dir_okay=False), help="Results database (default: SPEC with .db).")
-@click.option("--workers", type=int, help="Worker processes (default: all cores; 0 = inline).")
+@click.option("--workers", type=workers_type(0), help="Worker processes (default: all cores; 0 = inline).")
 @click.option("--dask", help="Run on Dask: 'local' (a LocalCluster) or a scheduler address tcp://host:8786.")
 @click.option("--plots", type=click.Path(file_okay=False), help="Also write the plots into this folder.")
 @click.option("--retry-errors", is_flag=True, help="Run cells that failed before again.")
@@ -65,7 +65,7 @@ def report(db: str, plots: str | None, as_json: bool) -> None:
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False), default="lpsched-demo", show_default=True,
               help="Folder for the spec, database and plots.")
-@click.option("--workers", type=int, help="Worker processes (default: all cores).")
+@click.option("--workers", type=workers_type(0), help="Worker processes (default: all cores; 0 = inline).")
 @json_option
 def demo(out: str, workers: int | None, as_json: bool) -> None:
     """The first result: a small built-in sweep (exact optimum, every policy), its table and plots."""
@@ -87,7 +87,7 @@ REPRODUCTIONS = {"jaillet": "jaillet_table.toml", "paper": "paper_real_lengths.t
 @click.argument("name", type=click.Choice(sorted(REPRODUCTIONS)))
 @click.option("--experiments", "folder", type=click.Path(file_okay=False),
               help="Folder holding the specs (default: experiments/ of the lpsched source tree).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=workers_type(0), default=1, show_default=True, help="Worker processes.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def reproduce(name: str, folder: str | None, workers: int, no_progress: bool) -> None:
     """Run a reproduction's sweep (resuming) and print our table beside the published one.

@@ -86,7 +86,7 @@ def verify(ctx: click.Context, file: str, schedule: str, as_json: bool) -> None:
     """Check SCHEDULE (final starts) against FILE. Exit 0 if feasible, 1 if not (with the reason)."""
     inst = load_instance(file)
     starts = load_schedule(schedule)
-    res = verify_schedule(inst, starts)
+    res = verify_schedule(inst, starts, source=schedule)
     if res.feasible:
         text = (f"feasible: TEL {res.tel}, makespan {res.makespan}, "
                 f"peak memory {res.peak_memory}/{inst.M} (round {res.peak_round})")

@@ -3,17 +3,27 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..errors import OptionError
+from ..errors import OptionError, OutputError, ScheduleError
+from ..fileio import check_output, parse_json, read_text, write_text_atomic
 from ..instance import Instance, load_instance
+from ..limits import MAX_ROUND
 from ..offline import lower_bounds, solve_hindsight
 from ..offline.progress import ProgressEvent, format_event
 from ..verify import load_schedule, require_feasible, save_schedule, starts_array, verify_schedule
-from .common import emit, json_option
+from .common import SOLVER_SEED, FiniteFloat, emit, json_option, output_path, workers_type
 
 
 def _solve_text(d: dict) -> str:
@@ -47,9 +57,9 @@ def _solve_text(d: dict) -> str:
 @click.option("--formulation", type=click.Choice(["auto", "cumulative", "strong", "hybrid", "plain"]),
               default="auto", show_default=True,
               help="Model: auto = time-indexed, then the interval/cumulative model on tight instances.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, help="Seconds.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Solver threads.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Solver and local-search seed.")
+@click.option("--time-limit", type=FiniteFloat(0, low_open=True), default=60.0, show_default=True, help="Seconds.")
+@click.option("--workers", type=workers_type(), default=2, show_default=True, help="Solver threads.")
+@click.option("--seed", type=SOLVER_SEED, default=0, show_default=True, help="Solver and local-search seed.")
 @click.option("--log", is_flag=True, help="Show the solver's log (on stdout).")
 @click.option("-o", "--output", "schedule_out", type=click.Path(dir_okay=False), default=None,
               help="Write the schedule (final starts) to this file; it is rewritten at every better "
@@ -69,15 +79,12 @@ def solve(file: str, backend: str, formulation: str, time_limit: float, workers:
     With -o the file holds the best schedule so far while the solve runs ("in_progress": true)
     and the result at the end; --hint FILE starts from such a file.
     """
-    if time_limit <= 0:
-        raise OptionError(f"--time-limit must be > 0, got {time_limit}")
-    if workers < 1:
-        raise OptionError(f"--workers must be >= 1, got {workers}")
+    output_path(schedule_out, [file])  # -o may be the --hint file: resuming replaces it by a better one
     inst = load_instance(file)
     hint = None if hint_file is None else _load_hint(inst, hint_file)
     if progress is None:
         progress = sys.stderr.isatty()
-    out = None if schedule_out is None else _Checkpoint(inst, schedule_out, backend)
+    out = None if schedule_out is None else _Checkpoint(inst, schedule_out, backend, [file])
 
     def on_event(event: ProgressEvent) -> None:
         if progress:
@@ -97,8 +104,8 @@ def solve(file: str, backend: str, formulation: str, time_limit: float, workers:
 def _load_hint(inst: Instance, path: str) -> dict[str, int]:
     """The schedule of ``--hint``: one start per job of the instance, and feasible (else one clear error)."""
     starts = load_schedule(path)
-    arr = starts_array(inst, starts)  # names a missing or unknown job
-    res = verify_schedule(inst, arr)
+    arr = starts_array(inst, starts, source=path)  # names a missing or unknown job
+    res = verify_schedule(inst, arr, source=path)
     if not res.feasible:
         raise OptionError(f"--hint {path}: the schedule is infeasible for this instance: {res.reason}")
     return {str(k): int(v) for k, v in starts.items()}
@@ -108,13 +115,9 @@ class _Checkpoint:
     """The ``-o`` file of ``lpsched solve``: rewritten (atomically) whenever a better schedule or a
     better bound is reported, with ``"in_progress": true``; the final write drops that flag."""
 
-    def __init__(self, inst: Instance, path: str, backend: str) -> None:
-        self.inst, self.path, self.backend = inst, path, backend
+    def __init__(self, inst: Instance, path: str, backend: str, inputs: list[str]) -> None:
+        self.inst, self.path, self.backend, self.inputs = inst, path, backend, inputs
         self.last: tuple[int | None, int | None] | None = None
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OptionError(f"-o {path}: cannot create its directory: {exc.strerror}") from None
 
     def offer(self, event: ProgressEvent) -> None:
         if event.starts is None or (event.objective, event.bound) == self.last:
@@ -125,10 +128,7 @@ class _Checkpoint:
 
     def write(self, starts: dict[str, int], **extra: object) -> None:
         require_feasible(verify_schedule(self.inst, starts_array(self.inst, starts)), "lpsched solve")
-        try:
-            save_schedule(self.path, starts, **extra)
-        except OSError as exc:
-            raise OptionError(f"-o {self.path}: cannot write: {exc.strerror}") from None
+        save_schedule(self.path, starts, inputs=self.inputs, **extra)
 
 
 @click.command()
@@ -154,8 +154,9 @@ def bounds(file: str, lp: bool, as_json: bool) -> None:
               help="One memory row per round, or the compact form with N_t / Q_t variables.")
 @click.option("--fixing", is_flag=True,
               help="Remove the variables the LP proves are in no schedule better than the heuristic one.")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for heuristics and LP.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Local-search seed.")
+@click.option("--time-limit", type=FiniteFloat(0, low_open=True), default=30.0, show_default=True,
+              help="Seconds for heuristics and LP.")
+@click.option("--seed", type=SOLVER_SEED, default=0, show_default=True, help="Local-search seed.")
 @click.option("--hint", "hint_file", type=click.Path(dir_okay=False), default=None,
               help="A schedule file to use as the incumbent (it must be feasible).")
 @json_option
@@ -164,12 +165,12 @@ def export_ip_cmd(file: str, model_out: str, rows: str, fixing: bool, time_limit
     """Write the hindsight IP of FILE as an MPS file for any MIP solver (Gurobi, CPLEX, SCIP, ...)."""
     from ..offline.export import export_ip  # lazy: heavy, loaded by this command only
 
+    inputs = [file, hint_file]
+    targets = _export_targets(model_out, inputs)
     inst = load_instance(file)
-    hint = None if hint_file is None else starts_array(inst, _load_hint(inst, hint_file))
-    try:
-        out = export_ip(inst, model_out, rows=rows, fixing=fixing, time_limit=time_limit, hint=hint, seed=seed)
-    except OSError as exc:
-        raise OptionError(f"-o {model_out}: cannot write: {exc.strerror}") from None
+    hint = None if hint_file is None else starts_array(inst, _load_hint(inst, hint_file), source=hint_file)
+    out = _export_staged(lambda p: export_ip(inst, p, rows=rows, fixing=fixing, time_limit=time_limit, hint=hint,
+                                             seed=seed), model_out, targets, inputs)
     d = out.to_dict()
     lines = [f"wrote {out.path}: {out.n_variables} integer variables, {out.n_constraints} rows ({rows} memory rows), "
              f"horizon {out.horizon}",
@@ -193,17 +194,84 @@ def read_solution_cmd(file: str, solution: str, manifest: str | None, schedule_o
     """Turn a MIP solver's SOLUTION of an exported model of FILE into a verified schedule."""
     from ..offline.export import read_solution  # lazy: heavy, loaded by this command only
 
+    output_path(schedule_out, [file, solution, manifest])
     inst = load_instance(file)
+    _check_solution_values(solution)
     starts = read_solution(inst, solution, manifest)
     res = verify_schedule(inst, starts)
     d = {"objective": res.tel, "makespan": res.makespan, "starts": {inst.ids[i]: int(k) for i, k in enumerate(starts)}}
     if schedule_out is not None:
-        try:
-            save_schedule(schedule_out, d["starts"], objective=res.tel, source=f"read-solution {solution}")
-        except OSError as exc:
-            raise OptionError(f"-o {schedule_out}: cannot write: {exc.strerror}") from None
+        save_schedule(schedule_out, d["starts"], inputs=[p for p in (file, solution, manifest) if p], objective=res.tel,
+                      source=f"read-solution {solution}")
     emit(d, f"feasible schedule: TEL {res.tel}, makespan {res.makespan} (verified; optimality is the solver's "
             "claim, not checked here)", as_json)
+
+
+def _export_targets(model_out: str, inputs: list[str | None]) -> list[Path]:
+    """The three files ``export-ip`` writes (model, MIP start, manifest), checked before any work."""
+    known = [p for p in inputs if p is not None]
+    model = check_output(model_out, known)
+    return [model, check_output(model.with_suffix(".mst"), known, "-o (its .mst)"),
+            check_output(Path(f"{model}.json"), known, "-o (its .json manifest)")]
+
+
+def _export_staged(export: Callable[[Path], Any], model_out: str, targets: list[Path],
+                   inputs: list[str | None]) -> Any:
+    """Run ``export(path)`` into a private folder next to the targets, then install each file whole
+    (:func:`lpsched.fileio.write_text_atomic`), the manifest last, so a failure leaves the previous
+    files as they were. The manifest's own paths are rewritten to the final names."""
+    model, start, manifest = targets
+    known = [p for p in inputs if p is not None]
+    try:
+        model.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{model.name}.", dir=model.parent))
+    except OSError as exc:
+        raise OutputError(f"-o {model_out}: cannot write ({exc.strerror})") from None
+    try:
+        try:
+            out = export(stage / model.name)
+            text = {"model": (stage / model.name).read_text(),
+                    "manifest": parse_json(Path(out.manifest).read_text(), out.manifest, OutputError)}
+            if out.start_file is not None:
+                text["start"] = Path(out.start_file).read_text()
+        except OSError as exc:
+            raise OutputError(f"-o {model_out}: cannot write ({exc.strerror or exc})") from None
+        out = replace(out, path=str(model_out), manifest=f"{model_out}.json",
+                      start_file=None if out.start_file is None else str(Path(model_out).with_suffix(".mst")))
+        text["manifest"].update(path=out.path, manifest=out.manifest, start_file=out.start_file)
+        write_text_atomic(model, text["model"], known)
+        if "start" in text:
+            write_text_atomic(start, text["start"], known, "-o (its .mst)")
+        else:
+            start.unlink(missing_ok=True)  # a stale MIP start of an earlier model would mislead
+        write_text_atomic(manifest, json.dumps(text["manifest"], indent=1) + "\n", known, "-o (its .json manifest)")
+        return out
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+_SOLUTION_VAR = re.compile(r"^y_c(\d+)_k(\d+)$")
+
+
+def _check_solution_values(path: str) -> None:
+    """Reject, naming line and variable, what :func:`~lpsched.offline.export.read_solution` cannot
+    take: a value that is not a finite number, or a start beyond the limit ``MAX_ROUND``."""
+    for line_no, line in enumerate(read_text(path, "solution file", ScheduleError).splitlines(), start=1):
+        tokens = line.replace("=", " ").split()
+        for i, tok in enumerate(tokens[:-1]):
+            m = _SOLUTION_VAR.match(tok)
+            if m is None:
+                continue
+            if len(m.group(1)) > 9 or len(m.group(2)) > 12 or int(m.group(2)) > MAX_ROUND:
+                raise ScheduleError(f"{path}:{line_no}: {tok}: class or start beyond the limits "
+                                    f"(start <= {MAX_ROUND}, docs/formats.md)")
+            try:
+                value = float(tokens[i + 1])
+            except ValueError:
+                break  # read_solution names it
+            if not math.isfinite(value):
+                raise ScheduleError(f"{path}:{line_no}: {tok}: value '{tokens[i + 1]}' is not a finite number")
+            break
 
 
 def register(group: click.Group) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -9,7 +10,7 @@ import click
 from ..errors import OptionError
 from ..instance import load_instance
 from ..verify import save_schedule
-from .common import emit, json_option
+from .common import emit, json_option, output_path
 
 __all__ = ["register", "simulate_cmd", "parse_options"]
 
@@ -28,6 +29,8 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
                 val = float(val)
             except ValueError:
                 raise OptionError(f"option {k} must be a number, got '{v}'") from None
+            if not math.isfinite(val):
+                raise OptionError(f"option {k} must be a finite number, got '{v}'")
         out[k] = val
     return out
 
@@ -52,6 +55,7 @@ def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None,
     """Simulate an online policy on FILE: TEL, evictions, wasted tokens, peak memory (verified)."""
     from ..online import POLICIES, simulate  # lazy: heavy, loaded by this command only
 
+    output_path(out, [file])
     inst = load_instance(file)
     options = parse_options(opts)
     if policy == "all":
@@ -73,7 +77,7 @@ def simulate_cmd(file: str, policy: str, opts: tuple[str, ...], out: str | None,
         raise OptionError("-o/--output writes a round-model schedule; engine vllm has engine steps, not one")
     res = simulate(inst, policy, **options)
     if out is not None:
-        save_schedule(out, res.starts, policy=res.policy, tel=res.tel)
+        save_schedule(out, res.starts, inputs=[file], policy=res.policy, tel=res.tel)
     d = res.to_dict()
     text = (f"{res.policy}: TEL {res.tel}, makespan {res.makespan}, evictions {res.evictions} "
             f"(max {res.max_job_evictions} of one job), wasted tokens {res.wasted_tokens}, "

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from ..errors import OptionError
+from ..fileio import write_text_atomic
 from ..instance import load_instance
-from .common import emit, json_option
+from .common import emit, json_option, output_path
 from .online import parse_options
 
 __all__ = ["register", "replay_cmd", "validate_cmd", "fit_profile_cmd", "study_cmd"]
@@ -123,14 +124,13 @@ def fit_profile_cmd(folder: str, kv_tokens: int, max_batched_tokens: int, max_se
 @json_option
 def study_cmd(spec: str, out: str | None, as_json: bool) -> None:
     """Run a timed replay study SPEC (TOML, docs/replay.md): every policy on every seed, table of means."""
-    from pathlib import Path
-
     from ..replay.study import load_study, run_study  # lazy: heavy, loaded by this command only
 
+    output_path(out, [spec])
     st = load_study(spec)
     res = run_study(st)
     if out:
-        Path(out).write_text(res["markdown"] + "\n")
+        write_text_atomic(out, res["markdown"] + "\n", [spec])
     emit(res, res["markdown"], as_json)
 
 

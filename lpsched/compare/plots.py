@@ -24,6 +24,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..errors import OutputError
+from ..fileio import atomic_output
 from ..instance import Instance
 from ..memory import memory_profile
 from .report import RATIO_KINDS, amin_fit, pick_kind, worst_by_alpha
@@ -163,9 +165,13 @@ def figure_memory_stacked(
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` whole (:func:`lpsched.fileio.atomic_output`) and close it."""
     path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_output(path, option="--plots", suffix=path.suffix) as tmp:
+            fig.savefig(tmp, dpi=120)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -209,8 +215,12 @@ def plot_database(
     from .store import read_cells, read_results
 
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    con = _open(db)
+    con = _open(db)  # first: a database that is not ours stops here, before any folder is made
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        con.close()
+        raise OutputError(f"--plots {out}: cannot create the folder ({exc.strerror})") from None
     try:
         rows = read_results(con)
         cells = [c for c in read_cells(con) if c["status"] == "ok"]

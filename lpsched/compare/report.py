@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
 from .store import open_store, read_cells, read_results
 from .theory import GrowthFit, fit_growth
 
@@ -46,9 +45,7 @@ class Summary:
 
 
 def _open(db: str | Path) -> sqlite3.Connection:
-    if not Path(db).exists():
-        raise OptionError(f"{db}: no such results database")
-    return open_store(db)
+    return open_store(db, create=False)
 
 
 def summarise(rows: list[dict[str, Any]], kind: str) -> list[Summary]:

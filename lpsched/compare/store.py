@@ -12,6 +12,12 @@ Two tables (schema in :data:`SCHEMA`):
 
 A cell and its result rows are written in one transaction, so a sweep killed at any point (even
 ``kill -9``) leaves only whole cells behind and :func:`done_cells` tells a restart what to skip.
+
+A third table, ``lpsched_store``, marks the file as ours (``format = lpsched-sweep``, ``version``).
+:func:`open_store` checks the marker, read-only, before anything else touches the file: it never
+writes to a database lpsched did not create (a foreign SQLite file, a text file), and a reader
+(``report``) never writes into an empty or missing file. Databases written before the marker
+existed are recognised by their exact ``cells``/``results`` columns and get the marker.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from ..errors import OptionError
 
 __all__ = ["SCHEMA", "open_store", "done_cells", "write_cell", "read_results", "read_cells",
            "RESULT_COLUMNS", "CELL_COLUMNS", "STARTS_MAX_JOBS"]
@@ -59,17 +67,88 @@ CREATE TABLE IF NOT EXISTS results (
     version TEXT, starts TEXT, UNIQUE (cell_key, label)
 );
 CREATE INDEX IF NOT EXISTS results_label_alpha ON results(label, alpha);
+CREATE TABLE IF NOT EXISTS lpsched_store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+#: The marker row of ``lpsched_store`` and the version of this schema.
+STORE_FORMAT = "lpsched-sweep"
+STORE_VERSION = "1"
 
-def open_store(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) a results database; WAL journal, so readers never block the sweep."""
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _columns(con: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    return tuple(r[1] for r in con.execute(f"PRAGMA table_info({table})"))
+
+
+def _check_ours(p: Path) -> bool:
+    """Read-only check of an existing non-empty file: ``True`` if it carries our marker, ``False`` if
+    it is an lpsched database from before the marker; else :class:`OptionError`."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise OptionError(f"{p}: cannot read results database ({exc.strerror})") from None
+    if head != _SQLITE_MAGIC:
+        raise OptionError(f"{p}: not an SQLite database (not a results database of lpsched); left untouched")
+    try:
+        con = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        raise OptionError(f"{p}: cannot open results database ({exc})") from None
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "lpsched_store" in tables:
+            marks = dict(con.execute("SELECT key, value FROM lpsched_store").fetchall())
+            if marks.get("format") != STORE_FORMAT:
+                raise OptionError(f"{p}: not a results database of lpsched (marker {marks.get('format')!r}); "
+                                  "left untouched")
+            if marks.get("version") != STORE_VERSION:
+                raise OptionError(f"{p}: results database of version {marks.get('version')}, this lpsched "
+                                  f"reads version {STORE_VERSION}; left untouched")
+            return True
+        legacy = ({"cells", "results"} <= tables and _columns(con, "cells") == CELL_COLUMNS
+                  and _columns(con, "results")[1:] == RESULT_COLUMNS)
+    except sqlite3.Error as exc:
+        raise OptionError(f"{p}: not a readable results database ({exc}); left untouched") from None
+    finally:
+        con.close()
+    if not legacy:
+        raise OptionError(f"{p}: an SQLite database lpsched did not create (no lpsched_store marker); "
+                          "left untouched")
+    return False
+
+
+def open_store(path: str | Path, create: bool = True) -> sqlite3.Connection:
+    """Open a results database; WAL journal, so readers never block the sweep.
+
+    With ``create`` (a sweep) a missing or empty file becomes a new database; without it (a report)
+    it is an error. An existing file must be one of ours (module text).
+
+    Raises
+    ------
+    OptionError
+        For a file that is not a results database of lpsched, or a missing one when not ``create``.
+    """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(p, timeout=30)
+    exists = p.exists()
+    if exists and not p.is_file():
+        raise OptionError(f"{p}: not a file (a results database is one file)")
+    empty = not exists or p.stat().st_size == 0
+    if empty and not create:
+        raise OptionError(f"{p}: {'an empty file, not a results database' if exists else 'no such results database'}")
+    if not empty:
+        _check_ours(p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(p, timeout=30)
+    except (OSError, sqlite3.Error) as exc:
+        raise OptionError(f"{p}: cannot open results database ({exc})") from None
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(SCHEMA)
+    with con:
+        con.executemany("INSERT OR IGNORE INTO lpsched_store (key, value) VALUES (?, ?)",
+                        [("format", STORE_FORMAT), ("version", STORE_VERSION)])
     con.row_factory = sqlite3.Row
     return con
 

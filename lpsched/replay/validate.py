@@ -20,7 +20,6 @@ separates the error of the linear fit from the error of the scheduling model.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LpschedInputError
+from ..fileio import parse_json
 from ..instance import Instance
 from ..online.profile import compose_step_us, load_profile
 from ..online.result import SimResult
@@ -85,13 +85,15 @@ def load_measured(path: str | Path | None = None, M: int = 41_408) -> Measured:
                 if not text.strip():
                     continue
                 try:
-                    r = json.loads(text)
+                    r = parse_json(text, f"{p}:{line_no}", LpschedInputError)
                     rows.append((str(r["request_id"]), int(r["input_toks"]), int(r["output_toks"]),
                                  float(r["queued_ts"]), float(r["first_token_ts"]), float(r["last_token_ts"])))
                 except (KeyError, TypeError, ValueError) as exc:
                     raise LpschedInputError(f"{p}:{line_no}: malformed row ({exc})") from None
     except OSError as exc:
         raise LpschedInputError(f"{p}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise LpschedInputError(f"{p}: not UTF-8 text") from None
     if not rows:
         raise LpschedInputError(f"{p}: no requests")
     ids, prompt, output, q, first, last = (list(c) for c in zip(*rows, strict=True))
@@ -110,9 +112,10 @@ def load_measured(path: str | Path | None = None, M: int = 41_408) -> Measured:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        d = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise LpschedInputError(f"{path}: cannot read ({exc})") from None
+    d = parse_json(text, str(path), LpschedInputError)
     if not isinstance(d, dict):
         raise LpschedInputError(f"{path}: expected a JSON object")
     return d
