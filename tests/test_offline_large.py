@@ -78,7 +78,7 @@ def test_solve_hindsight_switches_to_the_large_path(monkeypatch) -> None:
 def _large_path(inst, params: SolverParams):
     """The large path of one pass, entered directly on the cheap heuristics' schedule."""
     import lpsched.offline.pipeline as pipeline
-    from lpsched.offline.formulation.model import build_model
+    from lpsched.offline.formulation.model import model_size
     from lpsched.offline.progress import Reporter
     from lpsched.offline.schedules.heuristics import best_schedule
     from lpsched.offline.state import Budget, SolveState
@@ -88,7 +88,7 @@ def _large_path(inst, params: SolverParams):
     run = pipeline.Run(inst, opts, "strong", budget, Reporter(None, budget.t0))
     inc, name, _ = best_schedule(inst, seconds=0.0)
     state = SolveState.start(inst, run.rep, inc, name, run.info)
-    return pipeline._phase_large(run, state, build_model(inst, tel_of(inst, inc)))
+    return pipeline._phase_large(run, state, model_size(inst, tel_of(inst, inc)))
 
 
 def test_the_large_path_hands_what_is_left_to_the_integer_path() -> None:

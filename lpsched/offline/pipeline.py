@@ -46,6 +46,7 @@ import numpy as np
 from ..baseline import serial_schedule
 from ..errors import OptionError
 from ..instance import Instance
+from ..limits import MAX_WORKERS
 from ..verify import require_feasible, starts_array, verify_schedule
 from .backends.interval import solve_cumulative, solve_hybrid
 from .backends.portfolio import portfolio_info, portfolio_status, run_backend
@@ -53,7 +54,8 @@ from .bounds.chain import long_jobs, solve_chain_lp
 from .bounds.lp import LPResult, integer_bound, solve_lp
 from .bounds.report import lower_bounds
 from .formulation.classes import class_counts
-from .formulation.model import TimeIndexedModel, build_model, restrict, starts_of_values
+from .formulation.horizon import earliest_shift
+from .formulation.model import TimeIndexedModel, build_model, model_size, restrict, starts_of_values
 from .formulation.objective import tel_of
 from .params import SolverParams
 from .primal.large import LargeBudget, large_search
@@ -202,10 +204,13 @@ def solve_hindsight(
     """
     _check_options(backend, formulation, time_limit, workers)
     budget = Budget(time_limit)
-    rep = Reporter(progress, budget.t0, ids=instance.ids)
     opts = SolveOptions(backend, workers, seed, log, heuristic_seconds, lp_fixing, core_rows,
                         params or SolverParams())
     hint_arr = _hint_array(instance, hint)
+    instance, a0 = earliest_shift(instance)  # solve from the earliest arrival; starts shifted back below
+    rep = Reporter(_shifted_callback(progress, a0), budget.t0, ids=instance.ids)
+    if hint_arr is not None:
+        hint_arr = hint_arr - a0
     if formulation == "auto" and choose_formulation(instance, backend) == "portfolio":
         res = _auto_portfolio(instance, opts, budget, rep, hint_arr)
     else:
@@ -213,7 +218,22 @@ def solve_hindsight(
         form = choose_formulation(instance, backend) if auto else formulation
         res = _solve(Run(instance, opts, form, budget, rep, hint_arr, large=auto))
     rep.note("done", objective=res.objective, bound=res.bound, detail=res.status, starts=res.starts)
+    if a0:
+        res = replace(res, starts={i: k + a0 for i, k in res.starts.items()}, horizon=res.horizon + a0)
     return res
+
+
+def _shifted_callback(progress: Callable[[ProgressEvent], None] | None,
+                      a0: int) -> Callable[[ProgressEvent], None] | None:
+    """``progress`` seeing the starts of the caller's clock (the solve runs ``a0`` rounds earlier)."""
+    if progress is None or a0 == 0:
+        return progress
+
+    def shifted(event: ProgressEvent) -> None:
+        starts = None if event.starts is None else {i: k + a0 for i, k in event.starts.items()}
+        progress(replace(event, starts=starts))
+
+    return shifted
 
 
 def _check_options(backend: str, formulation: str, time_limit: float, workers: int) -> None:
@@ -223,8 +243,8 @@ def _check_options(backend: str, formulation: str, time_limit: float, workers: i
         raise OptionError(f"unknown formulation '{formulation}' (known: {', '.join(FORMULATIONS)})")
     if not time_limit > 0:
         raise OptionError(f"time_limit must be > 0, got {time_limit}")
-    if workers < 1:
-        raise OptionError(f"workers must be >= 1, got {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise OptionError(f"workers must be between 1 and {MAX_WORKERS}, got {workers}")
 
 
 def _hint_array(instance: Instance, hint: Any) -> np.ndarray | None:
@@ -297,8 +317,9 @@ def _solve(run: Run) -> SolveResult:
 
 def _phase_incumbent(run: Run) -> SolveState | SolveResult:
     """Phase 1: the best heuristic schedule (``plain``: the serial schedule or the hint). With
-    ``auto`` from ``params.large_probe_jobs`` jobs on, the model is first built on the cheap
-    heuristics' schedule: beyond ``params.large_model_variables`` the large path takes over."""
+    ``auto`` from ``params.large_probe_jobs`` jobs on, the model's size is first computed on the cheap
+    heuristics' schedule (:func:`model_size`, nothing built): beyond ``params.large_model_variables``
+    the large path takes over."""
     instance, opts, p = run.instance, run.opts, run.opts.params
     if not run.strong:
         inc, name = serial_schedule(instance), "serial"
@@ -311,8 +332,8 @@ def _phase_incumbent(run: Run) -> SolveState | SolveResult:
         # is the model beyond the integer path? then the large path gets the whole budget
         # (it tunes and searches on its own; a local search here would be repeated there)
         inc, name, tels = best_schedule(instance, seconds=0.0, seed=opts.seed, extra=extra)
-        probe = build_model(instance, tel_of(instance, inc))
-        if probe.n_variables > p.large_model_variables:
+        probe = model_size(instance, tel_of(instance, inc))
+        if probe[0] > p.large_model_variables:
             run.info["heuristics"] = tels
             return _phase_large(run, SolveState.start(instance, run.rep, inc, name, run.info), probe)
         extra = {**(extra or {}), name: inc}
@@ -342,7 +363,7 @@ def _phase_model(run: Run, state: SolveState) -> TimeIndexedModel | SolveResult:
                         use_incumbent_horizon=run.strong, core_rows=core_rows)
     state.horizon = model.horizon
     if run.large and model.n_variables > run.opts.params.large_model_variables:
-        return _phase_large(run, state, model)
+        return _phase_large(run, state, (model.n_variables, model.horizon))
     return model
 
 
@@ -632,7 +653,7 @@ def _reused_lp(shared: dict[str, Any] | None, model: TimeIndexedModel, info: dic
     return replace(old_lp, reduced_costs=rc, values=values, column_mask=None)
 
 
-def _phase_large(run: Run, state: SolveState, model: TimeIndexedModel) -> SolveResult:
+def _phase_large(run: Run, state: SolveState, model_shape: tuple[int, int]) -> SolveResult:
     """``auto`` on a model too large for the integer backends: the rest of the budget goes to
     :func:`~lpsched.offline.primal.large.large_search` (truncated LP bound, LP-guided schedules,
     pace tuning, local and window search), which returns a verified schedule and a certified bound.
@@ -644,8 +665,9 @@ def _phase_large(run: Run, state: SolveState, model: TimeIndexedModel) -> SolveR
     bound are kept (each bound is valid on its own).
     """
     p, budget = run.opts.params, run.budget
+    n_variables, horizon = model_shape  # of the strong model on the first schedule (not built)
     remaining = max(1.0, budget.left())
-    state.note("large search", f"{model.n_variables:,} variables, {remaining:.0f} s")
+    state.note("large search", f"{n_variables:,} variables, {remaining:.0f} s")
     res = large_search(run.instance, LargeBudget.split(remaining), workers=run.opts.workers, seed=run.opts.seed,
                        first=state.starts, first_name=state.source, log=run.opts.log)
     state.absorb(Finding("large search done", starts=res.starts, source=res.incumbent, bound=res.bound,
@@ -653,10 +675,10 @@ def _phase_large(run: Run, state: SolveState, model: TimeIndexedModel) -> SolveR
     state.info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")
     if res.lp_bound is not None:
         state.info["lp_bound"] = integer_bound(res.lp_bound)
-    state.n_variables, state.horizon = model.n_variables, model.horizon
+    state.n_variables, state.horizon = n_variables, horizon
     left = budget.limit - budget.elapsed()
     if state.open and left >= max(p.handoff_min_seconds, p.handoff_min_share * budget.limit):
-        rebuilt = build_model(run.instance, state.objective).n_variables
+        rebuilt = model_size(run.instance, state.objective)[0]
         if rebuilt <= p.large_model_variables:
             return _handoff(run, state, left, rebuilt)
     return state.result(budget.elapsed(), backend=run.opts.backend)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ...instance import Instance
 from ..formulation.closed_form import CLOSED_FORM_BOUNDS
+from ..formulation.horizon import earliest_shift
 
 __all__ = ["BoundReport", "lower_bounds"]
 
@@ -72,7 +73,12 @@ def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60
     -------
     BoundReport
         ``to_dict()`` gives bound name -> value, plus ``best`` and ``best_value``.
+
+    Every bound is computed with time counted from the earliest arrival
+    (:func:`~lpsched.offline.formulation.horizon.earliest_shift`: bounds do not change, arrays stay
+    as long as the schedule, not as the clock).
     """
+    instance, _ = earliest_shift(instance)
     values: dict[str, int] = {name: fn(instance) for name, fn in CLOSED_FORM_BOUNDS.items()}
     if lp:
         from .relaxation import chain_lp_bound, lp_relaxation_bound  # lazy: heavy (OR-Tools' GLOP), only with lp

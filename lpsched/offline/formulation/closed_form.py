@@ -8,12 +8,12 @@ solver): the horizon rules (:mod:`.horizon`) are proved from them, and
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 
 from ...instance import Instance
-from .classes import run_shape
 
 __all__ = ["sum_output_bound", "volume_rank_bound", "mean_busy_bound", "job_volumes", "CLOSED_FORM_BOUNDS"]
 
@@ -55,10 +55,26 @@ def volume_rank_bound(instance: Instance) -> int:
     return int(np.maximum(by_volume, by_length).sum() - instance.arrival.sum())
 
 
-def _tokens_round_sum(P: int, M: int) -> int:
-    """``Σ_{x=0}^{P-1} (⌊x/M⌋ + 1)``: the round-weighted sum of the first ``P`` token slots."""
-    q, r = divmod(P, M)
-    return M * q * (q + 1) // 2 + r * (q + 1)
+def _busy_parts(v: np.ndarray, s: np.ndarray, o: np.ndarray, M: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(Σ_i ⌊num_i / v_i⌋, num_i mod v_i, v_i)`` for ``num_i = Σ_{slots x of job i} (⌊x/M⌋ + 1) − moment_i``,
+    the jobs filling token slots in the given order.
+
+    In int64 arrays when every intermediate provably stays below 2^62 (checked in floating point
+    with margin), else in Python integers; both give the same integers.
+    """
+    before = np.concatenate(([0], np.cumsum(v)[:-1]))  # token slots filled before each job (<= 2^60 by the limits)
+    vmax, total, omax = float(v.max()), float(before[-1]) + float(v[-1]), float(o.max())
+    small = (total / M + 2) * vmax < 2**60 and vmax * (vmax / M + 2) < 2**60 \
+        and (float(s.max()) + omax) * (omax + 1) ** 2 < 2**60 and len(v) * (total / M + 2) < 2**60
+    if not small:
+        v, before, s, o = (x.astype(object) for x in (v, before, s, o))
+    q0, r0 = before // M, before % M
+    q, r = (r0 + v) // M, (r0 + v) % M
+    # Σ_{x=P}^{P+v-1} (⌊x/M⌋ + 1) = v·(⌊P/M⌋ + 1) + Σ_{y=0}^{r0+v-1} ⌊y/M⌋ (the slots below r0 add 0)
+    s_round = v * (q0 + 1) + M * q * (q - 1) // 2 + r * q
+    num = s_round - (s * o * (o + 1) // 2 + o * (o + 1) * (2 * o + 1) // 6)  # minus the run's moment
+    whole = num // v
+    return int(whole.astype(object).sum()) if small else int(whole.sum()), num - whole * v, v
 
 
 def mean_busy_bound(instance: Instance) -> int:
@@ -70,31 +86,33 @@ def mean_busy_bound(instance: Instance) -> int:
     ``k_i``), so ``C_i = k_i + o_i = B_i + o_i − c_i`` and ``TEL = Σ_i B_i + Σ_i (o_i − c_i − a_i)``.
 
     Validity: any feasible schedule gives a solution of the relaxation "``m_i(τ) >= 0``,
-    ``Σ_i m_i(τ) <= M`` for every round ``τ >= 1``, ``Σ_τ m_i(τ) = vol_i``", whose minimum of
-    ``Σ_i B_i = Σ_i (1/vol_i)·Σ_τ τ·m_i(τ)`` is attained by filling rounds ``1, 2, …`` to ``M`` with
-    the jobs in ascending volume (exchanging a unit of a larger-volume job in an earlier round with
-    one of a smaller-volume job in a later round never increases the sum, since the weights
-    ``1/vol_i`` are then in the opposite order to the rounds). Arrivals are ignored by the
-    relaxation (which only weakens it), so the bound holds with arrivals. Computed in exact
-    rational arithmetic and rounded up (TEL is an integer).
+    ``Σ_i m_i(τ) <= M`` for every round ``τ >= a0 + 1``, ``Σ_τ m_i(τ) = vol_i``", where ``a0`` is the
+    earliest arrival (no run holds memory before round ``a0 + 1``). Its minimum of
+    ``Σ_i B_i = Σ_i (1/vol_i)·Σ_τ τ·m_i(τ)`` is attained by filling rounds ``a0 + 1, a0 + 2, …`` to
+    ``M`` with the jobs in ascending volume (exchanging a unit of a larger-volume job in an earlier
+    round with one of a smaller-volume job in a later round never increases the sum, since the
+    weights ``1/vol_i`` are then in the opposite order to the rounds). The other arrivals are ignored
+    by the relaxation (which only weakens it). Exact: integer parts in Python integers, the
+    fractional parts summed in floating point only when the sum is provably away from an integer
+    (else in exact rationals); rounded up (TEL is an integer).
     """
     if instance.n == 0:
         return 0
+    M = instance.M
     vol = job_volumes(instance)
     order = np.lexsort((np.arange(instance.n), vol))
-    M = instance.M
-    total = Fraction(0)
-    P = 0
-    for i in order:
-        i = int(i)
-        v = int(vol[i])
-        s_round = _tokens_round_sum(P + v, M) - _tokens_round_sum(P, M)
-        P += v
-        o = int(instance.output[i])
-        shape = run_shape(int(instance.prompt[i]), o)
-        moment = int((np.arange(1, o + 1) * shape).sum())  # c_i · vol_i
-        total += Fraction(s_round - moment, v) + o - int(instance.arrival[i])
-    return int(-((-total.numerator) // total.denominator))
+    whole, rest, v = _busy_parts(vol[order], instance.prompt[order], instance.output[order], M)
+    a0 = int(instance.arrival.min())
+    base = whole + int(instance.output.sum()) - int(instance.arrival.sum()) + instance.n * a0
+    nonzero = rest != 0
+    if not nonzero.any():
+        return base
+    frac = math.fsum((rest[nonzero].astype(np.float64) / v[nonzero].astype(np.float64)).tolist())
+    # each term is within 2^-52 of its value, so the float sum is within n·2^-52 of the exact one
+    if abs(frac - round(frac)) > 1e-6:
+        return base + math.ceil(frac)
+    exact = sum((Fraction(int(r), int(w)) for r, w in zip(rest[nonzero], v[nonzero], strict=True)), Fraction(0))
+    return base + math.ceil(exact)
 
 
 #: The closed-form bounds by the name :func:`~lpsched.offline.bounds.report.lower_bounds` reports.

@@ -11,7 +11,22 @@ import numpy as np
 from ...instance import Instance
 from .closed_form import volume_rank_bound
 
-__all__ = ["latest_completions", "horizon_rule_idle", "horizon_rule_incumbent"]
+__all__ = ["latest_completions", "horizon_rule_idle", "horizon_rule_incumbent", "earliest_shift"]
+
+
+def earliest_shift(instance: Instance) -> tuple[Instance, int]:
+    """The instance with time counted from its earliest arrival ``a0``, and ``a0``.
+
+    Shifting every arrival and every start by the same ``a0`` maps schedules to schedules one to one
+    (memory per round is the same, rounds renumbered), and leaves every latency ``C_i − a_i``, hence
+    the TEL and every bound, unchanged. Models, horizons and per-round arrays of the solver are built
+    on the shifted instance, so a late first arrival (``a0 = 10^9``) costs nothing; the solver adds
+    ``a0`` back to the starts it returns. ``a0 = 0`` returns the instance itself.
+    """
+    a0 = int(instance.arrival.min()) if instance.n else 0
+    if a0 == 0:
+        return instance, 0
+    return instance.replace(arrival=instance.arrival - a0), a0
 
 
 def horizon_rule_idle(instance: Instance) -> int:

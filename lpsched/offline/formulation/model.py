@@ -23,12 +23,38 @@ from functools import cached_property
 
 import numpy as np
 
+from ...errors import OptionError
 from ...instance import Instance
 from .classes import JobClasses, aggregate, disaggregate, run_shape
 from .cores import best_core_levels, core_lengths
 from .horizon import latest_completions
 
-__all__ = ["TimeIndexedModel", "build_model", "restrict", "starts_of_values", "truncated_nonzeros"]
+__all__ = ["TimeIndexedModel", "build_model", "model_size", "restrict", "starts_of_values", "truncated_nonzeros",
+           "ModelTooLargeError", "MAX_MODEL_VARIABLES"]
+
+#: Start variables a model may have: beyond, its arrays (and any solver's copy of them) would not fit
+#: a machine's memory (each variable costs its four int64 entries here, then a row entry per round
+#: of its run in the memory rows). Checked before anything is allocated.
+MAX_MODEL_VARIABLES = 50_000_000
+
+
+class ModelTooLargeError(OptionError):
+    """The time-indexed model of an instance is beyond :data:`MAX_MODEL_VARIABLES`."""
+
+
+def _class_latest(instance: Instance, classes: JobClasses, ub: int | None) -> np.ndarray:
+    d_job = latest_completions(instance, ub)
+    return np.array([int(d_job[classes.members[c]].min()) for c in range(classes.n_classes)], dtype=np.int64)
+
+
+def model_size(instance: Instance, ub: int | None, *, aggregate_classes: bool = True) -> tuple[int, int]:
+    """``(n_variables, horizon)`` of ``build_model(instance, ub)``, computed without building it."""
+    classes = aggregate(instance, enabled=aggregate_classes)
+    if classes.n_classes == 0:
+        return 0, 0
+    latest = _class_latest(instance, classes, ub)
+    span = np.maximum(latest - classes.output - classes.arrival + 1, 0)
+    return int(span.astype(object).sum()), int(latest.max())
 
 
 @dataclass(frozen=True)
@@ -149,16 +175,27 @@ def build_model(
     Returns
     -------
     TimeIndexedModel
+
+    Raises
+    ------
+    ModelTooLargeError
+        When the model would have more than :data:`MAX_MODEL_VARIABLES` start variables, before
+        anything is allocated.
     """
     classes: JobClasses = aggregate(instance, enabled=aggregate_classes)
-    d_job = latest_completions(instance, ub if use_incumbent_horizon else None)
     nc = classes.n_classes
-    latest = np.array([int(d_job[classes.members[c]].min()) for c in range(nc)], dtype=np.int64)
+    latest = _class_latest(instance, classes, ub if use_incumbent_horizon else None)
     late_cost = None
     if truncate is not None:
         cut = np.maximum(int(truncate), classes.arrival + classes.output)
         late_cost = np.where(cut < latest, cut + 1 - classes.arrival, -1).astype(np.int64)
         latest = np.minimum(latest, cut)
+    n_vars = int(np.maximum(latest - classes.output - classes.arrival + 1, 0).astype(object).sum()) if nc else 0
+    if n_vars > MAX_MODEL_VARIABLES:
+        raise ModelTooLargeError(
+            f"the time-indexed model of this instance has {n_vars:,} start variables, more than the "
+            f"{MAX_MODEL_VARIABLES:,} a machine's memory holds; use formulation 'auto' (its large-instance "
+            "path builds no such model) or 'cumulative', or a smaller instance")
     vc, vs, cost, vub = [], [], [], []
     for c in range(nc):
         a, o = int(classes.arrival[c]), int(classes.output[c])
