@@ -207,20 +207,23 @@ def solve_hindsight(
     opts = SolveOptions(backend, workers, seed, log, heuristic_seconds, lp_fixing, core_rows,
                         params or SolverParams())
     hint_arr = _hint_array(instance, hint)
-    instance, a0 = earliest_shift(instance)  # solve from the earliest arrival; starts shifted back below
-    rep = Reporter(_shifted_callback(progress, a0), budget.t0, ids=instance.ids)
-    if hint_arr is not None:
-        hint_arr = hint_arr - a0
-    if formulation == "auto" and choose_formulation(instance, backend) == "portfolio":
-        res = _auto_portfolio(instance, opts, budget, rep, hint_arr)
-    else:
-        auto = formulation == "auto"
-        form = choose_formulation(instance, backend) if auto else formulation
-        res = _solve(Run(instance, opts, form, budget, rep, hint_arr, large=auto))
+    base, a0 = earliest_shift(instance)  # solve from the earliest arrival; starts shifted back below
+    rep = Reporter(_shifted_callback(progress, a0), budget.t0, ids=base.ids)
+    res = _solve_formulation(base, formulation, opts, budget, rep, None if hint_arr is None else hint_arr - a0)
     rep.note("done", objective=res.objective, bound=res.bound, detail=res.status, starts=res.starts)
     if a0:
         res = replace(res, starts={i: k + a0 for i, k in res.starts.items()}, horizon=res.horizon + a0)
     return res
+
+
+def _solve_formulation(instance: Instance, formulation: str, opts: SolveOptions, budget: Budget, rep: Reporter,
+                       hint: np.ndarray | None) -> SolveResult:
+    """``auto`` on a tight instance: the portfolio of two passes; else one pass of the chosen model."""
+    if formulation == "auto" and choose_formulation(instance, opts.backend) == "portfolio":
+        return _auto_portfolio(instance, opts, budget, rep, hint)
+    auto = formulation == "auto"
+    form = choose_formulation(instance, opts.backend) if auto else formulation
+    return _solve(Run(instance, opts, form, budget, rep, hint, large=auto))
 
 
 def _shifted_callback(progress: Callable[[ProgressEvent], None] | None,
