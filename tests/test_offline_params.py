@@ -14,6 +14,7 @@ import lpsched.offline
 from lpsched.generate import paper
 from lpsched.offline import SolverParams, solve_hindsight
 from lpsched.offline import pipeline as P
+from lpsched.offline.primal.large import LargeBudget
 
 OFFLINE = Path(lpsched.offline.__file__).parent
 LOG = OFFLINE.parents[1] / "docs" / "research" / "offline-log.md"
@@ -145,10 +146,22 @@ def test_the_large_path_gets_the_callers_params(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(P, "large_search", spy)
     inst = paper(0, n=12, s=4, lower=8, alpha=1 / 4, concurrency=10)
     custom = SolverParams(large_probe_jobs=1, large_model_variables=0, large_lp_variables_per_second=0,
-                          large_lp_resume_share=0.01, lp_colgen_min_variables=5, pilot_max_jobs=3)
+                          large_lp_resume_share=0.01, lp_colgen_min_variables=5, pilot_max_jobs=3,
+                          large_lp_share=0.2, large_window_jobs=7, large_guided_fractions=(0.9,))
     res = solve_hindsight(inst, time_limit=4, workers=1, params=custom)
     assert res.info["path"] == "large" and len(seen) == 1
     budget = seen[0]["budget"]
     assert (budget.lp_variables_per_second, budget.lp_resume_share) == (0, 0.01)
+    assert (budget.window_jobs, budget.fractions) == (7, (0.9,)) and budget.lp == pytest.approx(0.2 * budget.total)
     assert res.info["large"]["lp_columns"] == 0  # 0 variables per second: the LP is skipped
     assert (seen[0]["colgen_min_variables"], seen[0]["pilot_max_jobs"]) == (5, 3)
+
+
+def test_the_default_split_of_the_large_path_is_the_measured_one() -> None:
+    """``LargeBudget.split`` with the default params: the split measured at n = 1000 (docs/research/
+    offline-log.md, "large-instance path"), as it was before it became params."""
+    t = 60.0
+    assert LargeBudget.split(t) == LargeBudget(
+        lp=0.12 * t, guided=0.13 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t, fractions=(0.95, 0.94),
+        total=t, window_jobs=30, window_seconds=1.0, tune_without_lp=0.25 * t, lp_variables_per_second=20_000,
+        lp_resume_share=0.06)

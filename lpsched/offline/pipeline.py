@@ -361,6 +361,15 @@ def _lp_kw(p: SolverParams) -> dict[str, Any]:
     return {"colgen_min_variables": p.lp_colgen_min_variables, "growth_rounds": p.growth_rounds}
 
 
+def _large_kw(p: SolverParams) -> dict[str, Any]:
+    """The shares and thresholds of :meth:`~lpsched.offline.primal.large.LargeBudget.split` from ``p``."""
+    return {"lp_share": p.large_lp_share, "guided_share": p.large_guided_share, "tune_share": p.large_tune_share,
+            "local_search_share": p.large_local_search_share, "window_share": p.large_window_share,
+            "tune_without_lp_share": p.large_tune_without_lp_share, "fractions": p.large_guided_fractions,
+            "window_jobs": p.large_window_jobs, "window_seconds": p.large_window_seconds,
+            "lp_variables_per_second": p.large_lp_variables_per_second, "lp_resume_share": p.large_lp_resume_share}
+
+
 def _phase_bounds(run: Run, state: SolveState) -> None:
     """Phase 2: the closed-form bounds."""
     report = lower_bounds(run.instance)
@@ -687,10 +696,8 @@ def _phase_large(run: Run, state: SolveState, model_shape: tuple[int, int]) -> S
     n_variables, horizon = model_shape  # of the strong model on the first schedule (not built)
     remaining = max(1.0, budget.left())
     state.note("large search", f"{n_variables:,} variables, {remaining:.0f} s")
-    split = LargeBudget.split(remaining, lp_variables_per_second=p.large_lp_variables_per_second,
-                              lp_resume_share=p.large_lp_resume_share)
-    res = large_search(run.instance, split, workers=run.opts.workers, seed=run.opts.seed, first=state.starts,
-                       first_name=state.source, log=run.opts.log, **_lp_kw(p),
+    res = large_search(run.instance, LargeBudget.split(remaining, **_large_kw(p)), workers=run.opts.workers,
+                       seed=run.opts.seed, first=state.starts, first_name=state.source, log=run.opts.log, **_lp_kw(p),
                        order_search_max_jobs=p.order_search_max_jobs, pilot_max_jobs=p.pilot_max_jobs,
                        pilot_share=p.pilot_share)
     state.absorb(Finding("large search done", starts=res.starts, source=res.incumbent, bound=res.bound,

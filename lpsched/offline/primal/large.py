@@ -74,20 +74,28 @@ class LargeBudget:
     lp_resume_share: float = SolverParams.large_lp_resume_share
 
     @classmethod
-    def split(cls, time_limit: float, *,
+    def split(cls, time_limit: float, *, lp_share: float = SolverParams.large_lp_share,
+              guided_share: float = SolverParams.large_guided_share,
+              tune_share: float = SolverParams.large_tune_share,
+              local_search_share: float = SolverParams.large_local_search_share,
+              window_share: float = SolverParams.large_window_share,
+              tune_without_lp_share: float = SolverParams.large_tune_without_lp_share,
+              fractions: tuple[float, ...] = SolverParams.large_guided_fractions,
+              window_jobs: int = SolverParams.large_window_jobs,
+              window_seconds: float = SolverParams.large_window_seconds,
               lp_variables_per_second: int = SolverParams.large_lp_variables_per_second,
               lp_resume_share: float = SolverParams.large_lp_resume_share) -> LargeBudget:
-        """Shares of one budget: LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M``
-        13 %, pace tuning 15 %, local search 10 %, window search the rest (at least 45 %; 5 % is
-        left for the bounds and the verification), windows of 30 jobs and 1 s; when the LP is
-        skipped a further 25 % goes to the tuning (not when it ran without converging: the windows
-        gain more there). Measured at n = 1000 with 60 s (docs/research/offline-log.md, "large-
-        instance path")."""
+        """Shares of one budget (defaults: :class:`~lpsched.offline.params.SolverParams`' ``large_*``
+        fields): LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M`` 13 %, pace tuning
+        15 %, local search 10 %, window search the rest (at least 45 %; 5 % is left for the bounds
+        and the verification), windows of 30 jobs and 1 s; when the LP is skipped a further 25 %
+        goes to the tuning (not when it ran without converging: the windows gain more there).
+        Measured at n = 1000 with 60 s (docs/research/offline-log.md, "large-instance path")."""
         t = float(time_limit)
-        return cls(lp=0.12 * t, guided=0.13 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t,
-                   fractions=(0.95, 0.94), total=t, window_jobs=30, window_seconds=1.0,
-                   tune_without_lp=0.25 * t, lp_variables_per_second=lp_variables_per_second,
-                   lp_resume_share=lp_resume_share)
+        return cls(lp=lp_share * t, guided=guided_share * t, tune=tune_share * t, local_search=local_search_share * t,
+                   window=window_share * t, fractions=tuple(fractions), total=t, window_jobs=window_jobs,
+                   window_seconds=window_seconds, tune_without_lp=tune_without_lp_share * t,
+                   lp_variables_per_second=lp_variables_per_second, lp_resume_share=lp_resume_share)
 
 
 @dataclass
