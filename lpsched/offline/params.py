@@ -1,9 +1,10 @@
 """The tuning parameters of :func:`~lpsched.offline.pipeline.solve_hindsight`: :class:`SolverParams`.
 
-Every field decides *when* a step of the pipeline runs or *how much* of the budget it gets; none
-changes what is proved (every schedule is verified and every bound is certified whatever the
-values). The defaults are the measured ones; each field's line says why, and the measurements are in
-the research log, ``docs/research/offline-log.md``, under the section named in brackets.
+Every field decides *when* a step of the pipeline runs, *how much* of the budget it gets, or how
+the step is set up (window sizes, LP rows, capacity fractions); none changes what a result means
+(every schedule is verified and every bound is certified whatever the values). The defaults are
+the measured ones; each field's line says why, and the measurements are in the research log,
+``docs/research/offline-log.md``, under the section named in brackets.
 
 **Where the values go.** The pipeline reads ``params`` and passes each value down as a plain
 keyword argument (``solve_lp(..., growth_rounds=params.growth_rounds)``); no lower-layer function
@@ -19,9 +20,12 @@ constant in ``lpsched/offline``):
 - limits of what is built or written: ``formulation.model.MAX_MODEL_VARIABLES`` (a model beyond it
   would not fit a machine's memory: refused before it is built) and
   ``export.EXPLICIT_MAX_ENTRIES`` (the MPS file with explicit memory rows is refused beyond it);
-- process management of the HiGHS child (``backends.highs``): ``CHILD_GRACE`` (seconds the child
-  keeps for writing its result), ``KILL_AFTER`` (seconds past the limit before it is killed),
-  ``WATCH_SECONDS`` (how often its improving-solution file is read), ``IMPROVING_FILE_ALWAYS``;
+- process management of the HiGHS child (``backends.highs``): ``CHILD_GRACE`` (HiGHS gets this
+  many seconds less than the caller's limit, as it checks its limit only between steps),
+  ``KILL_AFTER`` (seconds past the caller's limit before the child is killed), ``WATCH_SECONDS``
+  (how often its improving-solution file is read), ``IMPROVING_FILE_ALWAYS`` (the file is written
+  also when nobody listens, for a killed child's last solution): they keep the caller's time limit
+  and collect what the child found, whatever the search does;
 - ``backends.cpsat.SOLUTION_REPORT_SECONDS``: how often CP-SAT's improving solutions are passed
   to a progress listener (reporting, not search).
 """
