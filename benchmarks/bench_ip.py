@@ -39,7 +39,6 @@ from rows import RowLog, load_rows
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
 from lpsched.offline import SolverParams, solve_hindsight
-from lpsched.offline.primal.lp_rounding import DEFAULT_FRACTIONS
 
 FAMILIES = {
     "jaillet-zero": lambda seed, n: jaillet(seed),
@@ -276,10 +275,11 @@ def main() -> None:
                     print(f"# resumed {key}", flush=True)
                     continue
                 inst = paper(0, n=1000, s=s, lower=8, alpha=alpha, concurrency=10)
+                params = SolverParams()  # recorded in the row (large_gap_row)
                 row = {"key": key, "family": "paper-large", "s": s, "alpha": alpha,
-                       **large_gap_row(inst, lp_time=args.time_limit, fractions=DEFAULT_FRACTIONS,
+                       **large_gap_row(inst, lp_time=args.time_limit, fractions=params.lp_guided_fractions,
                                        ls_time=args.time_limit, window_time=4 * args.time_limit,
-                                       tune_time=2 * args.time_limit, log=False)}
+                                       tune_time=2 * args.time_limit, log=False, params=params)}
                 all_rows.append(row)
                 log.emit(row)
     if args.json_out:

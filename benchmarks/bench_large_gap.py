@@ -9,7 +9,9 @@ not converge), up to ``--tune-time`` seconds of pace tuning
 on the best schedule, then ``--window-time`` seconds of window search
 (:mod:`lpsched.offline.primal.window_search`: windows of ~50 jobs re-solved exactly by CP-SAT, 4 s each,
 2 workers).
-Prints one JSON row per setting: schedule, bound, mean-busy bound, gap and the seconds of each part.
+Prints one JSON row per setting: schedule, bound, mean-busy bound, gap and the seconds of each part,
+with the budget (``budget``) and the solver parameters (``params``, :class:`~lpsched.offline.params.SolverParams`)
+it ran with.
 
     python benchmarks/bench_large_gap.py --alpha 32 --s 4 --lp-time 900 --fractions 0.95
 
@@ -21,23 +23,32 @@ budget split by :meth:`~lpsched.offline.primal.large.LargeBudget.split`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 
 from rows import RowLog
 
 from lpsched.generate import paper
 from lpsched.instance import Instance
-from lpsched.offline import solve_hindsight
+from lpsched.offline import SolverParams, solve_hindsight
 from lpsched.offline.primal.large import LargeBudget, large_search
 
 
 def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float], ls_time: float,
-                  window_time: float = 0.0, tune_time: float = 0.0, log: bool = True) -> dict:
+                  window_time: float = 0.0, tune_time: float = 0.0, log: bool = True,
+                  params: SolverParams | None = None) -> dict:
     """Best schedule, best certified bound and their gap for one large instance
-    (:func:`lpsched.offline.primal.large.large_search` with these budgets)."""
+    (:func:`lpsched.offline.primal.large.large_search` with these budgets and the thresholds of
+    ``params``, default :class:`SolverParams`)."""
+    params = params or SolverParams()
     budget = LargeBudget(lp=lp_time, guided=lp_time * len(fractions), tune=tune_time, local_search=ls_time,
-                         window=window_time, fractions=tuple(fractions))
-    res = large_search(inst, budget, workers=2, seed=0, log=log)  # verifies its schedule
+                         window=window_time, fractions=tuple(fractions),
+                         lp_variables_per_second=params.large_lp_variables_per_second,
+                         lp_resume_share=params.large_lp_resume_share)
+    res = large_search(inst, budget, workers=2, seed=0, log=log,  # verifies its schedule
+                       colgen_min_variables=params.lp_colgen_min_variables, growth_rounds=params.growth_rounds,
+                       order_search_max_jobs=params.order_search_max_jobs, pilot_max_jobs=params.pilot_max_jobs,
+                       pilot_share=params.pilot_share)
     info = res.info
     return {"name": inst.name, "n": inst.n, "M": inst.M, "schedule": res.objective, "schedule_from": res.incumbent,
             "first_heuristic": info["first_heuristic"], "first_name": info["first_name"],
@@ -45,15 +56,18 @@ def large_gap_row(inst: Instance, *, lp_time: float, fractions: Sequence[float],
             "lp_bound": res.lp_bound, "lp_converged": res.lp_converged, "lp_rounds": info["lp_rounds"],
             "lp_columns": info["lp_columns"], "mean_busy": info["lower_bounds"]["mean_busy"],
             "bound": res.bound, "bound_name": res.bound_name, "gap": res.objective / res.bound - 1,
-            "guided": info["guided"], "seconds": info["seconds"]}
+            "guided": info["guided"], "seconds": info["seconds"], "budget": dataclasses.asdict(budget),
+            "params": dataclasses.asdict(params)}
 
 
-def via_solve_row(inst: Instance, seconds: float) -> dict:
+def via_solve_row(inst: Instance, seconds: float, params: SolverParams | None = None) -> dict:
     """What ``solve_hindsight`` (its large-instance path at this size) returns within ``seconds``."""
-    res = solve_hindsight(inst, time_limit=seconds, workers=2)
+    params = params or SolverParams()
+    res = solve_hindsight(inst, time_limit=seconds, workers=2, params=params)
     return {"name": inst.name, "n": inst.n, "M": inst.M, "time_limit": seconds, "status": res.status,
             "schedule": res.objective, "bound": res.bound, "gap": res.objective / res.bound - 1,
-            "schedule_from": res.incumbent, "path": res.info.get("path", "integer"), "seconds": res.seconds}
+            "schedule_from": res.incumbent, "path": res.info.get("path", "integer"), "seconds": res.seconds,
+            "params": dataclasses.asdict(params)}
 
 
 def main() -> None:

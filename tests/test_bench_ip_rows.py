@@ -3,6 +3,7 @@ a line cut short by a crash is skipped, and the plot is drawn from stored rows."
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lpsched.generate import paper
 from lpsched.offline import SolverParams
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -19,6 +21,11 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 def bench_ip(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCH))
     return importlib.import_module("bench_ip")
+
+
+def _as_json(params: SolverParams) -> dict:
+    """``params`` as a row stores it (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(params)))
 
 
 def _main(bench_ip, monkeypatch, *argv: str) -> None:
@@ -45,7 +52,7 @@ def test_rows_are_appended_and_a_second_run_solves_nothing(bench_ip, monkeypatch
     assert len(solved) == 2 and all(" / " in line and "gap" in line for line in solved)  # one line per solve
     stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
     assert [r["seed"] for r in stored] == [0, 1]
-    assert all(r["params"] == SolverParams().__dict__ for r in stored)  # the parameters each row ran with
+    assert all(r["params"] == _as_json(SolverParams()) for r in stored)  # the parameters each row ran with
     assert all(r["key"] == bench_ip.row_key("paper-s4", 6, r["seed"], "auto", 5.0, 2) for r in stored)
     _main(bench_ip, monkeypatch, *args)
     second = capsys.readouterr().out
@@ -148,3 +155,35 @@ def test_a_bad_job_count_is_one_argparse_error(bench_ip, monkeypatch, capsys):
             _main(bench_ip, monkeypatch, "--families", "jaillet-zero-n", "--n", bad)
         assert e.value.code == 2
         assert "--n takes comma-separated job counts" in capsys.readouterr().err
+
+
+def test_large_rows_record_the_params_they_ran_with(bench_ip, monkeypatch, tmp_path):
+    """``bench_large_gap.large_gap_row`` (the ``--large`` rows of bench_ip) records its budget and
+    its parameters, and runs with them: an LP rate of 0 variables per second skips the LP bound."""
+    import bench_large_gap
+
+    inst = paper(0, n=20, s=4, lower=8, alpha=1 / 4, concurrency=10)
+    kw = dict(lp_time=2.0, fractions=(0.95,), ls_time=0.2, window_time=0.0, tune_time=0.2, log=False)
+    row = bench_large_gap.large_gap_row(inst, **kw)
+    assert json.loads(json.dumps(row))["params"] == _as_json(SolverParams())
+    assert row["budget"]["lp"] == 2.0 and row["lp_bound"] is not None
+    no_lp = dataclasses.replace(SolverParams(), large_lp_variables_per_second=0)
+    row = bench_large_gap.large_gap_row(inst, **kw, params=no_lp)
+    assert row["params"]["large_lp_variables_per_second"] == 0 and row["lp_bound"] is None
+    assert row["budget"]["lp_variables_per_second"] == 0
+
+    seen: list[dict] = []
+
+    def spy(inst, **kw):
+        seen.append(kw)
+        return {"params": dataclasses.asdict(kw["params"])}
+
+    monkeypatch.setattr(bench_ip, "large_gap_row", spy)
+    rows_file = tmp_path / "rows.jsonl"
+    _main(bench_ip, monkeypatch, "--time-limit", "5", "--families", "paper-s4", "--n", "4", "--paper-count", "1",
+          "--no-plain", "--large", "--rows", str(rows_file))
+    assert len(seen) == 4 and all(k["params"] == SolverParams() for k in seen)
+    assert all(k["fractions"] == SolverParams().lp_guided_fractions for k in seen)
+    stored = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    assert [r["family"] for r in stored].count("paper-large") == 4
+    assert all(r["params"] == _as_json(SolverParams()) for r in stored)

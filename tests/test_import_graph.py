@@ -95,8 +95,10 @@ def test_function_local_imports_of_lpsched_say_why() -> None:
 
 
 def test_the_offline_layers_import_downward_only() -> None:
-    """formulation < schedules < bounds, backends < primal < pipeline (docs/architecture.md)."""
+    """params < formulation < schedules < bounds, backends < primal < pipeline (docs/architecture.md):
+    ``offline.params`` (the defaults every layer's keyword arguments take) imports no lpsched module."""
     g, _ = _graph()
+    assert not list(g.successors("lpsched.offline.params"))
     rank = {"formulation": 0, "schedules": 1, "bounds": 2, "backends": 2, "primal": 3}
     for a, b in g.edges:
         la, lb = (m.split(".")[2] if m.startswith("lpsched.offline.") and m.count(".") >= 3 else None for m in (a, b))

@@ -12,6 +12,7 @@ import pytest
 from offline_brute import instance_opt
 
 from lpsched.cli import main
+from lpsched.generate import paper
 from lpsched.instance import Instance
 from lpsched.offline import lower_bounds, solve_hindsight
 from lpsched.offline.formulation.closed_form import _busy_parts, job_volumes, mean_busy_bound
@@ -111,3 +112,13 @@ def test_a_model_too_large_is_refused_before_it_is_built() -> None:
         build_model(inst, None)
     small = Instance.from_arrays(M=10, prompt=[1, 2, 1], output=[3, 4, 2])
     assert model_size(small, 40) == (build_model(small, 40).n_variables, build_model(small, 40).horizon)
+
+
+def test_bound_report_reads_as_the_old_dict_for_one_release_with_a_warning() -> None:
+    report = lower_bounds(paper(0, n=8))
+    assert report.bound == max(report.values.values()) and report.values[report.name] == report.bound
+    with pytest.warns(DeprecationWarning, match="BoundReport.bound"):
+        assert report["best_value"] == report.bound
+    with pytest.warns(DeprecationWarning):
+        assert report.get("best") == report.name and report.get("nothing", 7) == 7
+    assert report.to_dict() == {**report.values, "best": report.name, "best_value": report.bound}

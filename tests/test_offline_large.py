@@ -217,10 +217,8 @@ def test_integer_path_keeps_the_bound_of_an_unconverged_lp(monkeypatch) -> None:
 
 
 def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
-    import lpsched.offline.bounds.lp as lp_mod
     import lpsched.offline.primal.large as large_mod
 
-    monkeypatch.setattr(lp_mod, "COLGEN_MIN_VARIABLES", 0)  # column generation on this small model
     real, calls = large_mod.solve_lp, []
 
     def first_runs_out(*args, **kw):  # the first LP stops after one restricted LP, as if out of time
@@ -231,7 +229,8 @@ def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
     inst = paper(0, n=30, s=4, lower=8, alpha=1 / 4, concurrency=10)
     budget = LargeBudget(lp=5.0, guided=0.5, tune=0.5, local_search=0.5, window=1.0, total=8.0,
                          window_jobs=10, window_seconds=0.5)
-    res = large_search(inst, budget, workers=1, seed=0)
+    cg = {"colgen_min_variables": 0}  # column generation on this small model
+    res = large_search(inst, budget, workers=1, seed=0, **cg)
     resumed = res.info["lp_resumed"]
     assert len(calls) == 2 and calls[0] is None and calls[1] is not None and calls[1].any()
     assert resumed is not None and resumed["rounds"] >= 1 and resumed["converged"] and res.lp_converged
@@ -241,5 +240,5 @@ def test_an_lp_out_of_time_is_resumed_at_the_end(monkeypatch) -> None:
     assert full.status == "OPTIMAL" and res.bound <= full.objective <= res.objective
     # a converged LP is not resumed
     calls.append(None)  # from now on every LP runs to the end
-    ok = large_search(inst, budget, workers=1, seed=0)
+    ok = large_search(inst, budget, workers=1, seed=0, **cg)
     assert ok.lp_converged and ok.info["lp_resumed"] is None and calls[3:] == [None]  # one LP, no resume

@@ -19,7 +19,6 @@ from lpsched.offline.formulation.model import build_model
 from lpsched.offline.formulation.objective import tel_of
 from lpsched.offline.pipeline import _reused_lp
 from lpsched.offline.progress import Reporter
-from lpsched.offline.schedules.heuristics import ORDER_SEARCH_MAX_JOBS
 from lpsched.offline.schedules.order_search import _ListPlacer, order_search
 from lpsched.offline.schedules.placement import list_schedule
 from lpsched.offline.state import Budget, SolveState
@@ -145,7 +144,7 @@ def test_order_and_window_step_rules() -> None:
     assert _step(loose, mid, ub, 900) == "order"
     assert _step(loose, P.window_min_variables + 1, ub, 900) == "window"
     assert _step(tight, P.window_min_variables + 1, ub, 900) is None
-    many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
+    many = paper(0, n=SolverParams().order_search_max_jobs + 1, s=50, lower=8, alpha=0.25, concurrency=10)
     assert _step(many, mid, ub, 900) is None
     # neither rule: nothing runs and nothing is recorded
     run, state = _order_run(loose, 5.0)
@@ -175,7 +174,7 @@ def test_short_order_step_where_a_proof_is_in_reach(monkeypatch: pytest.MonkeyPa
     assert _step(loose, small, ub, 995) is None  # gap within window_min_gap
     assert _step(loose, small + 1, ub, 900) == "order"  # the (long) order step's range
     assert _step(tight, small, ub, 900) is None
-    many = paper(0, n=ORDER_SEARCH_MAX_JOBS + 1, s=50, lower=8, alpha=0.25, concurrency=10)
+    many = paper(0, n=SolverParams().order_search_max_jobs + 1, s=50, lower=8, alpha=0.25, concurrency=10)
     assert _step(many, small, ub, 900) is None
 
     inst = paper(1, n=40, s=50, lower=8, alpha=0.25, concurrency=10)

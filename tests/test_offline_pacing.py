@@ -9,6 +9,7 @@ from offline_instances import random_instance
 
 from lpsched.generate import jaillet, paper
 from lpsched.offline.formulation.objective import tel_of
+from lpsched.offline.params import SolverParams
 from lpsched.offline.schedules.fluid import fluid_schedules, tuned_fluid_schedule
 from lpsched.offline.schedules.heuristics import best_schedule
 from lpsched.verify import verify_schedule
@@ -20,7 +21,7 @@ def test_tuned_pace_is_feasible_and_never_worse_than_its_start(alpha, s) -> None
     start = fluid_schedules(inst, thetas=(1.06,), offsets=(0.5,))["fluid_1.06_0.5"]
     k, info = tuned_fluid_schedule(inst, theta=1.06, beta=0.5, max_evals=120, seconds=120)
     assert verify_schedule(inst, k).feasible
-    assert tel_of(inst, k) == info["tel"] <= tel_of(inst, start)
+    assert tel_of(inst, k) == info["objective"] <= tel_of(inst, start)
     assert 1 <= info["evals"] <= 120
     assert len(info["theta"]) == len(info["beta"]) in (4, 7, 13)
 
@@ -49,14 +50,14 @@ def test_tuned_pace_with_arrivals_and_small_instances(seed) -> None:
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, (1, 25), (8, 40), 4, 10)
     k, info = tuned_fluid_schedule(inst, max_evals=80, seconds=60)
-    assert verify_schedule(inst, k).feasible and tel_of(inst, k) == info["tel"]
+    assert verify_schedule(inst, k).feasible and tel_of(inst, k) == info["objective"]
     assert np.all(k >= inst.arrival)
 
 
 def test_best_schedule_includes_the_tuned_pace_only_with_a_budget() -> None:
     inst = jaillet(3, arrivals="poisson")
     _, _, tels_small = best_schedule(inst, seconds=1.0)
-    assert "fluid_tuned" not in tels_small  # below TUNE_MIN_JOBS: all for the local search
+    assert "fluid_tuned" not in tels_small  # below tune_min_jobs: all for the local search
     _, _, tels = best_schedule(inst, seconds=1.0, tune_seconds=0.5)
     assert "fluid_tuned" in tels
     assert tels["fluid_tuned"] <= min(v for nm, v in tels.items() if nm.startswith("fluid_") and nm != "fluid_tuned")
@@ -67,12 +68,13 @@ def test_best_schedule_includes_the_tuned_pace_only_with_a_budget() -> None:
 
 
 def test_best_schedule_tunes_by_default_from_tune_min_jobs() -> None:
-    from lpsched.offline.schedules.heuristics import TUNE_MIN_JOBS
-
-    inst = paper(0, n=TUNE_MIN_JOBS, s=4, lower=8, alpha=1 / 8, concurrency=10)
+    inst = paper(0, n=SolverParams().tune_min_jobs, s=4, lower=8, alpha=1 / 8, concurrency=10)
     k, _, tels = best_schedule(inst, seconds=1.0)
     assert "fluid_tuned" in tels and verify_schedule(inst, k).feasible
     assert tel_of(inst, k) <= tels["fluid_tuned"]
+    # the threshold is the caller's: one job more than the instance has, and it is not tuned
+    _, _, tels = best_schedule(inst, seconds=1.0, tune_min_jobs=inst.n + 1)
+    assert "fluid_tuned" not in tels
 
 
 def _earliest_fit_direct(mem: np.ndarray, M: int, shape: np.ndarray, release: int) -> int:

@@ -62,8 +62,8 @@ def _optimum(inst: Instance, cell: Cell) -> dict[str, Any]:
         "opt_bound": None,
         "opt_gap": None,
         "opt_seconds": None,
-        "lb_best": int(lb["best_value"]),
-        "lb_name": str(lb["best"]),
+        "lb_best": lb.bound,
+        "lb_name": lb.name,
         "ip": None,
     }
     if cell.optimum["method"] != "ip":

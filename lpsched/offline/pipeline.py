@@ -204,21 +204,24 @@ def solve_hindsight(
     """
     _check_options(backend, formulation, time_limit, workers)
     budget = Budget(time_limit)
-    opts = SolveOptions(backend, workers, seed, log, heuristic_seconds, lp_fixing, core_rows,
-                        params or SolverParams())
+    opts = SolveOptions(backend, workers, seed, log, heuristic_seconds, lp_fixing, core_rows, params or SolverParams())
     hint_arr = _hint_array(instance, hint)
-    base, a0 = earliest_shift(instance)  # solve from the earliest arrival; starts shifted back below
-    rep = Reporter(_shifted_callback(progress, a0), budget.t0, ids=base.ids)
-    res = _solve_formulation(base, formulation, opts, budget, rep, None if hint_arr is None else hint_arr - a0)
+    instance, a0 = earliest_shift(instance)  # solve from the earliest arrival; starts shifted back below
+    rep = Reporter(_shifted_callback(progress, a0), budget.t0, ids=instance.ids)
+    if hint_arr is not None:
+        hint_arr = hint_arr - a0
+    res = _run_formulation(instance, opts, formulation, budget, rep, hint_arr)
     rep.note("done", objective=res.objective, bound=res.bound, detail=res.status, starts=res.starts)
     if a0:
         res = replace(res, starts={i: k + a0 for i, k in res.starts.items()}, horizon=res.horizon + a0)
     return res
 
 
-def _solve_formulation(instance: Instance, formulation: str, opts: SolveOptions, budget: Budget, rep: Reporter,
-                       hint: np.ndarray | None) -> SolveResult:
-    """``auto`` on a tight instance: the portfolio of two passes; else one pass of the chosen model."""
+def _run_formulation(instance: Instance, opts: SolveOptions, formulation: str, budget: Budget, rep: Reporter,
+                     hint: np.ndarray | None) -> SolveResult:
+    """``formulation`` on ``instance``: ``auto`` as :func:`choose_formulation` resolves it (the
+    portfolio of :func:`_auto_portfolio`, or one pass that may take the large path), any other one
+    pass."""
     if formulation == "auto" and choose_formulation(instance, opts.backend) == "portfolio":
         return _auto_portfolio(instance, opts, budget, rep, hint)
     auto = formulation == "auto"
@@ -334,16 +337,37 @@ def _phase_incumbent(run: Run) -> SolveState | SolveResult:
     if run.large and instance.n >= p.large_probe_jobs:
         # is the model beyond the integer path? then the large path gets the whole budget
         # (it tunes and searches on its own; a local search here would be repeated there)
-        inc, name, tels = best_schedule(instance, seconds=0.0, seed=opts.seed, extra=extra)
+        inc, name, tels = best_schedule(instance, seconds=0.0, seed=opts.seed, extra=extra, **_heuristic_kw(p))
         probe = model_size(instance, tel_of(instance, inc))
         if probe[0] > p.large_model_variables:
             run.info["heuristics"] = tels
             return _phase_large(run, SolveState.start(instance, run.rep, inc, name, run.info), probe)
         extra = {**(extra or {}), name: inc}
     hs = p.heuristic_seconds(run.budget.limit) if opts.heuristic_seconds is None else opts.heuristic_seconds
-    inc, name, tels = best_schedule(instance, seconds=hs, seed=opts.seed, extra=extra, orders=False)
+    inc, name, tels = best_schedule(instance, seconds=hs, seed=opts.seed, extra=extra, orders=False,
+                                    **_heuristic_kw(p))
     run.info["heuristics"] = tels
     return SolveState.start(instance, run.rep, inc, name, run.info)
+
+
+def _heuristic_kw(p: SolverParams) -> dict[str, Any]:
+    """The thresholds of :func:`~lpsched.offline.schedules.heuristics.best_schedule` from ``p``."""
+    return {"tune_min_jobs": p.tune_min_jobs, "order_search_max_jobs": p.order_search_max_jobs,
+            "pilot_max_jobs": p.pilot_max_jobs, "pilot_share": p.pilot_share}
+
+
+def _lp_kw(p: SolverParams) -> dict[str, Any]:
+    """The thresholds of :func:`~lpsched.offline.bounds.lp.solve_lp` from ``p``."""
+    return {"colgen_min_variables": p.lp_colgen_min_variables, "growth_rounds": p.growth_rounds}
+
+
+def _large_kw(p: SolverParams) -> dict[str, Any]:
+    """The shares and thresholds of :meth:`~lpsched.offline.primal.large.LargeBudget.split` from ``p``."""
+    return {"lp_share": p.large_lp_share, "guided_share": p.large_guided_share, "tune_share": p.large_tune_share,
+            "local_search_share": p.large_local_search_share, "window_share": p.large_window_share,
+            "tune_without_lp_share": p.large_tune_without_lp_share, "fractions": p.large_guided_fractions,
+            "window_jobs": p.large_window_jobs, "window_seconds": p.large_window_seconds,
+            "lp_variables_per_second": p.large_lp_variables_per_second, "lp_resume_share": p.large_lp_resume_share}
 
 
 def _phase_bounds(run: Run, state: SolveState) -> None:
@@ -382,7 +406,7 @@ def _phase_relaxation(run: Run, state: SolveState, model: TimeIndexedModel) -> L
     if lp is None and run.tight and model.n_variables <= p.chain_max_variables and model.late_cost is None:
         chain_limit = run.lp_limit if run.lp_limit is not None else max(lp_share, p.chain_share * run.budget.limit)
         chain = solve_chain_lp(model, time_limit=max(1.0, chain_limit - run.budget.elapsed()),
-                               start_hint=state.starts)
+                               start_hint=state.starts, colgen_min_variables=p.chain_colgen_min_variables)
         value = integer_bound(chain.bound) if math.isfinite(chain.bound) else None
         state.info["chain_lp"] = {"converged": chain.converged, "bound": value}
         state.absorb(Finding("chain LP", bound=value, detail=("" if value is None else f"{value:,}, ")
@@ -394,7 +418,7 @@ def _phase_relaxation(run: Run, state: SolveState, model: TimeIndexedModel) -> L
         if chain is not None and left < 1.0:
             lp = chain  # the chain LP used the LP's share: its bound is kept above, no fixing
         else:
-            lp = solve_lp(model, time_limit=max(1.0, left), start_hint=state.starts)
+            lp = solve_lp(model, time_limit=max(1.0, left), start_hint=state.starts, **_lp_kw(p))
     if run.shared is not None and "lp" not in run.shared:
         run.shared.update(lp=lp, model=model, chain_lp=state.info.get("chain_lp"))
     if math.isfinite(lp.bound):  # certified from the last duals, converged or not (bounds/lp.py)
@@ -524,7 +548,8 @@ def _lp_guided_incumbent(run: Run, state: SolveState, model: TimeIndexedModel, l
     horizon = int(1.25 * int((state.starts + instance.output).max()))
     cands = {"lp_1": schedule_from_lp(instance, model, lp)}
     seconds = min(p.lp_guided_share * limit, run.budget.share(0.25))
-    cands.update(lp_guided_schedules(instance, horizon=horizon, time_limit=seconds, start_hint=state.starts))
+    cands.update(lp_guided_schedules(instance, horizon=horizon, fractions=p.lp_guided_fractions, time_limit=seconds,
+                                     start_hint=state.starts, **_lp_kw(p)))
     tels = {k: tel_of(instance, v) for k, v in cands.items()}
     state.info["lp_guided"] = tels
     name = min(tels, key=lambda k: tels[k])
@@ -671,8 +696,10 @@ def _phase_large(run: Run, state: SolveState, model_shape: tuple[int, int]) -> S
     n_variables, horizon = model_shape  # of the strong model on the first schedule (not built)
     remaining = max(1.0, budget.left())
     state.note("large search", f"{n_variables:,} variables, {remaining:.0f} s")
-    res = large_search(run.instance, LargeBudget.split(remaining), workers=run.opts.workers, seed=run.opts.seed,
-                       first=state.starts, first_name=state.source, log=run.opts.log)
+    res = large_search(run.instance, LargeBudget.split(remaining, **_large_kw(p)), workers=run.opts.workers,
+                       seed=run.opts.seed, first=state.starts, first_name=state.source, log=run.opts.log, **_lp_kw(p),
+                       order_search_max_jobs=p.order_search_max_jobs, pilot_max_jobs=p.pilot_max_jobs,
+                       pilot_share=p.pilot_share)
     state.absorb(Finding("large search done", starts=res.starts, source=res.incumbent, bound=res.bound,
                          wins_ties=True, detail=f"bound from {res.bound_name}"))
     state.info.update(path="large", large=res.info, bound_name=res.bound_name, solver_status="not run (large instance)")

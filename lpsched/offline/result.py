@@ -36,7 +36,10 @@ class SolveResult:
     horizon : int
         Last round of the model (provably valid, docs/model.md §6).
     incumbent : str
-        Where the returned schedule came from (``solver`` or a heuristic's name).
+        The *name* of the returned schedule's source (``solver``, a heuristic's name, ``…+ls``),
+        not a value: the schedule's value is ``objective`` (the same name in
+        :class:`~lpsched.offline.primal.large.LargeSearchResult`; the pipeline's state calls it
+        ``source``).
     info : dict
         Further details (heuristic TELs, bound names, solver status text).
     """

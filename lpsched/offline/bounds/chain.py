@@ -56,10 +56,11 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from ...instance import Instance
 from ..formulation.compact import compact_coefficients
 from ..formulation.model import TimeIndexedModel, restrict
+from ..params import SolverParams
 from .lp import LPResult, cheapest_per_class, hint_window, lp_status
 
 __all__ = ["is_long", "long_jobs", "long_classes", "ChainNodes", "chain_nodes", "chain_matrix", "chain_dp",
-           "solve_chain_lp", "CHAIN_COLGEN_MIN_VARIABLES"]
+           "solve_chain_lp"]
 
 
 def is_long(peak: np.ndarray, M: int) -> np.ndarray:
@@ -296,12 +297,9 @@ def _glop_chain(model: TimeIndexedModel, nodes: ChainNodes, seconds: float) -> t
     return optimal, duals, values, float(solver.objective_value()) if optimal else float("nan")
 
 
-#: Tight models with more start variables are solved by column generation when a hint is given.
-CHAIN_COLGEN_MIN_VARIABLES = 8_000
-
-
 def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_hint: np.ndarray | None = None,
-                   column_generation: bool | None = None, width: int = 3, per_class: int = 30) -> LPResult:
+                   column_generation: bool | None = None, width: int = 3, per_class: int = 30,
+                   colgen_min_variables: int = SolverParams.chain_colgen_min_variables) -> LPResult:
     """Solve the chain LP of ``model`` with GLOP and certify its bound (module text).
 
     Returns an :class:`~lpsched.offline.bounds.lp.LPResult` like :func:`~lpsched.offline.bounds.lp.solve_lp`:
@@ -309,7 +307,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
     Not for truncated models (``late_cost`` set): the chain needs every start.
 
     With ``start_hint`` (per job, the starts of a schedule) and more than
-    :data:`CHAIN_COLGEN_MIN_VARIABLES` start variables (or ``column_generation=True``), the LP is
+    ``colgen_min_variables`` start variables (or ``column_generation=True``), the LP is
     solved on the starts within ``width`` rounds of the hint, and starts are added while some
     have a negative reduced cost: short starts by ``d' − μ_c``, long ones when the cheapest chain
     through them (on the full model, with the restricted LP's duals) is cheaper than the restricted
@@ -322,7 +320,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
     nx, nc = model.n_variables, model.classes.n_classes
     long = long_classes(model)
     nodes = chain_nodes(model, long)
-    use_cg = (nx > CHAIN_COLGEN_MIN_VARIABLES) if column_generation is None else column_generation
+    use_cg = (nx > colgen_min_variables) if column_generation is None else column_generation
     use_cg = use_cg and start_hint is not None
     z_nan = np.zeros(nx)
     if not use_cg:

@@ -23,7 +23,7 @@ active in ``τ`` (each active run adds one token per round through ``N_τ``, ent
 and the LP is the same LP as with explicit rows, with about five entries per start variable. The
 core rows (:attr:`~lpsched.offline.formulation.model.TimeIndexedModel.core_rows`) are added as they are.
 
-**Growth rows** (:func:`growth_rows`, ``solve_lp(growth=GROWTH_ROUNDS)``). A
+**Growth rows** (:func:`growth_rows`, ``solve_lp(growth_rounds=3)``). A
 run's memory grows by one token per round until it completes, so if no run completes in rounds
 ``τ .. τ + r − 1``, every run active in ``τ`` is active in ``τ + r`` with ``r`` more tokens:
 ``Q_τ + r·N_τ <= Q_{τ+r} <= M``. With ``D`` the starts completing in that window,
@@ -39,7 +39,7 @@ nor does an LP solved by column generation (at n = 1000 GLOP no longer converged
 
 **Column generation and a bound from any duals.** For a start variable the compact LP has five
 entries, so its reduced cost against duals ``(μ, π)`` of the assignment and ``N``/``Q`` rows takes
-O(1) to compute. Large models (more than :data:`COLGEN_MIN_VARIABLES` start variables, no core rows)
+O(1) to compute. Large models (more than ``colgen_min_variables`` start variables, no core rows)
 are solved on a subset of the starts (around a hint schedule), adding the most negative reduced
 costs of every class until none is left. Whatever the duals, with ``d'_j = cost_j − Σ_{N,Q rows}
 π·A_j`` and ``m_c = min(late_c, min_{j∈c} d'_j)`` every point of the full LP costs at least
@@ -67,14 +67,9 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 
 from ..formulation.compact import compact_coefficients, compact_matrix, growth_rows
 from ..formulation.model import TimeIndexedModel, restrict
+from ..params import SolverParams
 
-__all__ = ["LPResult", "lp_status", "solve_lp", "integer_bound", "hint_window", "cheapest_per_class",
-           "COLGEN_MIN_VARIABLES", "GROWTH_ROUNDS"]
-
-#: Models with more start variables (and no core rows) are solved by column generation.
-COLGEN_MIN_VARIABLES = 20_000
-#: Window lengths ``r = 1..GROWTH_ROUNDS`` of the growth rows the LP adds (module text).
-GROWTH_ROUNDS = 3
+__all__ = ["LPResult", "lp_status", "solve_lp", "integer_bound", "hint_window", "cheapest_per_class"]
 
 
 @dataclass(frozen=True)
@@ -127,8 +122,8 @@ def lp_status(converged: bool) -> str:
     return "OPTIMAL" if converged else "NOT_CONVERGED"
 
 
-def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUNDS) -> tuple[np.ndarray, np.ndarray,
-                                                                                          float] | None:
+def _glop(model: TimeIndexedModel, time_limit: float,
+          growth: int = SolverParams.growth_rounds) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Solve the compact LP of ``model``: (primal values, duals, objective), or ``None``.
 
     GLOP's presolve sometimes ends a restricted LP of column generation ``ABNORMAL`` (a numerical
@@ -160,8 +155,8 @@ def _glop(model: TimeIndexedModel, time_limit: float, growth: int = GROWTH_ROUND
 GLOP_RETRY_PARAMETERS = "use_preprocessing: false"
 
 
-def _pricing(model: TimeIndexedModel, duals: np.ndarray, growth: int = GROWTH_ROUNDS) -> tuple[float, np.ndarray,
-                                                                                                np.ndarray]:
+def _pricing(model: TimeIndexedModel, duals: np.ndarray,
+             growth: int = SolverParams.growth_rounds) -> tuple[float, np.ndarray, np.ndarray]:
     """``(L, d', m)`` of the module text for duals of a restricted model of ``model`` (same rows)."""
     cl = model.classes
     nc, T = cl.n_classes, int(model.horizon)
@@ -247,6 +242,7 @@ def solve_lp(
     max_rounds: int | None = None,
     columns: np.ndarray | None = None,
     growth: int | None = None,
+    colgen_min_variables: int = SolverParams.lp_colgen_min_variables, growth_rounds: int = SolverParams.growth_rounds,
 ) -> LPResult:
     """Solve the LP relaxation of ``model`` with GLOP (compact memory rows, see the module text).
 
@@ -261,7 +257,8 @@ def solve_lp(
         earliest starts of each class).
     column_generation : bool, optional
         Force (``True``) or forbid (``False``) column generation; by default it is used when the
-        model has more than :data:`COLGEN_MIN_VARIABLES` start variables. Never with core rows.
+        model has more than ``colgen_min_variables`` start variables (``SolverParams``' field
+        ``lp_colgen_min_variables``). Never with core rows.
     width, per_class : int
         Initial window around the hint; columns added per class and round.
     max_rounds : int, optional
@@ -273,22 +270,20 @@ def solve_lp(
         call resumes it instead of starting over.
     growth : int, optional
         Add the growth rows of :func:`growth_rows` for ``r = 1..growth`` (0: the plain LP, equal to
-        the LP with explicit memory rows). Default: :data:`GROWTH_ROUNDS` when the LP is solved
-        whole, 0 under column generation (at n = 1000 GLOP did not converge in 120 s with them,
-        10.4 s without; module text).
+        the LP with explicit memory rows). Default: ``growth_rounds`` (``SolverParams``' field) when
+        the LP is solved whole, 0 under column generation (at n = 1000 GLOP did not converge in
+        120 s with them, 10.4 s without; module text).
 
-    Returns
-    -------
-    LPResult
+    Returns an :class:`LPResult`.
     """
     t_end = time.perf_counter() + time_limit
     cl = model.classes
     nc, nx = cl.n_classes, model.n_variables
-    use_cg = (nx > COLGEN_MIN_VARIABLES) if column_generation is None else column_generation
+    use_cg = (nx > colgen_min_variables) if column_generation is None else column_generation
     use_cg = use_cg and not model.core_len
     keep = _first_columns(model, use_cg, start_hint, width, per_class, columns)
     if growth is None:
-        growth = 0 if use_cg else GROWTH_ROUNDS
+        growth = 0 if use_cg else growth_rounds
     z_nan = np.zeros(nx)
     real_late, art_cost = _late_costs(model)
     bound, rounds = float("-inf"), 0

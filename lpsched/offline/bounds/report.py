@@ -8,6 +8,7 @@ schedule has ``TEL >= B`` (docs/model.md §6).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 from ...instance import Instance
@@ -43,17 +44,25 @@ class BoundReport:
         return self.values[self.name]
 
     def __getitem__(self, key: str) -> int | str:
-        """The keys of :meth:`to_dict` (``report["best_value"]``): the dict ``lower_bounds`` returned
-        before it returned this object, kept readable for one release."""
+        """Deprecated (kept for one release): the keys of :meth:`to_dict` (``report["best_value"]``),
+        the dict ``lower_bounds`` returned before it returned this object. Use :attr:`bound`,
+        :attr:`name` and :attr:`values`."""
+        _warn_dict_access()
         return self.to_dict()[key]
 
     def get(self, key: str, default: int | str | None = None) -> int | str | None:
-        """:meth:`to_dict`'s ``get`` (as :meth:`__getitem__`)."""
+        """Deprecated (kept for one release): :meth:`to_dict`'s ``get``, as :meth:`__getitem__`."""
+        _warn_dict_access()
         return self.to_dict().get(key, default)
 
     def to_dict(self) -> dict[str, int | str]:
         """``{name: value, …, "best": name, "best_value": bound}`` (the JSON of ``lpsched bounds``)."""
         return {**self.values, "best": self.name, "best_value": self.bound}
+
+
+def _warn_dict_access() -> None:
+    warnings.warn("reading lower_bounds() as a dict is deprecated: use BoundReport.bound / .name / .values",
+                  DeprecationWarning, stacklevel=3)
 
 
 def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60.0) -> BoundReport:
@@ -72,7 +81,9 @@ def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60
     Returns
     -------
     BoundReport
-        ``to_dict()`` gives bound name -> value, plus ``best`` and ``best_value``.
+        ``bound`` and ``name``: the tightest; ``values``: every bound by name; ``to_dict()`` gives
+        bound name -> value, plus ``best`` and ``best_value`` (the JSON of ``lpsched bounds``).
+        Reading the report itself as that dict is deprecated (:meth:`BoundReport.__getitem__`).
 
     Every bound is computed with time counted from the earliest arrival
     (:func:`~lpsched.offline.formulation.horizon.earliest_shift`: bounds do not change, arrays stay

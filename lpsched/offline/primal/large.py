@@ -9,7 +9,7 @@ works at that size is a pipeline of its own, each step measured (docs/research/o
    sets the cut ``1.25 ×`` makespan of the truncated LP;
 2. the LP bound: the compact LP of the truncated model by column generation around that schedule
    (:func:`~lpsched.offline.bounds.lp.solve_lp`); its Lagrangian bound is certified even when the time
-   runs out before convergence (skipped when far out of reach, :data:`LP_VARIABLES_PER_SECOND`);
+   runs out before convergence (skipped when far out of reach, ``LargeBudget.lp_variables_per_second``);
 3. LP-guided schedules at reduced capacities (:mod:`~lpsched.offline.primal.lp_rounding`), if the bound
    LP converged (else their time goes to step 4: at α = 1/32, n = 1000 the LP at ``0.95·M`` had not
    converged after 1,800 s);
@@ -17,7 +17,7 @@ works at that size is a pipeline of its own, each step measured (docs/research/o
 5. window search (:mod:`~lpsched.offline.primal.window_search`): exact CP-SAT re-solves of windows of
    30–50 jobs;
 6. if the LP of step 2 ran out of time, its column generation resumes from the columns it had,
-   with :data:`LP_RESUME_SHARE` of the budget taken from step 5.
+   with ``LargeBudget.lp_resume_share`` of the budget taken from step 5.
 
 The result is verified; the bound is the best of the cheap bounds of
 :func:`~lpsched.offline.bounds.report.lower_bounds` and the LP bound. ``benchmarks/bench_large_gap.py``
@@ -35,23 +35,15 @@ import numpy as np
 from ...instance import Instance
 from ...verify import require_feasible, verify_schedule
 from ..bounds.lp import LPResult, integer_bound, solve_lp
-from ..bounds.report import lower_bounds
+from ..bounds.report import BoundReport, lower_bounds
 from ..formulation.model import TimeIndexedModel, build_model
 from ..formulation.objective import tel_of
+from ..params import SolverParams
 from ..schedules.heuristics import best_schedule
 from .lp_rounding import lp_guided_schedules
 from .window_search import window_search
 
 __all__ = ["LargeBudget", "LargeSearchResult", "large_search"]
-
-#: The LP bound is skipped (its time given to the tuning) when the truncated model has more start
-#: variables than this many per second of LP budget: only LPs several times beyond the measured speed
-#: of the column generation (docs/research/offline-log.md, "large-instance path").
-LP_VARIABLES_PER_SECOND = 20_000
-#: When the LP ran out of its share without converging, this share of the total budget is taken
-#: from the window search to resume its column generation at the end, from the columns it had.
-LP_RESUME_SHARE = 0.06
-
 
 
 @dataclass(frozen=True)
@@ -60,8 +52,13 @@ class LargeBudget:
     LP-guided schedules at all ``fractions`` together. With ``total``, the window search gets
     whatever is left of it (steps that finish early leave their time to it) instead of ``window``.
     ``window_jobs`` and ``window_seconds``: jobs and CP-SAT seconds per window.
-    ``tune_without_lp``: further seconds of pace tuning when the LP is skipped as out of reach
-    (:data:`LP_VARIABLES_PER_SECOND`); with ``total``, they come out of the window search."""
+    ``tune_without_lp``: further seconds of pace tuning when the LP is skipped as out of reach;
+    with ``total``, they come out of the window search. ``lp_variables_per_second``: the LP is
+    skipped when the truncated model has more start variables than this per second of ``lp``.
+    ``lp_resume_share``: with ``total``, when the LP ran out of time, this share of ``total`` is
+    taken from the window search to resume its column generation at the end. (Their defaults:
+    :class:`~lpsched.offline.params.SolverParams` ``large_lp_variables_per_second``,
+    ``large_lp_resume_share``.)"""
 
     lp: float
     guided: float
@@ -73,24 +70,42 @@ class LargeBudget:
     window_jobs: int = 50
     window_seconds: float = 4.0
     tune_without_lp: float = 0.0
+    lp_variables_per_second: int = SolverParams.large_lp_variables_per_second
+    lp_resume_share: float = SolverParams.large_lp_resume_share
 
     @classmethod
-    def split(cls, time_limit: float) -> LargeBudget:
-        """Shares of one budget: LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M``
-        13 %, pace tuning 15 %, local search 10 %, window search the rest (at least 45 %; 5 % is
-        left for the bounds and the verification), windows of 30 jobs and 1 s; when the LP is
-        skipped a further 25 % goes to the tuning (not when it ran without converging: the windows
-        gain more there). Measured at n = 1000 with 60 s (docs/research/offline-log.md, "large-
-        instance path")."""
+    def split(cls, time_limit: float, *, lp_share: float = SolverParams.large_lp_share,
+              guided_share: float = SolverParams.large_guided_share,
+              tune_share: float = SolverParams.large_tune_share,
+              local_search_share: float = SolverParams.large_local_search_share,
+              window_share: float = SolverParams.large_window_share,
+              tune_without_lp_share: float = SolverParams.large_tune_without_lp_share,
+              fractions: tuple[float, ...] = SolverParams.large_guided_fractions,
+              window_jobs: int = SolverParams.large_window_jobs,
+              window_seconds: float = SolverParams.large_window_seconds,
+              lp_variables_per_second: int = SolverParams.large_lp_variables_per_second,
+              lp_resume_share: float = SolverParams.large_lp_resume_share) -> LargeBudget:
+        """Shares of one budget (defaults: :class:`~lpsched.offline.params.SolverParams`' ``large_*``
+        fields): LP bound 12 %, LP-guided schedules at ``0.95·M`` and ``0.94·M`` 13 %, pace tuning
+        15 %, local search 10 %, window search the rest (at least 45 %; 5 % is left for the bounds
+        and the verification), windows of 30 jobs and 1 s; when the LP is skipped a further 25 %
+        goes to the tuning (not when it ran without converging: the windows gain more there).
+        Measured at n = 1000 with 60 s (docs/research/offline-log.md, "large-instance path")."""
         t = float(time_limit)
-        return cls(lp=0.12 * t, guided=0.13 * t, tune=0.15 * t, local_search=0.10 * t, window=0.45 * t,
-                   fractions=(0.95, 0.94), total=t, window_jobs=30, window_seconds=1.0,
-                   tune_without_lp=0.25 * t)
+        return cls(lp=lp_share * t, guided=guided_share * t, tune=tune_share * t, local_search=local_search_share * t,
+                   window=window_share * t, fractions=tuple(fractions), total=t, window_jobs=window_jobs,
+                   window_seconds=window_seconds, tune_without_lp=tune_without_lp_share * t,
+                   lp_variables_per_second=lp_variables_per_second, lp_resume_share=lp_resume_share)
 
 
 @dataclass
 class LargeSearchResult:
-    """Outcome of :func:`large_search`: a verified schedule and a certified bound."""
+    """Outcome of :func:`large_search`: a verified schedule and a certified bound.
+
+    The names are :class:`~lpsched.offline.result.SolveResult`'s: ``starts`` (per job, instance
+    order), ``objective`` (its TEL), ``incumbent`` (the name of its source), ``bound`` (certified,
+    ``<= objective``); ``bound_name`` names the bound, ``lp_bound`` is the LP's (``None`` when
+    skipped) and ``lp_converged`` whether it converged."""
 
     starts: np.ndarray
     objective: int
@@ -104,7 +119,10 @@ class LargeSearchResult:
 
 def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, seed: int = 0,
                  first: np.ndarray | None = None, first_name: str = "given", extra: dict[str, np.ndarray] | None = None,
-                 log: bool = False) -> LargeSearchResult:
+                 log: bool = False, colgen_min_variables: int = SolverParams.lp_colgen_min_variables,
+                 growth_rounds: int = SolverParams.growth_rounds, pilot_share: float = SolverParams.pilot_share,
+                 order_search_max_jobs: int = SolverParams.order_search_max_jobs,
+                 pilot_max_jobs: int = SolverParams.pilot_max_jobs) -> LargeSearchResult:
     """Run the pipeline of the module text within ``budget``.
 
     Parameters
@@ -119,10 +137,11 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
         Further candidate schedules (e.g. a user's hint).
     log : bool
         Print progress lines.
+    colgen_min_variables, growth_rounds, order_search_max_jobs, pilot_max_jobs, pilot_share
+        To :func:`~lpsched.offline.bounds.lp.solve_lp` (the LP bound and the LP-guided schedules),
+        to :func:`~lpsched.offline.schedules.heuristics.best_schedule` (the last three).
 
-    Returns
-    -------
-    LargeSearchResult
+    Returns a :class:`LargeSearchResult`.
     """
     t0 = time.perf_counter()
     if first is None:
@@ -131,14 +150,14 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     require_feasible(verify_schedule(instance, first), "large_search start")
     horizon = int(1.25 * int((first + instance.output).max()))
     t1 = time.perf_counter()
-    model = build_model(instance, tel_of(instance, first), truncate=horizon)
-    tune = budget.tune
-    lp = _lp_step(instance, model, budget, first, log)
+    model, tune = build_model(instance, tel_of(instance, first), truncate=horizon), budget.tune
+    lp_kw = dict(colgen_min_variables=colgen_min_variables, growth_rounds=growth_rounds)
+    lp = _lp_step(instance, model, budget, first, log, lp_kw)
     if lp is None:  # hopeless within the budget: its time goes to the tuning
         tune += budget.lp + budget.tune_without_lp
     t2 = time.perf_counter()
     guided = {} if lp is None or not lp.converged else lp_guided_schedules(
-        instance, horizon=horizon, fractions=budget.fractions, time_limit=budget.guided, start_hint=first)
+        instance, horizon=horizon, fractions=budget.fractions, time_limit=budget.guided, start_hint=first, **lp_kw)
     if lp is None or not lp.converged:  # the reduced-capacity LPs are as large and would not converge either
         tune += budget.guided
     t3 = time.perf_counter()
@@ -147,15 +166,15 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
     cands = {**guided, **(extra or {})}
     cands[first_name] = first
     best, name, tels = best_schedule(instance, seconds=tune + budget.local_search, seed=seed,
-                                     extra=cands, tune_seconds=tune)
-    before_window = tel_of(instance, best)
-    t4 = time.perf_counter()
+                                     extra=cands, tune_seconds=tune, order_search_max_jobs=order_search_max_jobs,
+                                     pilot_max_jobs=pilot_max_jobs, pilot_share=pilot_share)
+    before_window, t4 = tel_of(instance, best), time.perf_counter()
     _say(log and "fluid_tuned" in tels, f"  tuned pace {tels.get('fluid_tuned', 0):,}; after local search "
                                           f"{before_window:,} ({name}, {t4 - t3:.0f} s)")
     window = budget.window if budget.total is None else budget.total - (t4 - t0) - 1.0
     resume = 0.0
     if lp is not None and not lp.converged and lp.column_mask is not None and budget.total is not None:
-        resume = min(LP_RESUME_SHARE * budget.total, max(0.0, window))  # taken from the window search
+        resume = min(budget.lp_resume_share * budget.total, max(0.0, window))  # taken from the window search
         window -= resume
     if window > 0:
         best = window_search(instance, best, seconds=window, jobs_per_window=budget.window_jobs,
@@ -165,19 +184,15 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
         _say(log, f"  window search: {before_window:,} -> {after:,} ({time.perf_counter() - t4:.0f} s)")
     require_feasible(verify_schedule(instance, best), "large-instance search")
     t5 = time.perf_counter()
-    lp, lp_resumed, lp_rounds = _resume_lp(model, lp, resume, best, log)
+    lp, lp_resumed, lp_rounds = _resume_lp(model, lp, resume, best, log, lp_kw)
     t6 = time.perf_counter()
-    cheap = lower_bounds(instance)
-    lb, lb_name = cheap.bound, cheap.name
-    lp_bound = float(lp.bound) if lp is not None and math.isfinite(lp.bound) else None
-    if lp_bound is not None and integer_bound(lp_bound) > lb:
-        lb, lb_name = integer_bound(lp_bound), "lp_relaxation"
+    cheap, lb, lb_name, lp_bound = _best_bound(instance, lp)
     ub = tel_of(instance, best)
     info = {"first_heuristic": tel_of(instance, first), "first_name": first_name,
             "tuned_pace": tels.get("fluid_tuned"), "before_window_search": before_window,
             "guided": guided_tel, "lp_rounds": lp_rounds, "lp_resumed": lp_resumed,
-            "lp_columns": lp.columns if lp else 0,
-            "lp_model_variables": model.n_variables, "lower_bounds": cheap.to_dict(),
+            "lp_columns": lp.columns if lp else 0, "lp_model_variables": model.n_variables,
+            "lower_bounds": cheap.to_dict(),
             "seconds": {"heuristic": t1 - t0, "lp": t2 - t1, "guided": t3 - t2, "tune_and_local_search": t4 - t3,
                         "window": t5 - t4, "lp_resume": t6 - t5}}
     return LargeSearchResult(starts=best, objective=ub, incumbent=name, bound=min(lb, ub), bound_name=lb_name,
@@ -185,16 +200,28 @@ def large_search(instance: Instance, budget: LargeBudget, *, workers: int = 2, s
 
 
 
+def _best_bound(instance: Instance, lp: LPResult | None) -> tuple[BoundReport, int, str, float | None]:
+    """The closed-form bounds, the best certified bound and its name (the LP's when larger), and
+    the LP's bound (``None`` without one)."""
+    cheap = lower_bounds(instance)
+    lb, lb_name = cheap.bound, cheap.name
+    lp_bound = float(lp.bound) if lp is not None and math.isfinite(lp.bound) else None
+    if lp_bound is not None and integer_bound(lp_bound) > lb:
+        lb, lb_name = integer_bound(lp_bound), "lp_relaxation"
+    return cheap, lb, lb_name, lp_bound
+
+
 def _lp_step(instance: Instance, model: TimeIndexedModel, budget: LargeBudget, first: np.ndarray,
-             log: bool) -> LPResult | None:
-    """The truncated LP within ``budget.lp`` (column generation from ``first``), or ``None`` when
-    the model has more than :data:`LP_VARIABLES_PER_SECOND` start variables per second of it."""
+             log: bool, lp_kw: dict) -> LPResult | None:
+    """The truncated LP within ``budget.lp`` (column generation from ``first``; ``lp_kw`` to
+    :func:`solve_lp`), or ``None`` when the model has more than ``budget.lp_variables_per_second``
+    start variables per second of it."""
     t = time.perf_counter()
-    if model.n_variables > LP_VARIABLES_PER_SECOND * budget.lp:
+    if model.n_variables > budget.lp_variables_per_second * budget.lp:
         if log:
             print(f"  {instance.name}: LP skipped ({model.n_variables:,} columns for {budget.lp:.0f} s)", flush=True)
         return None
-    lp = solve_lp(model, time_limit=budget.lp, start_hint=first)
+    lp = solve_lp(model, time_limit=budget.lp, start_hint=first, **lp_kw)
     if log:
         print(f"  {instance.name}: LP bound {lp.bound:,.0f} after {lp.rounds} LPs, {lp.columns:,} of "
               f"{model.n_variables:,} columns, converged {lp.converged}, {time.perf_counter() - t:.0f} s", flush=True)
@@ -202,13 +229,13 @@ def _lp_step(instance: Instance, model: TimeIndexedModel, budget: LargeBudget, f
 
 
 def _resume_lp(model: TimeIndexedModel, lp: LPResult | None, seconds: float, best: np.ndarray,
-               log: bool) -> tuple[LPResult | None, dict | None, int]:
+               log: bool, lp_kw: dict) -> tuple[LPResult | None, dict | None, int]:
     """An LP that ran out of time gets ``seconds`` more of column generation, from the columns it
     had: ``(the LP with the larger bound, what the resume did or None, LPs solved in all)``."""
     if seconds <= 0 or lp is None:
         return lp, None, lp.rounds if lp else 0
     t = time.perf_counter()
-    more = solve_lp(model, time_limit=seconds, start_hint=best, columns=lp.column_mask)
+    more = solve_lp(model, time_limit=seconds, start_hint=best, columns=lp.column_mask, **lp_kw)
     if log:
         print(f"  LP resumed: bound {lp.bound:,.0f} -> {more.bound:,.0f}, converged {more.converged} "
               f"({time.perf_counter() - t:.1f} s)", flush=True)

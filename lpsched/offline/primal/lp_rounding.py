@@ -23,12 +23,10 @@ import numpy as np
 from ...instance import Instance
 from ..bounds.lp import LPResult, solve_lp
 from ..formulation.model import TimeIndexedModel, build_model, truncated_nonzeros
+from ..params import SolverParams
 from ..schedules.placement import list_schedule
 
-__all__ = ["lp_targets", "schedule_from_lp", "lp_guided_schedules", "DEFAULT_FRACTIONS"]
-
-#: Capacity fractions tried by :func:`lp_guided_schedules`.
-DEFAULT_FRACTIONS: tuple[float, ...] = (0.98, 0.96, 0.95, 0.94, 0.92, 0.9)
+__all__ = ["lp_targets", "schedule_from_lp", "lp_guided_schedules"]
 
 
 def lp_targets(model: TimeIndexedModel, lp: LPResult) -> np.ndarray:
@@ -65,10 +63,12 @@ def lp_guided_schedules(
     instance: Instance,
     *,
     horizon: int,
-    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    fractions: Sequence[float] = SolverParams.lp_guided_fractions,
     time_limit: float = 30.0,
     max_nonzeros: int = 20_000_000,
     start_hint: np.ndarray | None = None,
+    colgen_min_variables: int = SolverParams.lp_colgen_min_variables,
+    growth_rounds: int = SolverParams.growth_rounds,
 ) -> dict[str, np.ndarray]:
     """Schedules rounded from the LP relaxation solved at capacities ``f·M``.
 
@@ -79,7 +79,9 @@ def lp_guided_schedules(
         Completion cut of the (truncated) LPs, e.g. 1.25 × a heuristic's makespan; jobs the LP
         puts beyond it are still scheduled (after the cut).
     fractions : sequence of float
-        Capacity fractions; those that would put some job's peak above the capacity are skipped.
+        Capacity fractions (default :class:`~lpsched.offline.params.SolverParams`
+        ``lp_guided_fractions``); those that would put some job's peak above the capacity are
+        skipped.
     time_limit : float
         Seconds for all LPs together; fractions left when it runs out are skipped.
     max_nonzeros : int
@@ -88,6 +90,8 @@ def lp_guided_schedules(
     start_hint : int array, optional
         Starts of a schedule, to seed the column generation of large LPs
         (:func:`~lpsched.offline.bounds.lp.solve_lp`).
+    colgen_min_variables, growth_rounds : int
+        Passed to :func:`~lpsched.offline.bounds.lp.solve_lp`.
 
     Returns
     -------
@@ -108,7 +112,8 @@ def lp_guided_schedules(
             continue
         relaxed = instance.replace(M=cap)
         model = build_model(relaxed, None, truncate=horizon)
-        lp = solve_lp(model, time_limit=left, start_hint=start_hint)
+        lp = solve_lp(model, time_limit=left, start_hint=start_hint, colgen_min_variables=colgen_min_variables,
+                      growth_rounds=growth_rounds)
         if lp.converged:
             out[f"lp_{f:g}"] = schedule_from_lp(instance, model, lp)
     return out

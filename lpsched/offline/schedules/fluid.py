@@ -90,7 +90,7 @@ def tuned_fluid_schedule(
     -------
     (starts, info)
         A feasible schedule (by construction: a list schedule) and ``{"theta": knots, "beta":
-        knots, "evals", "tel"}``.
+        knots, "evals", "objective"}`` (``objective``: the schedule's TEL).
     """
     order, V = _fluid_plan(instance)
     q = np.arange(instance.n) / max(1, instance.n - 1)
@@ -120,7 +120,7 @@ def tuned_fluid_schedule(
             kt, kb, best_tel, best, improved = _knot_sweep(run, budget_left, kt, kb, step, best_tel, best)
             if not improved:
                 step /= 2
-    return best, {"theta": kt.tolist(), "beta": kb.tolist(), "evals": evals, "tel": best_tel}
+    return best, {"theta": kt.tolist(), "beta": kb.tolist(), "evals": evals, "objective": best_tel}
 
 
 def _knot_sweep(run: Callable[[np.ndarray, np.ndarray], tuple[int, np.ndarray]], budget_left: Callable[[], bool],

@@ -20,13 +20,13 @@ from ...instance import Instance
 from ...online import simulate
 from ...verify import require_feasible, verify_schedule
 from ..formulation.objective import tel_of
+from ..params import SolverParams
 from .fluid import fluid_grid, tuned_fluid_schedule
 from .local_search import improve
 from .order_search import order_search, pilot_schedule
 from .placement import list_schedule, priority_orders
 
-__all__ = ["online_schedules", "best_schedule", "TUNE_MIN_JOBS", "ORDER_SEARCH_MAX_JOBS", "PILOT_MAX_JOBS",
-           "PILOT_SHARE"]
+__all__ = ["online_schedules", "best_schedule"]
 
 
 def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
@@ -46,38 +46,22 @@ def online_schedules(instance: Instance) -> dict[str, np.ndarray]:
     return out
 
 
-#: From this many jobs on, :func:`best_schedule` spends half its budget on the pace tuning.
-TUNE_MIN_JOBS = 200
-#: Up to this many jobs, :func:`best_schedule` gives half its search budget to :func:`order_search`:
-#: it gains 1–3 % up to n = 150 on the paper regime; above, the fluid-paced starts that win are far
-#: from any list schedule (``benchmarks/bench_order_search.py``; docs/research/offline-log.md).
-ORDER_SEARCH_MAX_JOBS = 150
-#: Up to this many jobs, and only with a budget, :func:`best_schedule` runs :func:`pilot_schedule`
-#: with at most :data:`PILOT_SHARE` of the budget: its time grows about as ``n^3``, and it beats every
-#: cheap candidate on Jaillet et al.'s instances, while from n = 100 the fluid-paced schedules win
-#: (``benchmarks/bench_order_search.py``; docs/research/offline-log.md).
-PILOT_MAX_JOBS = 80
-PILOT_SHARE = 0.25
-
-
 def _candidates(instance: Instance, seconds: float, extra: dict[str, np.ndarray] | None,
-                tune_seconds: float | None) -> dict[str, np.ndarray]:
+                tune_seconds: float, pilot_max_jobs: int, pilot_share: float) -> dict[str, np.ndarray]:
     """The candidate schedules of :func:`best_schedule` by name: serial, H-SF / SVF, the list
-    schedules, the fluid grid, the tuned pace and the pilot (when their rules ask), and the feasible
-    ones of ``extra``."""
+    schedules, the fluid grid, the tuned pace (``tune_seconds``) and the pilot (up to
+    ``pilot_max_jobs`` jobs, ``pilot_share`` of ``seconds``), and the feasible ones of ``extra``."""
     cands: dict[str, np.ndarray] = {"serial": serial_schedule(instance)}
     cands.update(online_schedules(instance))
     for name, order in priority_orders(instance).items():
         cands[f"list_{name}"] = list_schedule(instance, order)
     fluid = fluid_grid(instance)
     cands.update({f"fluid_{th:g}_{off:g}": k for (th, off), k in fluid.items()})
-    if tune_seconds is None:
-        tune_seconds = seconds / 2 if instance.n >= TUNE_MIN_JOBS else 0.0
     if tune_seconds > 0 and instance.n > 1:
         th, b = min(fluid, key=lambda key: tel_of(instance, fluid[key]))
         cands["fluid_tuned"], _ = tuned_fluid_schedule(instance, theta=th, beta=b, seconds=tune_seconds)
-    if seconds > 0 and 2 < instance.n <= PILOT_MAX_JOBS:
-        cands["pilot"] = pilot_schedule(instance, seconds=PILOT_SHARE * seconds)
+    if seconds > 0 and 2 < instance.n <= pilot_max_jobs:
+        cands["pilot"] = pilot_schedule(instance, seconds=pilot_share * seconds)
     for name, k in (extra or {}).items():
         k = np.asarray(k, dtype=np.int64)
         if k.shape == (instance.n,) and verify_schedule(instance, k).feasible:
@@ -93,6 +77,10 @@ def best_schedule(
     extra: dict[str, np.ndarray] | None = None,
     tune_seconds: float | None = None,
     orders: bool | None = None,
+    tune_min_jobs: int = SolverParams.tune_min_jobs,
+    order_search_max_jobs: int = SolverParams.order_search_max_jobs,
+    pilot_max_jobs: int = SolverParams.pilot_max_jobs,
+    pilot_share: float = SolverParams.pilot_share,
 ) -> tuple[np.ndarray, str, dict[str, int]]:
     """The best schedule of every heuristic here, improved by :func:`improve` and :func:`order_search`.
 
@@ -107,7 +95,7 @@ def best_schedule(
         Further candidate schedules (e.g. a user's hint); infeasible ones are ignored.
     tune_seconds : float, optional
         Cap of :func:`tuned_fluid_schedule`, started from the best fixed pace; 0 skips it. By
-        default ``seconds / 2`` from :data:`TUNE_MIN_JOBS` jobs on, 0 below (measured with a 4 s
+        default ``seconds / 2`` from ``tune_min_jobs`` jobs on, 0 below (measured with a 4 s
         budget: on paper-regime and Jaillet instances with n <= 100 the time is better spent on
         local search; at n = 1000, α = 1/32 the tuned pace is 5.7 % better than any fixed one). The
         local search gets what is left of ``seconds``: :func:`improve` from the two best starting
@@ -115,9 +103,12 @@ def best_schedule(
         far.
     orders : bool, optional
         Spend half of the search on :func:`order_search`; by default up to
-        :data:`ORDER_SEARCH_MAX_JOBS` jobs. (:func:`~lpsched.offline.pipeline.solve_hindsight` turns
+        ``order_search_max_jobs`` jobs. (:func:`~lpsched.offline.pipeline.solve_hindsight` turns
         it off and runs the order search only when the LP shows a proof out of reach: its time is
         the solver's otherwise.)
+    tune_min_jobs, order_search_max_jobs, pilot_max_jobs, pilot_share
+        The thresholds of the pace tuning, the order search and the pilot method (the fields of
+        :class:`~lpsched.offline.params.SolverParams` of the same names, and their defaults).
 
     Returns
     -------
@@ -131,13 +122,15 @@ def best_schedule(
         If the chosen schedule fails verification (a bug).
     """
     t0 = time.perf_counter()
-    cands = _candidates(instance, seconds, extra, tune_seconds)
+    if tune_seconds is None:
+        tune_seconds = seconds / 2 if instance.n >= tune_min_jobs else 0.0
+    cands = _candidates(instance, seconds, extra, tune_seconds, pilot_max_jobs, pilot_share)
     tels = {name: tel_of(instance, k) for name, k in cands.items()}
     ranked = sorted(tels, key=lambda nm: tels[nm])
     best_name = ranked[0]
     best = cands[best_name]
     ls = max(0.0, seconds - (time.perf_counter() - t0)) if seconds > 0 else 0.0
-    orders = ls > 0 and (instance.n <= ORDER_SEARCH_MAX_JOBS if orders is None else orders)
+    orders = ls > 0 and (instance.n <= order_search_max_jobs if orders is None else orders)
     # the pilot's list order is a poor start for the time-window moves of improve (measured on
     # Jaillet et al.'s instances): it competes as it is
     for j, name in enumerate([nm for nm in ranked if nm != "pilot"][:2]):
