@@ -121,7 +121,8 @@ def _aic(resid: np.ndarray, k: int = 2) -> float:
 class Counterexample:
     """A certified bad case from the adversarial library that a growth verdict must point to.
 
-    ``ratio_at_least`` is certified (TEL / a verified schedule); ``c`` is ``M/(s + u)``.
+    ``ratio_at_least`` is certified (TEL / a verified schedule); ``c`` is ``M/(s + u)``; ``reading``
+    names the policy options it was measured with.
     """
 
     file: str
@@ -202,7 +203,7 @@ def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int 
                    f"(power p = {lp:.3g}, 95% CI [{p_ci[0]:.3g}, {p_ci[1]:.3g}])")
     if counterexample is not None:
         ce = counterexample
-        predicted = la + b_ci[1] * float(np.log2(1 / ce.alpha))
+        predicted = la + max(b_ci[1], 0.0) * float(np.log2(1 / ce.alpha))
         if ce.ratio_at_least > predicted:
             verdict = (f"these points fit ≈ {la:.3g} + {lb:.3g}·log2(1/α), but they are not A_min's worst "
                        f"case: the adversarial library holds a certified counterexample at c = {ce.c:g} "
