@@ -117,7 +117,7 @@ def markdown_summary(rows: list[dict[str, Any]]) -> str:
         lines.append("")
     lines += ["### Growth in 1/α of the best bound per α (least squares, 95 % t intervals)", "",
               "| reading | c | points | log: a + b·log2(1/α), b [CI] | power: C·(1/α)^p, p [CI] | "
-              "RSS log / power (log scale) | better |", "|---|---|---|---|---|---|---|"]
+              "RSS log / power | better |", "|---|---|---|---|---|---|---|"]
     for (reading, c), f in sorted(s.fits.items(), key=lambda kv: (readings.index(kv[0][0]), kv[0][1])):
         if f is None:
             lines.append(f"| {reading} | {c:g} | < 3 | – | – | – | – |")

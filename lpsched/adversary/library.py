@@ -136,20 +136,11 @@ def _recorded_ratio(m: dict[str, Any], proven_only: bool) -> float | None:
     return None if r is None else float(r)
 
 
-def worst_found(policy: str, directory: str | Path | None = None, *, proven_only: bool = False,
-                c: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(α values descending, worst ratio found at each α) for ``policy`` from the stored instances.
-
-    The ratio of a file is ``meta.adversary.ratio`` when OPT was proven, else ``ratio_at_least``
-    (skipped with ``proven_only``). With ``c``, only files whose ``M/(s + u)`` rounds (2 decimals)
-    to ``c``.
-    """
+def _worst(policy: str, directory: str | Path | None, proven_only: bool, keep) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     best: dict[float, float] = {}
     for _, inst in load_library(directory):
         m = inst.meta["adversary"]
-        if m.get("policy") != policy:
-            continue
-        if c is not None and round(memory_factor(inst), 2) != round(c, 2):
+        if m.get("policy") != policy or not keep(memory_factor(inst)):
             continue
         r = _recorded_ratio(m, proven_only)
         if r is None:
@@ -160,20 +151,37 @@ def worst_found(policy: str, directory: str | Path | None = None, *, proven_only
     return alphas, np.array([best[a] for a in alphas])
 
 
+def worst_found(policy: str, directory: str | Path | None = None, *, proven_only: bool = False,
+                c: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(α values descending, worst ratio found at each α) for ``policy`` from the stored instances.
+
+    The ratio of a file is ``meta.adversary.ratio`` when OPT was proven, else ``ratio_at_least``
+    (skipped with ``proven_only``). With ``c``, only files whose ``M/(s + u)`` rounds (2 decimals)
+    to ``c``.
+    """
+    return _worst(policy, directory, proven_only, lambda x: c is None or round(x, 2) == round(c, 2))
+
+
 def worst_found_series(policies: list[str] | tuple[str, ...], directory: str | Path | None = None
                        ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"<policy> worst found (c = <c>)": (alphas, ratios)}``: one series per policy and memory
-    factor ``c`` among the stored instances (the ``extra_series`` of
-    :func:`lpsched.compare.plots.plot_ratio_vs_alpha`)."""
+    """``{"<policy> worst found (c in [k, k'))": (alphas, ratios)}``: one series per policy and band of
+    the memory factor ``c = M/(s + u)`` (bands ``[1, 2)``, ``[2, 4)``, ``[4, 8)``, …: a construction's
+    ``c`` may drift with α, e.g. ``(2u − 1)/u``), the ``extra_series`` of
+    :func:`lpsched.compare.plots.plot_ratio_vs_alpha`."""
     out = {}
     lib = load_library(directory)
     for p in policies:
-        cs = sorted({round(memory_factor(inst), 2) for _, inst in lib if inst.meta["adversary"].get("policy") == p})
-        for c in cs:
-            a, r = worst_found(p, directory, c=c)
+        bands = sorted({_band(memory_factor(inst)) for _, inst in lib if inst.meta["adversary"].get("policy") == p})
+        for lo in bands:
+            a, r = _worst(p, directory, False, lambda x, lo=lo: _band(x) == lo)
             if a.size:
-                out[f"{p} worst found (c = {c:g})"] = (a, r)
+                out[f"{p} worst found (c in [{lo:g}, {2 * lo:g}))"] = (a, r)
     return out
+
+
+def _band(c: float) -> float:
+    """The power of two ``k`` with ``k <= c < 2k`` (``c >= 1``)."""
+    return float(2 ** math.floor(math.log2(max(c, 1.0)) + 1e-12))
 
 
 def counterexample_for(c: float, policy: str = "amin", directory: str | Path | None = None,

@@ -224,8 +224,9 @@ class LogPowerFit:
 
     ``log``: ``ratio = a + b·log2(1/α)``, ``b_ci`` the interval of ``b``. ``power``:
     ``log ratio = log C + p·log(1/α)``, ``p_ci`` the interval of ``p``. ``rss_log`` and
-    ``rss_power`` are residual sums of squares of ``log(ratio)`` under each model (same number of
-    parameters, so directly comparable); ``better`` names the smaller. ``p`` bounded away from 0
+    ``rss_power`` are residual sums of squares of the ratio itself under each fitted model (same
+    number of parameters, so directly comparable; on the ratio scale, so a log fit that goes
+    negative at large α is not penalised without bound); ``better`` names the smaller. ``p`` bounded away from 0
     (``p_ci[0] > 0``) together with ``better == "power"`` is the evidence of polynomial growth.
     """
 
@@ -278,8 +279,8 @@ def fit_log_vs_power(alpha: np.ndarray, ratio: np.ndarray, level: float = 0.95) 
     x2 = np.log2(1 / a_)
     la, lb, b_ci = _ols_slope_ci(x2, r, level)
     lc, lp, p_ci = _ols_slope_ci(np.log(1 / a_), np.log(r), level)
-    rss_log = float(np.sum((np.log(r) - np.log(np.maximum(la + lb * x2, 1e-9))) ** 2))
-    rss_power = float(np.sum((np.log(r) - (lc + lp * np.log(1 / a_))) ** 2))
+    rss_log = float(np.sum((r - (la + lb * x2)) ** 2))
+    rss_power = float(np.sum((r - np.exp(lc) * (1 / a_) ** lp) ** 2))
     return LogPowerFit(
         n_points=int(a_.size), level=level, a=la, b=lb, b_ci=b_ci, C=float(np.exp(lc)), p=lp, p_ci=p_ci,
         rss_log=rss_log, rss_power=rss_power, better="log" if rss_log <= rss_power else "power",
