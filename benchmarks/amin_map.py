@@ -43,8 +43,8 @@ PRESETS: dict[str, dict[str, Any]] = {
              "families": list(THEOREM_FAMILIES), "n": [16, 64, 256, 1024, 4096], "seconds": 600.0},
     "reduced": {"readings": ["default"], "c": [1, 2, 4], "inv_alpha": [8, 64, 512, 4096],
                 "families": list(THEOREM_FAMILIES), "n": [16, 64, 256, 1024], "seconds": 6.0},
-    "readings": {"readings": [r for r in READINGS if r != "default"], "c": [1, 2, 4], "inv_alpha": [8, 64, 512, 4096],
-                 "families": ["harmonic", "blockers"], "n": [16, 64, 256, 1024], "seconds": 4.0},
+    "readings": {"readings": [r for r in READINGS if r != "default"], "c": [1, 2], "inv_alpha": [64, 512, 4096],
+                 "families": ["harmonic", "epochs"], "n": [64, 256], "seconds": 3.0},
 }
 
 
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", nargs="+", choices=list(THEOREM_FAMILIES))
     ap.add_argument("--n", nargs="+", type=int)
     ap.add_argument("--seconds", type=float, help="Search budget per cell (the hard limit is 2x + 30 s).")
+    ap.add_argument("--hard-limit", type=float, help="Wall-time limit of a cell (default 2 x seconds + 30 s).")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--retry-timeouts", action="store_true", help="Run cells that timed out before again.")
     ap.add_argument("--summary-only", action="store_true")
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--seconds must be > 0")
         retry = ("error", "timeout") if args.retry_timeouts else ("error",)
         print(f"{len(cells)} cells, {seconds:g} s each -> {args.rows}", file=sys.stderr, flush=True)
-        run_map(cells, args.rows, budget=seconds, retry=retry, progress=_progress)
+        run_map(cells, args.rows, budget=seconds, retry=retry, progress=_progress, hard_limit=args.hard_limit)
     rows = load_rows(args.rows)
     md = markdown_summary(rows)
     print(md)

@@ -23,6 +23,10 @@ from lpsched.verify import verify_schedule
 
 LIB = load_library()
 IDS = [p.name for p, _ in LIB]
+#: files whose policy run has this many evictions take tens of seconds to re-simulate: slow tests
+SLOW_EVICTIONS = 100_000
+CASES = [pytest.param(p, i, id=p.name, marks=[pytest.mark.slow] if i.meta["adversary"].get("evictions", 0)
+                      > SLOW_EVICTIONS else []) for p, i in LIB]
 NAME = re.compile(r"^(amin|amax)-a1_(\d+)-c([0-9.]+)-([a-z_]+)\.json$")
 #: the (c, 1/α) cells of the A_min map the library must hold
 MAP_CELLS = [(c, inv) for c in (1, 2, 4) for inv in (64, 512, 4096)]
@@ -47,7 +51,7 @@ def test_name_follows_convention(path, inst) -> None:
     assert path.name == library_name(meta["policy"], meta["alpha"], memory_factor(inst), m.group(4))
 
 
-@pytest.mark.parametrize("path,inst", LIB, ids=IDS)
+@pytest.mark.parametrize("path,inst", CASES)
 def test_certificate_reverifies(path, inst) -> None:
     m = inst.meta["adversary"]
     cert = m["certificate"]

@@ -118,6 +118,9 @@ def from_map(rows_path: str, seconds: float) -> None:
         r = max(cand, key=lambda x: x["ratio_lower"])
         cell = MapCell(r["reading"], float(r["c"]), int(r["inv_alpha"]), r["family"], int(r["n"]), int(r["seed"]),
                        int(r["lower"]), int(r["prompt"]))
+        if (DEFAULT_DIR / library_name("amin", cell.alpha, cell.c, cell.family)).exists():
+            print(f"c={c} 1/α={inv}: already stored", flush=True)
+            continue
         t0 = time.perf_counter()
         inst, cr = measure_cell(cell, seconds)
         record = {"policy": "amin", "alpha": cell.alpha, "method": f"map:{cell.family}", "map_cell": cell.key,

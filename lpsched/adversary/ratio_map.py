@@ -33,8 +33,8 @@ from ..instance import Instance
 from .certify import CertifiedRatio, certified_ratio
 from .constructions import THEOREM_FAMILIES
 
-__all__ = ["READINGS", "MapCell", "map_cells", "cell_instance", "measure_cell", "run_cell", "run_map", "load_rows",
-           "append_row"]
+__all__ = ["READINGS", "MapCell", "map_cells", "cell_instance", "search_split", "measure_cell", "run_cell", "run_map",
+           "load_rows", "append_row", "LARGE_U"]
 
 #: Reading name -> options of :func:`lpsched.online.simulate` for A_min. ``default`` is the documented
 #: reading (docs/online.md); the others are its options (restart vs resume, eviction order,
@@ -94,19 +94,28 @@ def cell_instance(cell: MapCell) -> Instance:
                                          n=cell.n, c=cell.c)
 
 
-def _split(seconds: float, inst: Instance) -> dict[str, float]:
-    """How a cell's search budget is spent: heuristics, then window search where its time-indexed
-    windows stay small (``u ≤ 1024``), the IP on small instances (n ≤ 16)."""
-    u = int(inst.upper.max())
-    window = 0.4 * seconds if u <= 1024 and inst.n > 16 else 0.0
+#: Above this ``u`` a cell uses the heuristics' schedules without their local search, window search
+#: or IP: the horizon (tens of thousands of rounds) makes one list placement or one time-indexed
+#: model cost more than a cell's budget (measured: ``u = 16384``, n = 16–1024 went over 42 s).
+LARGE_U = 1024
+
+
+def search_split(seconds: float, inst: Instance) -> dict[str, float | int]:
+    """How a cell's search budget is spent (the arguments of :func:`~.certify.certified_ratio`):
+    heuristics with local search, then window search (n > 16), the IP (n ≤ 16), all only while
+    ``u ≤`` :data:`LARGE_U`; above it the heuristics alone (H-SF, list and fluid schedules)."""
+    if int(inst.upper.max()) > LARGE_U:
+        return {"seconds": 0.0, "window_seconds": 0.0, "ip_max_n": 0}
+    window = 0.4 * seconds if inst.n > 16 else 0.0
     ip = 0.5 * seconds if inst.n <= 16 else 0.0
-    return {"seconds": max(0.0, seconds - window - ip), "window_seconds": window, "ip_time_limit": max(ip, 1.0)}
+    return {"seconds": max(0.0, seconds - window - ip), "window_seconds": window, "ip_max_n": 16,
+            "ip_time_limit": max(ip, 1.0)}
 
 
 def measure_cell(cell: MapCell, seconds: float) -> tuple[Instance, CertifiedRatio]:
     """The cell's instance and its certified ratio under the cell's reading (``seconds`` of search)."""
     inst = cell_instance(cell)
-    cr = certified_ratio(inst, "amin", READINGS[cell.reading], seed=cell.seed, **_split(seconds, inst))
+    cr = certified_ratio(inst, "amin", READINGS[cell.reading], seed=cell.seed, **search_split(seconds, inst))
     return inst, cr
 
 
@@ -115,7 +124,7 @@ def _row(cell: MapCell, inst: Instance | None, cr: CertifiedRatio | None, status
     row: dict[str, Any] = {"key": cell.key, **asdict(cell), "alpha": cell.alpha, "options": READINGS[cell.reading],
                            "status": status, "budget": budget, "seconds": round(seconds, 3)}
     if inst is not None:
-        row.update({"upper": int(inst.upper.max()), "M": inst.M})
+        row.update({"upper": int(inst.upper.max()), "M": inst.M, "search": search_split(budget, inst)})
     if cr is not None:
         row.update(cr.to_dict())
         row.pop("policy_options")
