@@ -85,6 +85,8 @@ class RatioCertificate:
     ratio_at_most : float
         ``tel / lower_bound`` — the true ratio is at most this.
     solver_seconds : float
+    schedule_starts : dict id -> round
+        The best verified schedule (TEL ``best_schedule``): the certificate of ``ratio_at_least``.
     """
 
     policy: str
@@ -100,6 +102,7 @@ class RatioCertificate:
     ratio_at_least: float
     ratio_at_most: float
     solver_seconds: float
+    schedule_starts: dict[str, int] | None = None
 
     @property
     def proven(self) -> bool:
@@ -161,7 +164,10 @@ def certify(
     sol = solve_hindsight(instance, time_limit=time_limit, workers=workers, seed=seed,
                           hint=_policy_starts(instance, sim))
     lbs = lower_bounds(instance)
+    checked = require_feasible(verify_schedule(instance, sol.starts), "certify")
     ub = int(sol.objective)
+    if checked.tel != ub:
+        raise AssertionError(f"certify: the solver's schedule has TEL {checked.tel}, not {ub}")
     lb = max(int(sol.bound or 0), int(lbs["best_value"]))
     proven = sol.status == "OPTIMAL" or lb >= ub
     if proven:
@@ -175,6 +181,7 @@ def certify(
         opt_method=method, best_schedule=ub, lower_bound=lb,
         ratio=sim.tel / ub if proven else None, ratio_at_least=sim.tel / ub,
         ratio_at_most=sim.tel / lb if lb > 0 else float("inf"), solver_seconds=sol.seconds,
+        schedule_starts={jid: int(sol.starts[jid]) for jid in instance.ids},
     )
 
 

@@ -50,6 +50,9 @@ def adversary_meta(result: SearchResult, cert: RatioCertificate, *, certify_time
         if cert.proven else None, "best_schedule": cert.best_schedule, "lower_bound": cert.lower_bound,
         "tel": cert.tel, "evictions": cert.evictions, "wasted_tokens": cert.wasted_tokens,
         "certify_time_limit": certify_time_limit, "moves_accepted": result.moves_accepted,
+        "certificate": None if cert.schedule_starts is None else {"starts": dict(cert.schedule_starts),
+                                                                  "tel": cert.best_schedule},
+        "policy_tel": cert.tel, "ratio_kind": "exact" if cert.proven else "lower bound",
     }
 
 
