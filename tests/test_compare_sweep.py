@@ -120,7 +120,7 @@ def test_sweep_rows_ratios_and_traceability(tmp_path) -> None:
 
     pointed = markdown_report(db, counterexample_for=lookup)
     assert asked == [3.0]
-    assert "certified counterexample at c = 3 (instances/adversarial/amin-a1_4096-c3-epochs.json" in pointed
+    assert "certified counterexample to this fit at c = 3 (instances/adversarial/amin-a1_4096-c3-epochs.json" in pointed
     assert "consistent with" not in pointed.split("**Verdict:**")[1]
     # re-running skips everything
     again = run_sweep(spec_from_dict(SMALL), db, workers=0, progress=False)

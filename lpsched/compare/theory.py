@@ -206,7 +206,7 @@ def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int 
         predicted = la + max(b_ci[1], 0.0) * float(np.log2(1 / ce.alpha))
         if ce.ratio_at_least > predicted:
             verdict = (f"these points fit ≈ {la:.3g} + {lb:.3g}·log2(1/α), but they are not A_min's worst "
-                       f"case: the adversarial library holds a certified counterexample at c = {ce.c:g} "
+                       f"case: the adversarial library holds a certified counterexample to this fit at c = {ce.c:g} "
                        f"({ce.file}: ratio ≥ {ce.ratio_at_least:.3g} at α = 1/{round(1 / ce.alpha)}, n = {ce.n}, "
                        f"reading {ce.reading}; this fit predicts at most {predicted:.3g} there)")
     if scope:
