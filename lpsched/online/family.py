@@ -39,8 +39,8 @@ class EstimatePolicy(Policy):
     evicted); ``eviction`` estimate|fewest|last (ascending ``(e, G)`` / fewest generated tokens /
     last admitted); ``after_eviction`` g+1|max_prev_g|double (the evicted job's estimate becomes
     ``max(e, G + 1)``, the largest lower bound known, or ``max(estimate before the run, G)``, or
-    ``max(2e, G + 1)``: at least doubled, so a job is restarted at most about ``log2(u/l)`` times
-    before its estimate covers ``u`` — a reading of "refine the estimate" that bounds restarts).
+    ``max(2e, G + 1)``: at least doubled, so a job's estimate reaches its cap ``M − s`` after at most
+    ``log2((M − s)/l)`` restarts — a reading of "refine the estimate" that bounds restarts).
     """
 
     OPTIONS: ClassVar[dict[str, Any]] = {
