@@ -48,8 +48,8 @@ ALPHAS = (1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32, 1 / 64)
 SETTINGS = {"amax": (12, 1, 0, 3), "amin": (8, 2, 2, 4)}
 CERT_TIME = 60.0
 OLD_NAME = re.compile(r"^(amin|amax)-a1_(\d+)-(search|construction)\.json$")
-#: the (c, 1/α) cells of the map stored in the library
-MAP_CELLS = [(c, inv) for c in (1, 2, 4) for inv in (64, 512, 4096)]
+#: the (c, 1/α) cells of the map stored in the library: the 9 of issue 33, and c = 1 further down in α
+MAP_CELLS = [(c, inv) for c in (1, 2, 4) for inv in (64, 512, 4096)] + [(1, 32768), (1, 65536)]
 
 
 def _store(inst: Instance, method: str, record: dict, policy: str, options: dict, seconds: float) -> Path:
