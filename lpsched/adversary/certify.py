@@ -298,7 +298,8 @@ def certified_ratio(
             lb = max(lb, int(np.ceil(sol.bound - 1e-9)))
     res = require_feasible(verify_schedule(instance, starts), "certified_ratio")
     ub = int(res.tel)
-    lb = min(lb, ub)
+    if lb > ub:
+        raise AssertionError(f"certified_ratio: lower bound {lb} above a verified schedule's TEL {ub} (a bug)")
     return CertifiedRatio(
         policy=policy, policy_options=opts, tel=sim.tel, evictions=sim.evictions,
         wasted_tokens=sim.wasted_tokens, schedule_tel=ub, schedule_method=method,
