@@ -1,6 +1,6 @@
 """Independent brute force for tiny instances (used by the offline tests; no lpsched solver code).
 
-Memory is re-computed here from MODEL.md §2 directly (a job started at k holds s + τ − k in rounds
+Memory is re-computed here from docs/model.md §2 directly (a job started at k holds s + τ − k in rounds
 k < τ <= k + o), on purpose independently of lpsched.memory, so the tests cross-check it.
 """
 

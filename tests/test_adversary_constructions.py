@@ -63,6 +63,7 @@ def test_prompt_trap_sf_vs_svf() -> None:
 def test_seed_only_permutes_rows(name: str) -> None:
     pol = CONSTRUCTIONS[name][0](0).meta["construction"]["policies"][0]
     small = {"amax_reservation": {"alpha": 0.25}, "amin_harmonic": {"alpha": 0.25, "n": 8},
+             "amin_epochs": {"alpha": 0.25, "n": 8}, "amin_blockers": {"alpha": 0.25, "n": 8, "c": 2},
              "arrival_trap": {"m": 3, "K": 10}, "prompt_trap": {"k": 3, "m": 6}}[name]
     a, b = construct(name, 0, **small), construct(name, 7, **small)
     assert a.ids != b.ids or a.n == 1

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from lpsched.adversary import SearchSpace, certify, local_search, random_search
 from lpsched.cli import cli
 from lpsched.errors import OptionError
+from lpsched.instance import load_instance
+from lpsched.verify import verify_schedule
 
 
 def _space() -> SearchSpace:
@@ -69,6 +71,11 @@ def test_cli_adversary(tmp_path) -> None:
     meta = json.loads(out.read_text())["meta"]["adversary"]
     assert d["ratio"] == meta["ratio"] and meta["seed"] == 2 and meta["budget"] == 80
     assert meta["opt_status"] == "OPTIMAL" and meta["ratio"] >= 1
+    # the file carries its certificate: a schedule that verifies with the recorded TEL
+    inst = load_instance(out)
+    check = verify_schedule(inst, meta["certificate"]["starts"])
+    assert check.feasible and check.tel == meta["certificate"]["tel"] == meta["best_schedule"]
+    assert meta["policy_tel"] == meta["tel"] and meta["ratio_kind"] == "exact"
 
 
 def test_cli_construct_and_errors(tmp_path) -> None:

@@ -25,6 +25,7 @@ from lpsched.compare.plots import (
 )
 from lpsched.compare.report import markdown_report, summarise
 from lpsched.compare.store import open_store, read_cells, read_results
+from lpsched.compare.theory import Counterexample
 from lpsched.online import simulate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,6 +109,19 @@ def test_sweep_rows_ratios_and_traceability(tmp_path) -> None:
     for s in summarise(rows, "ratio_opt"):
         assert f" {s.worst_row} |" in text
     assert "A_min: growth of the worst ratio" in text
+    # the verdict names its scope, and points to a certified counterexample for the sweep's c
+    scope = "on this sweep's instances (family paper, n = 6, c = M/(s+u) = 3, A_min reading default)"
+    assert f"**Verdict:** {scope}: " in text
+    asked = []
+
+    def lookup(c: float) -> Counterexample:
+        asked.append(c)
+        return Counterexample("instances/adversarial/amin-a1_4096-c3-epochs.json", 1 / 4096, 256, c, 99.0, "default")
+
+    pointed = markdown_report(db, counterexample_for=lookup)
+    assert asked == [3.0]
+    assert "certified counterexample to this fit at c = 3 (instances/adversarial/amin-a1_4096-c3-epochs.json" in pointed
+    assert "consistent with" not in pointed.split("**Verdict:**")[1]
     # re-running skips everything
     again = run_sweep(spec_from_dict(SMALL), db, workers=0, progress=False)
     assert again.ran == 0 and again.skipped == 6

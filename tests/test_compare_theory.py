@@ -45,3 +45,34 @@ def test_fit_is_deterministic_and_needs_three_alphas() -> None:
     assert fit_growth(ALPHAS, ratio, seed=3) == fit_growth(ALPHAS, ratio, seed=3)
     with pytest.raises(ValueError):
         fit_growth(np.array([0.5, 0.5, 0.25]), np.array([1.0, 1.1, 1.2]))
+
+
+def test_verdict_names_its_scope_and_points_to_a_counterexample() -> None:
+    from lpsched.compare.theory import Counterexample
+
+    rng = np.random.default_rng(0)
+    alphas = 2.0 ** -np.arange(1, 7)
+    ratio = 1.1 + 0.5 * np.log2(1 / alphas) + rng.normal(0, 0.02, alphas.size)
+    scope = "this sweep's instances (family paper, n = 16, c = M/(s+u) = 4, A_min reading default)"
+    plain = fit_growth(alphas, ratio, seed=0, scope=scope)
+    assert plain.verdict.startswith(f"on {scope}: consistent with logarithmic growth")
+    far = Counterexample("instances/adversarial/amin-a1_4096-c4-epochs.json", 1 / 4096, 256, 4.0, 40.0, "default")
+    pointed = fit_growth(alphas, ratio, seed=0, scope=scope, counterexample=far)
+    assert "consistent with" not in pointed.verdict
+    assert "amin-a1_4096-c4-epochs.json" in pointed.verdict and "ratio ≥ 40" in pointed.verdict
+    assert pointed.verdict.startswith(f"on {scope}:")
+    # a library case below the fitted curve is no counterexample
+    near = Counterexample("instances/adversarial/x.json", 1 / 64, 16, 4.0, 2.0, "default")
+    assert fit_growth(alphas, ratio, seed=0, scope=scope, counterexample=near).verdict == plain.verdict
+
+
+def test_log_vs_power_t_intervals() -> None:
+    from lpsched.compare.theory import fit_log_vs_power
+
+    inv = 2.0 ** np.array([3, 6, 9, 12])
+    power = fit_log_vs_power(1 / inv, 1.5 * inv**0.44 * np.array([1.0, 1.02, 0.99, 1.01]))
+    assert power.better == "power" and power.p_ci[0] > 0.3 and power.p_ci[0] < 0.44 < power.p_ci[1]
+    log = fit_log_vs_power(1 / inv, 1.0 + 0.8 * np.log2(inv) + np.array([0.01, -0.02, 0.015, -0.01]))
+    assert log.better == "log" and log.b_ci[0] < 0.8 < log.b_ci[1]
+    with pytest.raises(ValueError):
+        fit_log_vs_power(np.array([0.5, 0.25]), np.array([1.0, 2.0]))

@@ -1,4 +1,4 @@
-"""Generators, predictors and trace readers: seeded, valid, and faithful to MODEL.md §7."""
+"""Generators, predictors and trace readers: seeded, valid, and faithful to docs/model.md §7."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def test_auto_portfolio_proves_what_strong_proves_and_keeps_a_valid_bound() -> N
 
     from lpsched import load_instance
 
-    inst = load_instance(Path(__file__).resolve().parents[1] / "instances/adversarial/amin-a1_16-construction.json")
+    inst = load_instance(Path(__file__).resolve().parents[1] / "instances/adversarial/amin-a1_16-c1-construction.json")
     res = solve_hindsight(inst, time_limit=20, workers=2)
     assert res.status == "OPTIMAL" and res.objective == res.bound == inst.meta["adversary"]["opt_value"]
     assert res.info["formulation"] in ("auto: strong", "auto: strong then cumulative")

@@ -1,4 +1,4 @@
-"""The large-instance path (:mod:`lpsched.offline.large`) and ``solve_hindsight``'s switch to it."""
+"""The large-instance path (:mod:`lpsched.offline.primal.large`) and ``solve_hindsight``'s switch to it."""
 
 from __future__ import annotations
 

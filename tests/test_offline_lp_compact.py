@@ -34,7 +34,7 @@ def _explicit_lp(model) -> float:
             obj.SetCoefficient(late, float(model.late_cost[c]))
     for j in range(model.n_variables):
         obj.SetCoefficient(y[j], float(model.var_cost[j]))
-    # memory straight from MODEL.md §2: a start at k holds s + τ − k in rounds k < τ <= k + o
+    # memory straight from docs/model.md §2: a start at k holds s + τ − k in rounds k < τ <= k + o
     rows: dict[int, object] = {}
     for j in range(model.n_variables):
         c, k = int(model.var_class[j]), int(model.var_start[j])
@@ -92,7 +92,7 @@ def test_bound_of_a_first_restricted_lp_is_valid(seed):
 
 
 def _all_schedules(inst):
-    """Every feasible start vector of a tiny instance with its TEL (memory from MODEL.md §2)."""
+    """Every feasible start vector of a tiny instance with its TEL (memory from docs/model.md §2)."""
     H = int(inst.arrival.max() + inst.output.sum())
     ranges = [range(int(a), H - int(o) + 1) for a, o in zip(inst.arrival, inst.output, strict=True)]
     for ks in itertools.product(*ranges):

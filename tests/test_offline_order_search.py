@@ -1,5 +1,5 @@
-"""The order search (:func:`lpsched.offline.heuristics.order_search`) and its list placer, and the
-relaxation the tight-instance portfolio solves once and reuses (:func:`lpsched.offline.solve._reused_lp`),
+"""The order search (:func:`lpsched.offline.schedules.order_search.order_search`) and its list placer, and the
+relaxation the tight-instance portfolio solves once and reuses (:func:`lpsched.offline.pipeline._reused_lp`),
 and the rules that run the order and window steps before the solver."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The tuned fluid pace (:func:`lpsched.offline.heuristics.tuned_fluid_schedule`) and its use in
-:func:`~lpsched.offline.heuristics.best_schedule`."""
+"""The tuned fluid pace (:func:`lpsched.offline.schedules.fluid.tuned_fluid_schedule`) and its use in
+:func:`~lpsched.offline.schedules.heuristics.best_schedule`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The pilot (rollout) construction of list orders, :func:`lpsched.offline.heuristics.pilot_schedule`,
-and its place among :func:`~lpsched.offline.heuristics.best_schedule`'s candidates."""
+"""The pilot (rollout) construction of list orders, :func:`lpsched.offline.schedules.order_search.pilot_schedule`,
+and its place among :func:`~lpsched.offline.schedules.heuristics.best_schedule`'s candidates."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ CONFIGS = [
     ("amin", {"eviction": "fewest"}),
     ("amin", {"eviction": "last"}),
     ("amin", {"after_eviction": "max_prev_g"}),
+    ("amin", {"after_eviction": "double"}),
     ("amin", {"same_round": "forbid"}),
     ("amin", {"semantics": "resume"}),
     ("amax", {}),

@@ -1,32 +1,66 @@
-"""Build ``instances/adversarial/``: the worst instances found per policy (amin, amax) and α.
+"""Build ``instances/adversarial/``: the worst instances found per policy, α and memory factor c.
 
-For each policy and α ∈ {1/2, …, 1/64}: a seeded local search (small n, so the hindsight IP proves
-the optimum in seconds) and the matching construction; each result is certified with the IP and
-written with its record in ``meta["adversary"]``. Then ``instances/adversarial/README.md`` gets the
-table. Usage: ``python experiments/adversary/build_library.py [--budget B] [--only amin|amax]``.
+Every file is ``<policy>-a1_<1/α>-c<c>-<method>.json`` (``c = M/(s + u)``) and carries its
+certificate in ``meta.adversary`` (``certificate = {"starts", "tel"}``, ``policy_tel``,
+``policy_options``, ``ratio_kind``), written strict and whole by
+:func:`lpsched.adversary.library.write_library_instance`.
+
+Steps (each can run alone):
+
+* ``--search`` – for each policy and α ∈ {1/2, …, 1/64}: a seeded local search (small n, so the
+  hindsight IP proves the optimum) and the matching construction (``-search`` / ``-construction``);
+* ``--migrate`` – files in the older naming (``<policy>-a1_<1/α>-<method>.json``, without a
+  certificate) are re-certified (:func:`lpsched.adversary.certify.certified_ratio`, IP up to 16 jobs)
+  and rewritten under the new name, keeping their search record;
+* ``--from-map ROWS`` – for each (c, α) of ``--cells``, the best ``default``-reading row of an A_min
+  map (``benchmarks/amin_map.py``) is re-measured and stored as ``amin-a1_<1/α>-c<c>-<family>.json``;
+* the README table is always rewritten.
+
+Usage: ``python experiments/adversary/build_library.py --from-map benchmarks/results/amin_map_reduced.jsonl``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
 from lpsched.adversary import SearchSpace, certify, local_search
+from lpsched.adversary.certify import certified_ratio
 from lpsched.adversary.constructions import amax_reservation, amin_harmonic
-from lpsched.adversary.library import DEFAULT_DIR, adversary_meta, load_library
+from lpsched.adversary.library import (
+    DEFAULT_DIR,
+    adversary_meta,
+    certificate_meta,
+    library_name,
+    load_library,
+    memory_factor,
+    write_library_instance,
+)
+from lpsched.adversary.ratio_map import MapCell, load_rows, measure_cell
 from lpsched.adversary.search import SearchResult
 from lpsched.compare.theory import amax_lower, amax_upper
-from lpsched.instance import save_instance
+from lpsched.instance import Instance, load_instance
 
 ALPHAS = (1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32, 1 / 64)
 #: policy -> (n, lower, prompt, M-range factor): the search spaces (all jobs at 0, common s and [l, u]).
 SETTINGS = {"amax": (12, 1, 0, 3), "amin": (8, 2, 2, 4)}
 CERT_TIME = 60.0
+OLD_NAME = re.compile(r"^(amin|amax)-a1_(\d+)-(search|construction)\.json$")
+#: the (c, 1/α) cells of the map stored in the library: the 9 of issue 33, and c = 1 further down in α
+MAP_CELLS = [(c, inv) for c in (1, 2, 4) for inv in (64, 512, 4096)] + [(1, 32768), (1, 65536)]
 
 
-def _tag(alpha: float) -> str:
-    return f"1_{round(1 / alpha)}"
+def _store(inst: Instance, method: str, record: dict, policy: str, options: dict, seconds: float) -> Path:
+    cr = certified_ratio(inst, policy, options, seconds=seconds, ip_max_n=16, ip_time_limit=CERT_TIME)
+    meta = {**inst.meta, "adversary": {**record, **certificate_meta(inst, cr)}}
+    alpha = float(meta["adversary"]["alpha"])
+    out = DEFAULT_DIR / library_name(policy, alpha, memory_factor(inst), method)
+    write_library_instance(inst.replace(name=out.stem, meta=meta), out)
+    print(f"{out.name}: {cr.kind} ratio in [{cr.ratio_lower:.4f}, {cr.ratio_upper:.4f}] "
+          f"(schedule {cr.schedule_method}, {cr.seconds:.0f} s, {out.stat().st_size / 1e3:.0f} kB)", flush=True)
+    return out
 
 
 def _search(policy: str, alpha: float, budget: int, seed: int) -> None:
@@ -34,7 +68,6 @@ def _search(policy: str, alpha: float, budget: int, seed: int) -> None:
     upper = round(lower / alpha)
     space = SearchSpace(n=n, lower=lower, upper=upper, prompt=prompt, M=2 * (prompt + upper),
                         m_range=(prompt + upper, f * (prompt + upper)))
-    t = time.time()
     res = local_search(policy, space, budget=budget, seed=seed, restarts=8)
     best = None
     for _, inst in res.top[:3]:
@@ -43,27 +76,62 @@ def _search(policy: str, alpha: float, budget: int, seed: int) -> None:
         if best is None or key > best[0]:
             best = (key, inst, c)
     _, inst, c = best
-    meta = {"adversary": adversary_meta(res, c, certify_time_limit=CERT_TIME)}
-    out = DEFAULT_DIR / f"{policy}-a{_tag(alpha)}-search.json"
-    save_instance(inst.replace(name=out.stem, meta=meta), out)
-    print(f"{out.name}: ratio {c.ratio} [{c.ratio_at_least:.4f}, {c.ratio_at_most:.4f}] "
-          f"({c.opt_method}), {time.time() - t:.0f} s", flush=True)
+    _store(inst, "search", adversary_meta(res, c, certify_time_limit=CERT_TIME), policy, {}, 2.0)
 
 
 def _construction(policy: str, alpha: float) -> None:
     inst = amax_reservation(0, alpha=alpha) if policy == "amax" else amin_harmonic(0, alpha=alpha)
-    t = time.time()
     c = certify(inst, policy, time_limit=CERT_TIME, workers=1)
     cons = inst.meta["construction"]
     fake = SearchResult(method=f"construction:{cons['name']}", policy=policy,
                         space=SearchSpace(n=inst.n, lower=int(inst.lower[0]), upper=int(inst.upper[0]),
                                           prompt=int(inst.prompt[0]), M=inst.M),
-                        budget=0, seed=0, evaluations=0, best_value=float("nan"), best=inst, best_quick=None)  # type: ignore[arg-type]
-    meta = {**inst.meta, "adversary": adversary_meta(fake, c, certify_time_limit=CERT_TIME)}
-    out = DEFAULT_DIR / f"{policy}-a{_tag(alpha)}-construction.json"
-    save_instance(inst.replace(name=out.stem, meta=meta), out)
-    print(f"{out.name}: ratio {c.ratio} [{c.ratio_at_least:.4f}, {c.ratio_at_most:.4f}] "
-          f"({c.opt_method}), {time.time() - t:.0f} s", flush=True)
+                        budget=0, seed=0, evaluations=0, best_value=None, best=inst, best_quick=None)  # type: ignore[arg-type]
+    _store(inst, "construction", adversary_meta(fake, c, certify_time_limit=CERT_TIME), policy, {}, 2.0)
+
+
+def migrate() -> None:
+    """Re-certify the files in the older naming and rewrite them under the new one."""
+    for p in sorted(DEFAULT_DIR.glob("*.json")):
+        m = OLD_NAME.match(p.name)
+        if m is None:
+            continue
+        inst = load_instance(p)
+        rec = dict(inst.meta["adversary"])
+        old_ratio = rec.get("ratio")
+        out = _store(inst, m.group(3), rec, rec["policy"], rec.get("policy_options") or {}, 2.0)
+        new = load_instance(out).meta["adversary"]
+        if old_ratio is not None and (new["ratio"] is None or abs(new["ratio"] - old_ratio) > 1e-9):
+            raise SystemExit(f"{p.name}: recorded ratio {old_ratio} not reproduced ({new['ratio']})")
+        if out != p:
+            p.unlink()
+
+
+def from_map(rows_path: str, seconds: float) -> None:
+    """Store the best default-reading row of each (c, α) of :data:`MAP_CELLS`."""
+    rows = [r for r in load_rows(rows_path) if r.get("status") == "ok" and r["reading"] == "default"]
+    for c, inv in MAP_CELLS:
+        cand = [r for r in rows if float(r["c"]) == c and int(r["inv_alpha"]) == inv]
+        if not cand:
+            print(f"c={c} 1/α={inv}: no row in {rows_path}", flush=True)
+            continue
+        r = max(cand, key=lambda x: x["ratio_lower"])
+        cell = MapCell(r["reading"], float(r["c"]), int(r["inv_alpha"]), r["family"], int(r["n"]), int(r["seed"]),
+                       int(r["lower"]), int(r["prompt"]))
+        if (DEFAULT_DIR / library_name("amin", cell.alpha, cell.c, cell.family)).exists():
+            print(f"c={c} 1/α={inv}: already stored", flush=True)
+            continue
+        t0 = time.perf_counter()
+        inst, cr = measure_cell(cell, seconds)
+        record = {"policy": "amin", "alpha": cell.alpha, "method": f"map:{cell.family}", "map_cell": cell.key,
+                  "map_rows": rows_path, "map_ratio_lower": r["ratio_lower"], "seed": cell.seed,
+                  "objective": "TEL(policy) / TEL(best verified schedule) (a certified lower bound on the ratio)"}
+        out = DEFAULT_DIR / library_name("amin", cell.alpha, memory_factor(inst), cell.family)
+        meta = {**inst.meta, "adversary": {**record, **certificate_meta(inst, cr)}}
+        write_library_instance(inst.replace(name=out.stem, meta=meta), out)
+        print(f"{out.name}: {cr.kind} ratio in [{cr.ratio_lower:.4f}, {cr.ratio_upper:.4f}] (map row "
+              f"{r['ratio_lower']:.4f}; n={cell.n}, {time.perf_counter() - t0:.0f} s, "
+              f"{out.stat().st_size / 1e3:.0f} kB)", flush=True)
 
 
 def write_readme() -> None:
@@ -71,42 +139,57 @@ def write_readme() -> None:
     for p, inst in load_library():
         m = inst.meta["adversary"]
         a = m["alpha"]
-        r = m["ratio"]
-        shown = f"{r:.3f}" if r is not None else f"≥ {m['ratio_at_least']:.3f} (≤ {m['ratio_at_most']:.3f})"
-        rows.append((m["policy"], -a, f"| {p.name} | {m['policy']} | 1/{round(1 / a)} | {inst.n} | {inst.M} | "
-                     f"{m['tel']} | {m['best_schedule']} | {shown} | {m['opt_method']} | {m['method']} | "
+        lo, hi = m["ratio_at_least"], m["ratio_at_most"]
+        shown = f"{lo:.3f}" if m.get("ratio_kind") == "exact" else f"≥ {lo:.3f} (≤ {hi:.3f})"
+        c = memory_factor(inst)
+        rows.append((m["policy"], round(c, 2), -a, inst.n,
+                     f"| {p.name} | {m['policy']} | 1/{round(1 / a)} | {c:.3g} | {inst.n} | {inst.M} | "
+                     f"{m['policy_tel']} | {m['certificate']['tel']} | {m['lower_bound']} | {shown} | "
+                     f"{m.get('ratio_kind')} | {m['method']} | "
                      f"{float(amax_lower(a)):.2f} / {float(amax_upper(a)):.2f} |"))
     rows.sort()
     text = [
         "# Adversarial instances", "",
-        "Worst instances found per policy and α (`experiments/adversary/build_library.py`), each a normal",
-        "instance whose `meta.adversary` records the search (method, budget, seed, space) and the certificate.",
-        "`tests/test_adversary_library.py` re-runs the policy and the optimum and checks the recorded ratio.", "",
-        "Ratio = TEL(policy)/OPT, exact when OPT is proven (`ip`: solver proof; `bounds`: a certified lower",
-        "bound equals a verified schedule). The last column is A_max's reconstructed lower / upper bound",
-        "(docs/model.md §5) at that α, for comparison.", "",
-        "| file | policy | α | n | M | TEL | OPT | ratio | OPT proof | found by | A_max lower / upper |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-        *[r[2] for r in rows], "",
+        "Worst instances found per policy, α and memory factor c = M/(s+u) (`experiments/adversary/build_library.py`),",
+        "named `<policy>-a1_<1/α>-c<c>-<method>.json`. Each is a normal instance whose `meta.adversary` records",
+        "how it was found (search, construction, or a cell of the A_min map, `benchmarks/amin_map.py`) and",
+        "carries its certificate: `certificate = {\"starts\": {id: round}, \"tel\": int}` (a schedule anyone can",
+        "check with `lpsched verify`), `policy_tel` and `policy_options` (re-simulate to get `policy_tel`).",
+        "`tests/test_adversary_library.py` re-verifies every file.", "",
+        "Ratio = TEL(policy)/OPT: `exact` when a certified lower bound (IP proof or docs/model.md §6 bounds) meets",
+        "the certificate's TEL, else `lower bound` (TEL / certificate TEL; the upper end TEL / LB in brackets).",
+        "The last column is A_max's reconstructed lower / upper bound (docs/model.md §5) at that α,",
+        "for comparison.", "",
+        "| file | policy | α | c | n | M | TEL | certificate TEL | LB | ratio | kind | found by "
+        "| A_max lower / upper |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *[r[-1] for r in rows], "",
     ]
     (DEFAULT_DIR / "README.md").write_text("\n".join(text))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--search", action="store_true", help="Run the small-n searches and constructions.")
+    ap.add_argument("--migrate", action="store_true", help="Re-certify files in the older naming.")
+    ap.add_argument("--from-map", metavar="ROWS", help="Store the best map cells of this rows file.")
+    ap.add_argument("--map-seconds", type=float, default=6.0, help="Search budget per map cell.")
     ap.add_argument("--budget", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", choices=["amin", "amax"], default=None)
-    ap.add_argument("--readme-only", action="store_true")
     args = ap.parse_args()
     Path(DEFAULT_DIR).mkdir(parents=True, exist_ok=True)
-    if not args.readme_only:
+    if args.search:
         for policy in ("amax", "amin"):
             if args.only and policy != args.only:
                 continue
             for alpha in ALPHAS:
                 _construction(policy, alpha)
                 _search(policy, alpha, args.budget, args.seed)
+    if args.migrate:
+        migrate()
+    if args.from_map:
+        from_map(args.from_map, args.map_seconds)
     write_readme()
 
 

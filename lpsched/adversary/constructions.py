@@ -17,8 +17,11 @@ Constructions (name: policies it targets):
 
 * :func:`amax_reservation` (amax) – all true lengths ``l``; ``M`` just below two predicted peaks,
   so A_max runs one job at a time while the optimum runs ``⌊M/(s+1)⌋`` at once;
-* :func:`amin_harmonic` (amin) – lengths ``≈ u/i`` on ``M = s + u``: A_min, believing every job is
-  ``l``, admits too many, overflows and evicts again and again as estimates climb;
+* :func:`amin_harmonic` (amin) – lengths ``≈ u/i`` on ``M = c·(s + u)``: A_min, believing every job
+  is ``l``, admits too many, overflows and evicts again and again as estimates climb;
+* :func:`amin_epochs` (amin) – epochs of lengths ``l·2^e``: estimates climb through ``log2(u/l)``
+  levels of evictions;
+* :func:`amin_blockers` (amin) – ``⌈c⌉`` jobs of length ``u`` first, the rest of length ``l``;
 * :func:`arrival_trap` (every policy) – Jaillet et al.'s adversarial arrivals: a long job that
   blocks memory, then many tiny jobs released just after the policy starts it (adaptive: the start
   time is read from the policy's own simulation);
@@ -41,7 +44,8 @@ from ..limits import MAX_TOKENS
 from ..offline.formulation.objective import tel_of
 from ..offline.schedules.placement import list_schedule
 
-__all__ = ["amax_reservation", "amin_harmonic", "arrival_trap", "prompt_trap", "CONSTRUCTIONS", "construct"]
+__all__ = ["amax_reservation", "amin_harmonic", "amin_epochs", "amin_blockers", "arrival_trap", "prompt_trap",
+           "CONSTRUCTIONS", "THEOREM_FAMILIES", "construct"]
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -112,13 +116,22 @@ def amax_reservation(seed: int = 0, *, alpha: float = 1 / 8, prompt: int = 0, M:
 _AMIN_HARMONIC_MEASURED = {2: 1.10, 4: 1.98, 8: 3.02, 16: 3.59, 32: 4.84, 64: 5.51}
 
 
+def _theorem_memory(prompt: int, u: int, c: float, M: int | None) -> int:
+    """``M`` of the theorem's setting: ``round(c·(s + u))`` unless given; at least one peak ``s + u``."""
+    _check(c >= 1, f"c must be >= 1 (M = c·(s + u) holds one peak), got {c}")
+    M = round(c * (prompt + u)) if M is None else int(M)
+    _check(M >= prompt + u, f"M = {M} is below the peak s + u = {prompt + u}")
+    return M
+
+
 def amin_harmonic(seed: int = 0, *, alpha: float = 1 / 16, lower: int = 4, prompt: int = 4, n: int = 16,
-                  M: int | None = None) -> Instance:
+                  M: int | None = None, c: float = 1.0) -> Instance:
     """Estimates that climb through many evictions: lengths ``o_i = max(l, round(u/i))``.
 
     Interval ``[l, u]`` (``u = round(l/α)``) for every job; job ``i`` (1-based, in tie-break order)
     has true length ``≈ u/i``, so the first job is as long as allowed and the rest form a harmonic
-    staircase; ``M = s + u`` by default (one job at its true maximum fills memory). A_min treats
+    staircase; ``M = c·(s + u)``, ``c = 1`` by default (one job at its true maximum fills memory; ``M``
+    overrides). A_min treats
     every job as ``l``, admits many, and as the long ones outgrow their estimates it overflows and
     evicts the job with the smallest estimate, which is re-admitted with an estimate one above what
     it had reached and evicted again. Found by :func:`~lpsched.adversary.search.local_search` (its
@@ -131,15 +144,69 @@ def amin_harmonic(seed: int = 0, *, alpha: float = 1 / 16, lower: int = 4, promp
     _check(0 < alpha <= 1, f"alpha must be in (0, 1], got {alpha}")
     _check(lower >= 1 and prompt >= 0 and n >= 1, "need lower >= 1, prompt >= 0, n >= 1")
     u = max(lower, round(lower / alpha))
-    M = prompt + u if M is None else int(M)
-    _check(M >= prompt + u, f"M = {M} is below the peak s + u = {prompt + u}")
+    M = _theorem_memory(prompt, u, c, M)
     o = np.maximum(lower, np.round(u / np.arange(1, n + 1))).astype(np.int64)
     inv = round(1 / alpha)
     target = _AMIN_HARMONIC_MEASURED.get(inv) if (lower, prompt, n) == (4, 4, 16) and M == prompt + u else None
     meta = {"name": "amin_harmonic", "policies": ["amin"],
-            "params": {"alpha": alpha, "lower": lower, "upper": u, "prompt": prompt, "n": n, "M": M},
+            "params": {"alpha": alpha, "lower": lower, "upper": u, "prompt": prompt, "n": n, "M": M,
+                       "c": M / (prompt + u)},
             "target_ratio": target, "target_against": "measured"}
     return _shuffled(seed, M, _cols(prompt, o, lower, u), f"amin-harmonic-a{alpha:g}-n{n}", meta)
+
+
+def amin_epochs(seed: int = 0, *, alpha: float = 1 / 16, lower: int = 4, prompt: int = 4, n: int = 16,
+                M: int | None = None, c: float = 1.0, order: str = "long_first") -> Instance:
+    """Epochs of jobs whose estimates climb through evictions: lengths ``l·2^e``, ``e = 1 … k``.
+
+    ``k = ⌈log2(u/l)⌉`` epochs of (about) ``n/k`` jobs each; epoch ``e`` has true length
+    ``min(u, l·2^e)``, so a job of epoch ``e`` passes ``e`` doublings of its estimate before it ends,
+    and an evicted job comes back with an estimate that has climbed to where it was evicted. Same
+    interval ``[l, u]`` (``u = round(l/α)``), prompt ``s`` and arrival 0 for all (the theorem's
+    setting); ``M = c·(s + u)``. ``order`` sets the tie-break order A_min follows (every estimate
+    starts at ``l``): ``long_first`` (longest epoch first, the order the search favoured on the
+    harmonic family) or ``round_robin`` (one job of each epoch in turn, longest first).
+
+    Target: *measured* (none recorded here; the map, ``benchmarks/amin_map.py``, measures it).
+    """
+    _check(0 < alpha <= 1, f"alpha must be in (0, 1], got {alpha}")
+    _check(lower >= 1 and prompt >= 0 and n >= 1, "need lower >= 1, prompt >= 0, n >= 1")
+    _check(order in ("long_first", "round_robin"), f"order must be long_first or round_robin, got '{order}'")
+    u = max(lower, round(lower / alpha))
+    M = _theorem_memory(prompt, u, c, M)
+    k = max(1, math.ceil(math.log2(u / lower))) if u > lower else 1
+    epoch = np.arange(n) % k if order == "round_robin" else (np.arange(n) * k) // n
+    o = np.minimum(u, lower * 2 ** (k - epoch)).astype(np.int64)  # epoch 0 is the longest
+    meta = {"name": "amin_epochs", "policies": ["amin"],
+            "params": {"alpha": alpha, "lower": lower, "upper": u, "prompt": prompt, "n": n, "M": M,
+                       "c": M / (prompt + u), "epochs": k, "order": order},
+            "target_ratio": None, "target_against": "measured"}
+    return _shuffled(seed, M, _cols(prompt, o, lower, u), f"amin-epochs-a{alpha:g}-n{n}", meta)
+
+
+def amin_blockers(seed: int = 0, *, alpha: float = 1 / 16, lower: int = 4, prompt: int = 4, n: int = 16,
+                  M: int | None = None, c: float = 1.0, blockers: int | None = None) -> Instance:
+    """``b`` jobs as long as allowed (``u``) first in the tie-break order, then ``n − b`` jobs of length ``l``.
+
+    A_min sees ``n`` identical jobs and starts the first ones; the ``b = ⌈c⌉`` long ones (by
+    default) together fill ``M = c·(s + u)`` as they grow, and a job that does not run to its end
+    keeps being evicted (a fresh job has the smallest estimate), so the short jobs wait about
+    ``u`` rounds that the optimum spends after them. Same interval, prompt and arrival for all.
+
+    Target: *measured* (the map, ``benchmarks/amin_map.py``, measures it).
+    """
+    _check(0 < alpha <= 1, f"alpha must be in (0, 1], got {alpha}")
+    _check(lower >= 1 and prompt >= 0 and n >= 1, "need lower >= 1, prompt >= 0, n >= 1")
+    u = max(lower, round(lower / alpha))
+    M = _theorem_memory(prompt, u, c, M)
+    b = math.ceil(M / (prompt + u)) if blockers is None else int(blockers)
+    _check(0 <= b <= n, f"blockers must be in 0..n, got {b}")
+    o = np.r_[np.full(b, u), np.full(n - b, lower)].astype(np.int64)
+    meta = {"name": "amin_blockers", "policies": ["amin"],
+            "params": {"alpha": alpha, "lower": lower, "upper": u, "prompt": prompt, "n": n, "M": M,
+                       "c": M / (prompt + u), "blockers": b},
+            "target_ratio": None, "target_against": "measured"}
+    return _shuffled(seed, M, _cols(prompt, o, lower, u), f"amin-blockers-a{alpha:g}-n{n}", meta)
 
 
 # ----------------------------------------------------------------------------- arrivals
@@ -224,7 +291,9 @@ def prompt_trap(seed: int = 0, *, k: int = 6, m: int = 24, M: int = 20, big: int
 #: name -> (generator, one-line description)
 CONSTRUCTIONS: dict[str, tuple[Callable[..., Instance], str]] = {
     "amax_reservation": (amax_reservation, "A_max reserves u for jobs of length 1 (M just below two peaks)"),
-    "amin_harmonic": (amin_harmonic, "A_min evicts repeatedly: lengths u/i on M = s + u"),
+    "amin_harmonic": (amin_harmonic, "A_min evicts repeatedly: lengths u/i on M = c(s + u)"),
+    "amin_epochs": (amin_epochs, "estimates climb through evictions: epochs of lengths l·2^e on M = c(s + u)"),
+    "amin_blockers": (amin_blockers, "ceil(c) jobs of length u first, then jobs of length l, on M = c(s + u)"),
     "arrival_trap": (arrival_trap, "long job, then tiny jobs released right after the policy starts it"),
     "prompt_trap": (prompt_trap, "large prompt + short output against small prompt + longer output"),
 }
@@ -232,6 +301,11 @@ CONSTRUCTIONS: dict[str, tuple[Callable[..., Instance], str]] = {
 
 #: Smallest ``alpha`` a construction takes (``u = l/alpha`` then stays far below the token limit).
 _MIN_ALPHA = 2.0**-16
+#: The parametrised families in the theorem's setting (all at time 0, common ``s`` and ``[l, u]``,
+#: ``M = c·(s + u)``): short name -> generator ``(seed, alpha=, lower=, prompt=, n=, c=)``.
+THEOREM_FAMILIES: dict[str, Callable[..., Instance]] = {
+    "harmonic": amin_harmonic, "epochs": amin_epochs, "blockers": amin_blockers,
+}
 
 
 def construct(name: str, seed: int = 0, **params: Any) -> Instance:

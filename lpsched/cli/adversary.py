@@ -77,7 +77,10 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
         local_search,
         random_search,
     )
-    from ..adversary.library import adversary_meta  # lazy: heavy, loaded by this command only
+    from ..adversary.library import (  # lazy: heavy, loaded by this command only
+        adversary_meta,
+        write_library_instance,
+    )
     from ..online import POLICIES  # lazy: heavy, loaded by this command only
 
     if policy not in POLICIES:
@@ -114,7 +117,7 @@ def adversary_cmd(policy: str, alpha: float, n: int, lower: int, prompt: int, M:
     _, inst, cert = best
     meta = {**inst.meta, "adversary": adversary_meta(res, cert, certify_time_limit=certify_time)}
     inst = inst.replace(name=f"adversary-{policy}-a{alpha:g}-n{n}-s{seed}", meta=meta)
-    save_instance(inst, out)
+    write_library_instance(inst, out)
     m = meta["adversary"]
     if cert.proven:
         verdict = f"ratio {cert.ratio:.4f} (OPT = {cert.best_schedule} proven by {cert.opt_method})"

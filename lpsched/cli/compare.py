@@ -5,11 +5,28 @@ from __future__ import annotations
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import OptionError
 from .common import emit, json_option, workers_type
+
+
+def library_counterexample(c: float) -> Any:
+    """The adversarial library's worst certified A_min case at memory factor ``c``, as the growth
+    verdict's :class:`~lpsched.compare.theory.Counterexample` (``None`` when the library has none)."""
+    from ..adversary.library import counterexample_for, memory_factor, reading_of  # lazy: heavy, this command only
+    from ..compare.theory import Counterexample  # lazy: heavy, loaded by this command only
+
+    found = counterexample_for(c)
+    if found is None:
+        return None
+    name, m, inst = found
+    ratio = m.get("ratio") if m.get("ratio") is not None else m["ratio_at_least"]
+    return Counterexample(file=f"instances/adversarial/{name}", alpha=float(m["alpha"]), n=inst.n,
+                          c=memory_factor(inst), ratio_at_least=float(ratio),
+                          reading=reading_of(m.get("policy_options") or {}))
 
 
 def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int | None, dask: str | None,
@@ -21,7 +38,7 @@ def _run_and_report(spec_path: Path, db: Path, plots: Path | None, workers: int 
     spec = load_spec(spec_path)
     summary = run_sweep(spec, db, workers=workers, dask=dask, progress=progress and not as_json,
                         retry_errors=retry_errors)
-    report = markdown_report(db)
+    report = markdown_report(db, counterexample_for=library_counterexample)
     paths = [str(p) for p in plot_database(db, plots)] if plots is not None else []
     text = [f"sweep {spec.name}: {summary.total} instances, {summary.skipped} already in {db}, "
             f"{summary.ran} run now ({summary.errors} failed) in {summary.seconds:.1f} s", "", report]
@@ -56,7 +73,7 @@ def report(db: str, plots: str | None, as_json: bool) -> None:
     from ..compare.plots import plot_database  # lazy: heavy, loaded by this command only
     from ..compare.report import markdown_report  # lazy: heavy, loaded by this command only
 
-    text = markdown_report(db)
+    text = markdown_report(db, counterexample_for=library_counterexample)
     paths = [str(p) for p in plot_database(db, plots)] if plots else []
     emit({"report": text, "plots": paths}, text + ("\nPlots:\n" + "\n".join(f"  {p}" for p in paths) if paths else ""),
          as_json)

@@ -5,7 +5,7 @@
 ``cells`` row and the ``results`` rows of :mod:`lpsched.compare.store`; a failure inside a cell is
 recorded as an ``error`` cell with its message rather than stopping the sweep.
 
-:func:`ratios` is the single place the three kinds of ratio are formed (MODEL.md §5): against the
+:func:`ratios` is the single place the three kinds of ratio are formed (docs/model.md §5): against the
 proven optimum, against the best certified lower bound (an upper bound on the true ratio), and
 against H-SF. They are never mixed in one column.
 """

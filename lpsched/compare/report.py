@@ -8,18 +8,26 @@ looked up: ``sqlite3 DB "SELECT * FROM results WHERE id = …"``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..online import POLICIES
 from .store import open_store, read_cells, read_results
-from .theory import GrowthFit, fit_growth
+from .theory import Counterexample, GrowthFit, fit_growth
 
-__all__ = ["RATIO_KINDS", "summarise", "markdown_report", "amin_fit", "worst_by_alpha", "Summary"]
+#: ``c -> Counterexample or None``: where the verdict looks for a certified bad case at memory factor
+#: ``c`` (the CLI passes the adversarial library's lookup; ``None``: no library consulted).
+CounterexampleLookup = Callable[[float], Counterexample | None]
+
+__all__ = ["RATIO_KINDS", "summarise", "markdown_report", "amin_fit", "amin_scope", "worst_by_alpha", "Summary",
+           "CounterexampleLookup"]
 
 #: ratio column -> how the report names it.
 RATIO_KINDS: dict[str, str] = {
@@ -91,16 +99,63 @@ def pick_kind(rows: list[dict[str, Any]], label: str) -> str:
     return "ratio_opt" if rs and all(r["ratio_opt"] is not None for r in rs) else "ratio_lb"
 
 
-def amin_fit(rows: list[dict[str, Any]], label: str = "amin", seed: int = 0) -> tuple[str, GrowthFit] | None:
+def _memory_factor(row: dict[str, Any]) -> float | None:
+    """``c = M/(s + u)`` of a row's instance from its generator parameters, when they say."""
+    try:
+        params = json.loads(row.get("params") or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return None
+    c = params.get("concurrency")
+    if isinstance(c, (int, float)) and not isinstance(c, bool):
+        return float(c)
+    s, lo, a, M = params.get("s"), params.get("lower"), row.get("alpha"), row.get("M")
+    if all(isinstance(v, (int, float)) for v in (s, lo, a, M)) and a:
+        return float(M) / (float(s) + round(float(lo) / float(a)))
+    return None
+
+
+def _reading(row: dict[str, Any]) -> str:
+    """The non-default options of a row's policy (``default`` when none)."""
+    try:
+        opts = json.loads(row.get("options") or "{}")
+    except (TypeError, json.JSONDecodeError):
+        return "unknown"
+    pol = POLICIES.get(row.get("policy", ""))
+    defaults = {**(getattr(pol, "DEFAULTS", {}) or {}), "engine": "event", "semantics": "restart", "timing": None}
+    diff = {k: v for k, v in opts.items() if defaults.get(k, v) != v}
+    return ",".join(f"{k}={v}" for k, v in sorted(diff.items())) or "default"
+
+
+def amin_scope(rows: list[dict[str, Any]], label: str = "amin") -> tuple[str, list[float]]:
+    """What A_min's rows cover, in words (generators, n range, c = M/(s+u), reading), and the c values."""
+    rs = [r for r in rows if r["label"] == label]
+    gens = sorted({str(r.get("generator")) for r in rs})
+    ns = [int(r["n"]) for r in rs if r.get("n") is not None]
+    cs = sorted({round(c, 2) for c in (_memory_factor(r) for r in rs) if c is not None})
+    unknown_c = any(_memory_factor(r) is None for r in rs)
+    readings = sorted({_reading(r) for r in rs})
+    c_text = ("c = M/(s+u) " + ("= " if len(cs) == 1 else "∈ {") + ", ".join(f"{c:g}" for c in cs)
+              + ("" if len(cs) == 1 else "}") if cs else "c unknown") + (" (and unknown)" if cs and unknown_c else "")
+    n_text = f"n = {min(ns)}" if ns and min(ns) == max(ns) else (f"n = {min(ns)}–{max(ns)}" if ns else "n unknown")
+    return (f"this sweep's instances (family {', '.join(gens)}, {n_text}, {c_text}, "
+            f"A_min reading {', '.join(readings)})"), cs
+
+
+def amin_fit(rows: list[dict[str, Any]], label: str = "amin", seed: int = 0,
+             counterexample_for: CounterexampleLookup | None = None) -> tuple[str, GrowthFit] | None:
     """Fit A_min's worst ratio per α to ``a + b·log2(1/α)`` (and the polynomial alternatives).
 
+    The verdict names its scope (:func:`amin_scope`); when the rows cover one memory factor ``c`` and
+    ``counterexample_for(c)`` returns a certified bad case above the fit, the verdict points to it.
     Returns ``(ratio kind used, fit)``, or ``None`` with fewer than 3 distinct α below 1.
     """
     kind = pick_kind(rows, label)
     alphas, worst = worst_by_alpha(rows, label, kind)
     if np.unique(alphas).size < 3:
         return None
-    return kind, fit_growth(alphas, worst, seed=seed)
+    scope, cs = amin_scope(rows, label)
+    ce = counterexample_for(cs[0]) if counterexample_for is not None and len(cs) == 1 else None
+    return kind, fit_growth(alphas, worst, seed=seed, scope=scope, counterexample=ce)
 
 
 def _fmt(x: float) -> str:
@@ -117,11 +172,13 @@ def _pivot(summ: list[Summary], labels: list[str], cell) -> list[str]:  # type: 
     return out
 
 
-def markdown_report(db: str | Path) -> str:
+def markdown_report(db: str | Path, counterexample_for: CounterexampleLookup | None = None) -> str:
     """The Markdown report of a sweep database.
 
     Per ratio kind, one table α × policy with ``mean / p95 / worst`` and one with the ``results.id``
-    of each worst row; then evictions and wasted tokens per α × policy; then the A_min growth fit.
+    of each worst row; then evictions and wasted tokens per α × policy; then the A_min growth fit,
+    whose verdict names its scope and, through ``counterexample_for``, points to a certified
+    counterexample when the adversarial library holds one for the sweep's c.
     """
     con = _open(db)
     try:
@@ -161,7 +218,7 @@ def markdown_report(db: str | Path) -> str:
                         lambda x: f"{x.evictions:.1f} / {x.wasted_tokens:.0f}")
         lines.append("")
     if "amin" in labels:
-        fit = amin_fit(rows)
+        fit = amin_fit(rows, counterexample_for=counterexample_for)
         lines += ["## A_min: growth of the worst ratio with 1/α", ""]
         if fit is None:
             lines.append("Fewer than 3 distinct α values: no fit.")

@@ -49,7 +49,7 @@ __all__ = ["SweepSpec", "Cell", "PolicyRun", "load_spec", "spec_from_dict", "exp
 _TOP_KEYS = {"name", "description", "seeds", "policies", "optimum", "instances", "variants", "lp_bound"}
 _OPT_KEYS = {"method", "time_limit", "workers", "backend"}
 _VARIANT_KEYS = {"policy", "label", "options"}
-#: Backends of ``[optimum]`` (lpsched.offline.solve.BACKENDS; kept here so a spec loads without OR-Tools).
+#: Backends of ``[optimum]`` (lpsched.offline.pipeline.BACKENDS; kept here so a spec loads without OR-Tools).
 _BACKENDS = ("cpsat", "highs", "pulp")
 #: ``seeds = k`` runs seeds ``0..k-1``; larger ``k`` is surely a mistake.
 _MAX_SEED_COUNT = 1_000_000

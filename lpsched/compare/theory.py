@@ -1,4 +1,4 @@
-"""Theoretical competitive-ratio curves (MODEL.md §5) and the fits that test them against data.
+"""Theoretical competitive-ratio curves (docs/model.md §5) and the fits that test them against data.
 
 Curves are plain functions of α = l/u (and β or M where they enter):
 
@@ -10,7 +10,10 @@ Curves are plain functions of α = l/u (and β or M where they enter):
 
 :func:`fit_growth` fits the logarithmic model and the polynomial alternatives to (α, ratio) data,
 with bootstrap confidence intervals, and says in one sentence whether the data are consistent with
-logarithmic growth.
+logarithmic growth; given a ``scope`` (family, n range, c, reading) the sentence names it, and given
+a certified counterexample from the adversarial library it points to it instead of calling the
+growth logarithmic. :func:`fit_log_vs_power` is the small-sample version for the A_min map: least
+squares with Student-t intervals (few α values, one point each).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 __all__ = [
     "amax_upper",
@@ -28,6 +32,9 @@ __all__ = [
     "MCSF_CONSTANT",
     "GrowthFit",
     "fit_growth",
+    "LogPowerFit",
+    "fit_log_vs_power",
+    "Counterexample",
     "THEORY_CURVES",
 ]
 
@@ -110,7 +117,24 @@ def _aic(resid: np.ndarray, k: int = 2) -> float:
     return n * np.log(max(rss, 1e-300) / n) + 2 * k
 
 
-def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int = 2000) -> GrowthFit:
+@dataclass(frozen=True)
+class Counterexample:
+    """A certified bad case from the adversarial library that a growth verdict must point to.
+
+    ``ratio_at_least`` is certified (TEL / a verified schedule); ``c`` is ``M/(s + u)``; ``reading``
+    names the policy options it was measured with.
+    """
+
+    file: str
+    alpha: float
+    n: int
+    c: float
+    ratio_at_least: float
+    reading: str
+
+
+def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int = 2000, *,
+               scope: str | None = None, counterexample: Counterexample | None = None) -> GrowthFit:
     """Fit worst ratios against α with a logarithmic and two polynomial models.
 
     Parameters
@@ -118,6 +142,14 @@ def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int 
     alpha, ratio : arrays of equal length (one point per instance or per α; at least 3 distinct α).
     seed : bootstrap seed (same data and seed, same intervals).
     n_boot : bootstrap resamples.
+
+    scope : str, optional
+        What the points cover (family, n range, c, reading); the verdict starts with it, so it is
+        never read as a statement about A_min in general.
+    counterexample : Counterexample, optional
+        A certified instance from the adversarial library for the same ``c`` whose ratio lies above
+        this fit's logarithmic curve (upper end of the slope's interval) at its α. The verdict then
+        points to it instead of calling the growth logarithmic.
 
     Returns
     -------
@@ -169,8 +201,87 @@ def fit_growth(alpha: np.ndarray, ratio: np.ndarray, seed: int = 0, n_boot: int 
     else:
         verdict = (f"NOT consistent with logarithmic growth: the {best} model fits better "
                    f"(power p = {lp:.3g}, 95% CI [{p_ci[0]:.3g}, {p_ci[1]:.3g}])")
+    if counterexample is not None:
+        ce = counterexample
+        predicted = la + max(b_ci[1], 0.0) * float(np.log2(1 / ce.alpha))
+        if ce.ratio_at_least > predicted:
+            verdict = (f"these points fit ≈ {la:.3g} + {lb:.3g}·log2(1/α), but they are not A_min's worst "
+                       f"case: the adversarial library holds a certified counterexample to this fit at c = {ce.c:g} "
+                       f"({ce.file}: ratio ≥ {ce.ratio_at_least:.3g} at α = 1/{round(1 / ce.alpha)}, n = {ce.n}, "
+                       f"reading {ce.reading}; this fit predicts at most {predicted:.3g} there)")
+    if scope:
+        verdict = f"on {scope}: {verdict}"
     return GrowthFit(
         n_points=int(a.size), log_a=la, log_b=lb, log_b_ci=b_ci, power_c=float(np.exp(lc)),
         power_p=lp, power_p_ci=p_ci, linear_a=na, linear_b=nb, aic=aic, best_model=best,
         verdict=verdict,
+    )
+
+
+@dataclass(frozen=True)
+class LogPowerFit:
+    """Result of :func:`fit_log_vs_power`: the two growth models with Student-t intervals.
+
+    ``log``: ``ratio = a + b·log2(1/α)``, ``b_ci`` the interval of ``b``. ``power``:
+    ``log ratio = log C + p·log(1/α)``, ``p_ci`` the interval of ``p``. ``rss_log`` and
+    ``rss_power`` are residual sums of squares of the ratio itself under each fitted model (same
+    number of parameters, so directly comparable; on the ratio scale, so a log fit that goes
+    negative at large α is not penalised without bound); ``better`` names the smaller. ``p`` bounded away from 0
+    (``p_ci[0] > 0``) together with ``better == "power"`` is the evidence of polynomial growth.
+    """
+
+    n_points: int
+    level: float
+    a: float
+    b: float
+    b_ci: tuple[float, float]
+    C: float
+    p: float
+    p_ci: tuple[float, float]
+    rss_log: float
+    rss_power: float
+    better: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _ols_slope_ci(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, tuple[float, float]]:
+    a, b = _lstsq(x, y)
+    n = x.size
+    resid = y - (a + b * x)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    if n <= 2 or sxx == 0:
+        return a, b, (float("-inf"), float("inf"))
+    se = float(np.sqrt(np.sum(resid**2) / (n - 2) / sxx))
+    h = float(stats.t.ppf(0.5 + level / 2, n - 2)) * se
+    return a, b, (b - h, b + h)
+
+
+def fit_log_vs_power(alpha: np.ndarray, ratio: np.ndarray, level: float = 0.95) -> LogPowerFit:
+    """Least squares of ``ratio`` on ``log2(1/α)`` and of ``log(ratio)`` on ``log(1/α)``, t intervals.
+
+    Parameters
+    ----------
+    alpha, ratio : arrays of equal length, at least 3 distinct α (with 3 points the t interval has
+        one degree of freedom and is wide; it says so by its width).
+    level : confidence level of the intervals.
+
+    Returns
+    -------
+    LogPowerFit
+    """
+    a_ = np.asarray(alpha, dtype=float)
+    r = np.asarray(ratio, dtype=float)
+    if a_.size != r.size or np.unique(a_).size < 3 or (r <= 0).any():
+        raise ValueError("fit_log_vs_power needs matching arrays, positive ratios and at least 3 distinct alpha")
+    x2 = np.log2(1 / a_)
+    la, lb, b_ci = _ols_slope_ci(x2, r, level)
+    lc, lp, p_ci = _ols_slope_ci(np.log(1 / a_), np.log(r), level)
+    rss_log = float(np.sum((r - (la + lb * x2)) ** 2))
+    rss_power = float(np.sum((r - np.exp(lc) * (1 / a_) ** lp) ** 2))
+    return LogPowerFit(
+        n_points=int(a_.size), level=level, a=la, b=lb, b_ci=b_ci, C=float(np.exp(lc)), p=lp, p_ci=p_ci,
+        rss_log=rss_log, rss_power=rss_power, better="log" if rss_log <= rss_power else "power",
     )

@@ -1,4 +1,4 @@
-"""Online simulators (MODEL.md §2–4): the policy family on one exact KV-memory engine.
+"""Online simulators (docs/model.md §2–4): the policy family on one exact KV-memory engine.
 
 ``simulate(instance, "amin")`` runs a policy looked up in :data:`POLICIES` and returns a verified
 :class:`SimResult`. See docs/online.md.

@@ -12,7 +12,7 @@ visit:
   ``t + ⌊(M − NR)/N⌋ + 1``), and the wake-ups the policy asks for. Between them nothing changes, so
   memory statistics and the timed clock are summed in closed form.
 
-Order at every decision time (MODEL.md §3): jobs completing at ``t`` leave, jobs arriving at ``t``
+Order at every decision time (docs/model.md §3): jobs completing at ``t`` leave, jobs arriving at ``t``
 join, the policy evicts and starts, then the engine requires round ``t + 1`` to fit in ``M``.
 """
 

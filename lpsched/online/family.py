@@ -1,4 +1,4 @@
-"""The estimate-based family of MODEL.md §4 (A_min, A_max, H-SF, MC-SF, SVF) as one small class.
+"""The estimate-based family of docs/model.md §4 (A_min, A_max, H-SF, MC-SF, SVF) as one small class.
 
 Every member keeps an estimate ``e_i`` of each job's output (capped at ``M - s_i``) and shares:
 
@@ -12,7 +12,7 @@ Every member keeps an estimate ``e_i`` of each job's output (capped at ``M - s_i
   the scan stops at the first that does not fit (default) or skips it.
 
 Only the initial estimate and the order differ between members. For A_min refinement is the design;
-for the others it is the misprediction fallback of MODEL.md §4 (counted as ``refinements``).
+for the others it is the misprediction fallback of docs/model.md §4 (counted as ``refinements``).
 
 Two implementations of the same rules: the reference (``fast=False``: :func:`fits_future_peak`
 over the running set, minimum over the running set for the victim) and the fast one
@@ -37,15 +37,17 @@ class EstimatePolicy(Policy):
 
     Options: ``scan`` stop|skip; ``same_round`` allow|forbid (restarting a job at the time it was
     evicted); ``eviction`` estimate|fewest|last (ascending ``(e, G)`` / fewest generated tokens /
-    last admitted); ``after_eviction`` g+1|max_prev_g (the evicted job's estimate becomes
-    ``max(e, G + 1)``, the largest lower bound known, or ``max(estimate before the run, G)``).
+    last admitted); ``after_eviction`` g+1|max_prev_g|double (the evicted job's estimate becomes
+    ``max(e, G + 1)``, the largest lower bound known, or ``max(estimate before the run, G)``, or
+    ``max(2e, G + 1)``: at least doubled, so a job's estimate reaches its cap ``M − s`` after at most
+    ``log2((M − s)/l)`` restarts — a reading of "refine the estimate" that bounds restarts).
     """
 
     OPTIONS: ClassVar[dict[str, Any]] = {
         "scan": ("stop", "skip"),
         "same_round": ("allow", "forbid"),
         "eviction": ("estimate", "fewest", "last"),
-        "after_eviction": ("g+1", "max_prev_g"),
+        "after_eviction": ("g+1", "max_prev_g", "double"),
     }
     DEFAULTS: ClassVar[dict[str, Any]] = {"scan": "stop", "same_round": "allow", "eviction": "estimate",
                                 "after_eviction": "g+1"}
@@ -190,7 +192,12 @@ class EstimatePolicy(Policy):
         v.evict_job(j)
         if G >= e_before:
             self.refinements += 1
-        e = max(e_before, G + 1) if self._after == "g+1" else max(e_before, G)
+        if self._after == "g+1":
+            e = max(e_before, G + 1)
+        elif self._after == "double":
+            e = max(2 * e_before, G + 1)
+        else:
+            e = max(e_before, G)
         e = max(1, min(e, v.M - v.prompt[j]))
         self.est[j] = e
         heapq.heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))

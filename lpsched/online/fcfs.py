@@ -1,4 +1,4 @@
-"""FCFS, vLLM-like (MODEL.md §4): arrival order, a watermark instead of the peak check, and on
+"""FCFS, vLLM-like (docs/model.md §4): arrival order, a watermark instead of the peak check, and on
 overflow the last admitted job is evicted (vLLM's recompute preemption).
 
 Admission: in arrival order (ties: smaller id), a job is started while the next-round memory of the

@@ -1,4 +1,4 @@
-"""Batch-time models for the timed model of MODEL.md §2, in exact integer nanoseconds.
+"""Batch-time models for the timed model of docs/model.md §2, in exact integer nanoseconds.
 
 A round that follows decision time ``t`` lasts
 ``d = c0 + c_prefill·P + c_decode·N + c_kv·K`` where ``P`` is the prefill tokens of the jobs started

@@ -1,4 +1,4 @@
-"""What an online policy sees (MODEL.md §3): a view with no true length of an unfinished job.
+"""What an online policy sees (docs/model.md §3): a view with no true length of an unfinished job.
 
 The engine owns the truth; a :class:`PolicyView` holds only public columns (``M``, prompts,
 intervals, point predictions, join rounds) and the public state of every job (waiting, running with

@@ -1,4 +1,4 @@
-"""Fit the linear batch-time model of MODEL.md §2 to an LLMServingSim kernel profile.
+"""Fit the linear batch-time model of docs/model.md §2 to an LLMServingSim kernel profile.
 
 An LLMServingSim profile (``profile_bf16_tp1/``: ``dense.csv``, ``per_sequence.csv``,
 ``attention.csv``, ``meta.yaml``) gives per-layer GPU kernel times of vLLM for one decoder layer.
