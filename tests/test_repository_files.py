@@ -77,16 +77,7 @@ def test_benchmarks_folder_holds_scripts_only() -> None:
 
 def _json_files() -> list[object]:
     files = sorted((ROOT / "instances").rglob("*.json")) + sorted(RESULTS.glob("*.json"))
-    params: list[object] = []
-    for f in files:
-        rel = f.relative_to(ROOT)
-        marks = []
-        if rel.parts[:2] == ("instances", "adversarial"):
-            # The adversarial library is being regenerated with null instead of NaN in
-            # meta.adversary.search_value; until that lands some of its files still fail here.
-            marks.append(pytest.mark.xfail(strict=False, reason="instances/adversarial/ still holds NaN"))
-        params.append(pytest.param(f, id=str(rel), marks=marks))
-    return params
+    return [pytest.param(f, id=str(f.relative_to(ROOT))) for f in files]
 
 
 @pytest.mark.parametrize("path", _json_files())

@@ -16,10 +16,7 @@ verdict of :mod:`lpsched.compare.theory`.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -93,25 +90,9 @@ def _finite(x: Any) -> Any:
 
 
 def write_library_instance(instance: Instance, path: str | Path) -> None:
-    """Write ``instance`` whole and strict: non-finite numbers in ``meta`` become ``null``; a temporary
-    file in the same folder, fsynced, then renamed over ``path``; the result is re-read strictly."""
-    p = Path(path)
-    inst = instance.replace(meta=_finite(dict(instance.meta)))
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".json")
-    os.close(fd)
-    try:
-        save_instance(inst, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        json.loads(Path(tmp).read_text(), parse_constant=_reject_constant)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-strict JSON constant {name}")
+    """Write ``instance`` whole and strict: non-finite numbers in ``meta`` become ``null``, then
+    :func:`~lpsched.instance.save_instance` (temporary file, fsync, rename)."""
+    save_instance(instance.replace(meta=_finite(dict(instance.meta))), path)
 
 
 def reading_of(options: dict[str, Any]) -> str:
