@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ...instance import Instance
 from ..formulation.closed_form import CLOSED_FORM_BOUNDS
 from ..formulation.horizon import earliest_shift
+from .conflict import clique_bound
 
 __all__ = ["BoundReport", "lower_bounds"]
 
@@ -25,7 +26,7 @@ class BoundReport:
     ----------
     values : dict
         Bound name -> value, in the order they were computed (``sum_output``, ``volume_rank``,
-        ``mean_busy``, then ``lp_relaxation`` and ``chain_lp`` when computed).
+        ``mean_busy``, ``clique``, then ``lp_relaxation`` and ``chain_lp`` when computed).
     bound : int
         The largest value (the certified bound).
     name : str
@@ -80,6 +81,7 @@ def lower_bounds(instance: Instance, lp: bool = False, lp_time_limit: float = 60
     """
     instance, _ = earliest_shift(instance)
     values: dict[str, int] = {name: fn(instance) for name, fn in CLOSED_FORM_BOUNDS.items()}
+    values["clique"] = clique_bound(instance)
     if lp:
         from .relaxation import chain_lp_bound, lp_relaxation_bound  # lazy: heavy (OR-Tools' GLOP), only with lp
 

@@ -1,0 +1,154 @@
+"""The conflict graph and its clique bounds (lpsched/offline/bounds/conflict.py) against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from offline_brute import instance_opt
+from offline_instances import random_instance, tiny_instance
+from test_offline_lp_compact import _all_schedules
+
+from lpsched.generate import jaillet
+from lpsched.instance import Instance
+from lpsched.offline.bounds import chain, conflict
+from lpsched.offline.bounds.lp import _pricing, solve_lp
+from lpsched.offline.bounds.report import lower_bounds
+from lpsched.offline.formulation.compact import compact_matrix
+from lpsched.offline.formulation.model import build_model
+from lpsched.verify import verify_schedule
+
+RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+def _shares_a_round(ks, inst, i, j) -> bool:
+    return max(ks[i], ks[j]) < min(ks[i] + int(inst.output[i]), ks[j] + int(inst.output[j]))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_conflicts_never_corun_and_the_others_can(seed):
+    """Over every feasible schedule of a 3-job instance: a conflicting pair never shares a round, and
+    every other pair shares one in some schedule (the condition is exact, arrivals included)."""
+    rng = np.random.default_rng(3100 + seed)
+    inst = random_instance(rng, (3, 4), (6, 10), 3, 3 if seed % 2 else 1)
+    g = conflict.conflict_graph(inst)
+    corun = set()
+    for ks, _ in _all_schedules(inst):
+        for i, j in itertools.combinations(range(inst.n), 2):
+            if _shares_a_round(ks, inst, i, j):
+                corun.add((i, j))
+    for i, j in itertools.combinations(range(inst.n), 2):
+        assert ((i, j) in corun) != g.has_edge(i, j), (i, j)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_non_conflicting_pair_schedule_of_the_proof_is_feasible(seed):
+    """The docstring's construction (the shorter job's last round against the other's first) passes
+    the verifier whenever the pair does not conflict, and holds exactly ``s_i + s_j + 1 + min(o)``."""
+    rng = np.random.default_rng(3300 + seed)
+    M = int(rng.integers(6, 40))
+    s = rng.integers(0, 6, 2).clip(max=M - 1)
+    o = np.array([rng.integers(1, M - x + 1) for x in s])
+    a = rng.integers(0, 5, 2)
+    inst = Instance.from_arrays(M=M, prompt=s, output=o, arrival=a)
+    i, j = (0, 1) if o[0] <= o[1] else (1, 0)
+    k = np.zeros(2, dtype=np.int64)
+    k[i] = max(int(a[i]), int(a[j]) - int(o[i]) + 1)
+    k[j] = k[i] + int(o[i]) - 1
+    starts = {inst.ids[x]: int(k[x]) for x in range(2)}
+    feasible = verify_schedule(inst, starts).feasible
+    assert feasible == (not conflict.conflicts(M, int(s[0]), int(o[0]), int(s[1]), int(o[1])))
+
+
+def test_srpt_against_every_nonpreemptive_order():
+    """SRPT's ``Σ C`` is at most that of every non-preemptive schedule (all orders, earliest starts)
+    and equals the best order without release dates (SPT)."""
+    rng = np.random.default_rng(3500)
+    for trial in range(40):
+        n = int(rng.integers(1, 6))
+        p = rng.integers(1, 9, n)
+        r = rng.integers(0, 12, n) if trial % 2 else np.zeros(n, dtype=np.int64)
+        best = None
+        for order in itertools.permutations(range(n)):
+            t, tot = 0, 0
+            for x in order:
+                t = max(t, int(r[x])) + int(p[x])
+                tot += t
+            best = tot if best is None else min(best, tot)
+        srpt = conflict.srpt_total_completion(r, p)
+        assert srpt <= best
+        if trial % 2 == 0:
+            assert srpt == best
+
+
+def test_clique_bound_is_exact_on_two_long_jobs():
+    """Two jobs of peak 11 with M = 12 conflict (1 + 1 + 1 + 10 > 12): they run one after the other."""
+    inst = Instance.from_arrays(M=12, prompt=[1, 1], output=[10, 10], arrival=[0, 0])
+    assert conflict.conflict_graph(inst).has_edge(0, 1)
+    assert conflict.clique_bound(inst) == instance_opt(inst) == 30
+    assert lower_bounds(inst).values["clique"] == 30
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_clique_bound_at_most_brute_force(seed):
+    """The clique bound never exceeds the brute-force optimum (with and without arrivals)."""
+    rng = np.random.default_rng(3700 + seed)
+    inst = random_instance(rng, (3, 6), (6, 12), 3, 5 if seed % 2 else 1)
+    assert conflict.clique_bound(inst) <= instance_opt(inst)
+
+
+def test_clique_bound_at_most_known_optima():
+    """Below every proven optimum of the Jaillet draw stored in benchmarks/results."""
+    rows = [json.loads(line) for line in (RESULTS / "jaillet_by_n.jsonl").read_text().splitlines() if line.strip()]
+    proven = [r for r in rows if r["status"] == "OPTIMAL"]
+    assert proven
+    for r in proven:
+        inst = jaillet(r["seed"], n=r["n"])
+        assert conflict.clique_bound(inst) <= r["objective"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_clique_rows_keep_the_lp_and_chain_lp_below_the_optimum(seed):
+    """With the rows of every clique, the LP and the chain LP stay at most the optimum, and the LP
+    does not fall (rows only cut)."""
+    inst = tiny_instance(3900 + seed, n_max=5, arrivals=seed % 2 == 1)
+    opt = instance_opt(inst)
+    model = build_model(inst, None, aggregate_classes=seed % 3 != 0)
+    cl_model = conflict.with_clique_rows(model, conflict.best_cliques(inst, 4))
+    plain = solve_lp(model, column_generation=False, growth=0)
+    lp = solve_lp(cl_model, column_generation=False, growth=0)
+    assert plain.objective - 1e-6 <= lp.bound <= opt + 1e-6
+    ch = chain.solve_chain_lp(cl_model)
+    assert ch.bound <= opt + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_clique_rows_lagrangian_from_random_duals(seed):
+    """The LP's Lagrangian bound with clique rows holds for random duals."""
+    rng = np.random.default_rng(4100 + seed)
+    inst = Instance.from_arrays(M=12, prompt=[1, 1, 1, 0], output=np.r_[rng.integers(10, 12, 3), rng.integers(1, 5)],
+                                arrival=rng.integers(0, 3, 4) if seed % 2 else None)
+    opt = instance_opt(inst)
+    cliques = conflict.best_cliques(inst, 3)
+    assert cliques
+    model = conflict.with_clique_rows(build_model(inst, None, aggregate_classes=False), cliques)
+    assert len(model.core_len) == len(cliques)
+    A, *_ = compact_matrix(model, 0)
+    for _ in range(6):
+        duals = rng.normal(0.0, 3.0, A.shape[0])
+        L, _, _ = _pricing(model, duals, growth=0)
+        assert L <= opt + 1e-6
+
+
+def test_clique_rows_raise_the_lp_where_jobs_conflict():
+    """Three jobs that pairwise conflict: the LP with the clique's row is above the LP without."""
+    inst = Instance.from_arrays(M=12, prompt=[1, 1, 1], output=[10, 10, 10], arrival=[0, 0, 0])
+    model = build_model(inst, None, aggregate_classes=False)
+    cl_model = conflict.with_clique_rows(model, conflict.best_cliques(inst, 1))
+    plain = solve_lp(model, column_generation=False, growth=0).objective
+    rows = solve_lp(cl_model, column_generation=False, growth=0).objective
+    assert rows > plain + 1.0
+    assert rows <= instance_opt(inst) + 1e-6
