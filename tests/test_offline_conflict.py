@@ -152,3 +152,24 @@ def test_clique_rows_raise_the_lp_where_jobs_conflict():
     rows = solve_lp(cl_model, column_generation=False, growth=0).objective
     assert rows > plain + 1.0
     assert rows <= instance_opt(inst) + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conflict_edges_are_every_conflicting_pair(seed):
+    """The candidate filter loses no pair: the edges are exactly the pairs :func:`conflicts` names."""
+    rng = np.random.default_rng(4300 + seed)
+    inst = random_instance(rng, (20, 40), (10, 40), 8, 3)
+    s, o = inst.prompt, inst.output
+    expect = {(i, j) for i, j in itertools.combinations(range(inst.n), 2)
+              if conflict.conflicts(inst.M, int(s[i]), int(o[i]), int(s[j]), int(o[j]))}
+    i, j = conflict.conflict_edges(inst)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expect
+
+
+def test_clique_bound_not_reported_on_a_huge_graph():
+    """Beyond ``MAX_EDGES`` conflicting pairs the bound is not computed (and not reported)."""
+    n = 400  # 79,800 pairs, all conflicting
+    inst = Instance.from_arrays(M=40, prompt=[1] * n, output=[38] * n)
+    assert conflict.conflict_edges(inst)[0].size > conflict.MAX_EDGES
+    assert conflict.clique_bound(inst) is None
+    assert "clique" not in lower_bounds(inst).values

@@ -54,11 +54,17 @@ import numpy as np
 from ...instance import Instance
 from ..formulation.model import TimeIndexedModel
 
-__all__ = ["conflicts", "conflict_graph", "srpt_total_completion", "clique_waiting", "clique_packing",
-           "clique_bound", "best_cliques", "with_clique_rows"]
+__all__ = ["conflicts", "conflict_candidates", "conflict_edges", "conflict_graph", "srpt_total_completion",
+           "clique_waiting", "clique_packing", "clique_bound", "best_cliques", "with_clique_rows"]
 
 #: Maximal cliques looked at per greedy step (Bron–Kerbosch can enumerate exponentially many).
 MAX_CLIQUES_PER_STEP = 500
+#: ``networkx.max_weight_clique`` (exact branch and bound) only on graphs of at most this many jobs.
+MAX_WEIGHT_CLIQUE_JOBS = 80
+#: The graph is built only when at most this many jobs can conflict with some job, and the bound is
+#: computed only when it has at most this many edges (beyond: ``None``, the bound is not reported).
+MAX_CANDIDATES = 3000
+MAX_EDGES = 50_000
 
 
 def conflicts(M: int, s_i: int, o_i: int, s_j: int, o_j: int) -> bool:
@@ -66,16 +72,31 @@ def conflicts(M: int, s_i: int, o_i: int, s_j: int, o_j: int) -> bool:
     return s_i + s_j + 1 + min(o_i, o_j) > M
 
 
+def conflict_candidates(instance: Instance) -> np.ndarray:
+    """Jobs that can conflict with some job: ``s_i + o_i + max_j s_j + 1 > M`` (necessary, since
+    ``min(o_i, o_j) <= o_i``), as indices."""
+    if instance.n < 2:
+        return np.zeros(0, dtype=np.int64)
+    s, o = instance.prompt.astype(np.int64), instance.output.astype(np.int64)
+    return np.flatnonzero(s + o + int(s.max()) + 1 > instance.M)
+
+
+def conflict_edges(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """The conflicting pairs ``(i, j)``, ``i < j``, as two index arrays (:func:`conflicts`)."""
+    c = conflict_candidates(instance)
+    s, o = instance.prompt.astype(np.int64)[c], instance.output.astype(np.int64)[c]
+    need = s[:, None] + s[None, :] + 1 + np.minimum(o[:, None], o[None, :]) > instance.M
+    i, j = np.nonzero(np.triu(need, k=1))
+    return c[i], c[j]
+
+
 def conflict_graph(instance: Instance) -> nx.Graph:
     """The conflict graph: one node per job index (attribute ``o``: its output), an edge per
     conflicting pair (:func:`conflicts`)."""
-    s, o = instance.prompt.astype(np.int64), instance.output.astype(np.int64)
+    o = instance.output
     g = nx.Graph()
     g.add_nodes_from((i, {"o": int(o[i])}) for i in range(instance.n))
-    if instance.n < 2:
-        return g
-    need = s[:, None] + s[None, :] + 1 + np.minimum(o[:, None], o[None, :]) > instance.M
-    i, j = np.nonzero(np.triu(need, k=1))
+    i, j = conflict_edges(instance)
     g.add_edges_from(zip(i.tolist(), j.tolist(), strict=True))
     return g
 
@@ -120,8 +141,9 @@ def _best_clique(instance: Instance, g: nx.Graph) -> tuple[int, tuple[int, ...]]
     """The clique of largest waiting among ``networkx``'s maximum-output clique and up to
     :data:`MAX_CLIQUES_PER_STEP` maximal cliques."""
     cands = [tuple(c) for c in islice(nx.find_cliques(g), MAX_CLIQUES_PER_STEP)]
-    heavy, _ = nx.max_weight_clique(g, weight="o")
-    cands.append(tuple(heavy))
+    if g.number_of_nodes() <= MAX_WEIGHT_CLIQUE_JOBS:
+        heavy, _ = nx.max_weight_clique(g, weight="o")
+        cands.append(tuple(heavy))
     return max(((clique_waiting(instance, c), tuple(sorted(c))) for c in cands), default=(0, ()))
 
 
@@ -141,8 +163,15 @@ def clique_packing(instance: Instance, graph: nx.Graph | None = None) -> list[tu
     return out
 
 
-def clique_bound(instance: Instance) -> int:
-    """The ``clique`` bound (module text): ``Σ o_i`` plus the waiting of a disjoint clique packing."""
+def clique_bound(instance: Instance) -> int | None:
+    """The ``clique`` bound (module text): ``Σ o_i`` plus the waiting of a disjoint clique packing;
+    ``None`` when more than :data:`MAX_CANDIDATES` jobs can conflict or the graph has more than
+    :data:`MAX_EDGES` edges (the graph is not built then)."""
+    if conflict_candidates(instance).size > MAX_CANDIDATES:
+        return None
+    i, _ = conflict_edges(instance)
+    if i.size > MAX_EDGES:
+        return None
     return int(instance.output.sum()) + sum(w for w, _ in clique_packing(instance))
 
 
