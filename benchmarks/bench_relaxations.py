@@ -1,20 +1,23 @@
-"""Root bounds of the relaxations, piece by piece: closed form, conflict-graph cliques, LP, chain LP,
-and the LP / chain LP with clique rows (lpsched/offline/bounds/conflict.py).
+"""Root bounds of the relaxations, piece by piece: closed form, the conflict graph's ``clique``
+bound (lpsched/offline/bounds/conflict.py), the LP and the chain LP.
 
 Per instance: the conflict graph's size (edges, jobs in some edge, the greedy clique packing), the
-best closed-form bound, the ``clique`` bound, the LP bound (compact LP on the uncut valid horizon of
-a heuristic schedule, growth rows, no core rows) and the same with the rows of the ``--cliques``
-best cliques, the chain LP bound (where two jobs peak above ``M/2``) with and without those rows,
-GLOP's seconds, and the best known value (the stored benchmark rows: proven optimum or best
-schedule, else the heuristic schedule used for the horizon). Every bound here is certified
-(Lagrangian of GLOP's duals).
+best of the other closed-form bounds, the ``clique`` bound, the LP bound (compact LP on the uncut
+valid horizon of a heuristic schedule, growth rows, no core rows), the chain LP bound (where two
+jobs peak above ``M/2``), GLOP's seconds, and the best known value (the stored benchmark rows:
+proven optimum, marked ``*``, or best schedule; else the heuristic schedule used for the horizon).
+Every bound here is certified (Lagrangian of GLOP's duals).
+
+The rows of benchmarks/results/relaxations.jsonl also hold the LP and the chain LP with the rows of
+the four best cliques (``lp_clique``, ``chain_clique``); that version of this script is
+``git show a8d7f08:benchmarks/bench_relaxations.py`` (research log, 2026-12-07).
 
     python benchmarks/bench_relaxations.py --families jaillet-zero-n --n 12,16,20 --seeds 0,1,2,3,4 \\
-        --rows benchmarks/results/relaxations.jsonl
+        --rows relaxations.jsonl
     python benchmarks/bench_relaxations.py --families jaillet-zero,jaillet-poisson --seeds 0,1,2,3 \\
-        --rows benchmarks/results/relaxations.jsonl
+        --rows relaxations.jsonl
     python benchmarks/bench_relaxations.py --families paper-s50-a8-c8,paper-s4-a4-c10 --n 30 \\
-        --seeds 0,1 --rows benchmarks/results/relaxations.jsonl
+        --seeds 0,1 --rows relaxations.jsonl
 
 ``--rows`` appends each row as it is measured and skips rows already there (same key).
 """
@@ -30,7 +33,7 @@ from bench_ip import family, sized
 from rows import RowLog, load_rows
 
 from lpsched.offline.bounds.chain import long_jobs, solve_chain_lp
-from lpsched.offline.bounds.conflict import best_cliques, clique_bound, clique_packing, conflict_graph, with_clique_rows
+from lpsched.offline.bounds.conflict import clique_bound, clique_packing, conflict_graph
 from lpsched.offline.bounds.lp import integer_bound, solve_lp
 from lpsched.offline.formulation.closed_form import CLOSED_FORM_BOUNDS
 from lpsched.offline.formulation.horizon import earliest_shift
@@ -65,7 +68,7 @@ def _bound(res) -> int | None:
     return integer_bound(res.bound) if np.isfinite(res.bound) else None
 
 
-def measure(inst, count: int, time_limit: float) -> dict:
+def measure(inst, time_limit: float) -> dict:
     """The bounds of one instance (module text)."""
     inst, _ = earliest_shift(inst)
     g = conflict_graph(inst)
@@ -74,32 +77,18 @@ def measure(inst, count: int, time_limit: float) -> dict:
     inc, _, _ = best_schedule(inst, seconds=0.0, seed=0)
     ub = tel_of(inst, inc)
     model = build_model(inst, ub)
-    cliques = best_cliques(inst, count)
-    cl_model = with_clique_rows(model, cliques)
     row: dict = {"n": inst.n, "M": inst.M, "edges": g.number_of_edges(),
                  "jobs_in_edges": sum(1 for v in g if g.degree(v)), "packing": [len(c) for _, c in packing],
-                 "clique_rows": len(cl_model.core_len), "closed_form": closed, "clique": clique_bound(inst),
+                 "closed_form": closed, "clique": clique_bound(inst),
                  "heuristic": ub, "variables": model.n_variables}
     t = time.perf_counter()
     row["lp"] = _bound(solve_lp(model, time_limit=time_limit, column_generation=False))
     row["lp_seconds"] = round(time.perf_counter() - t, 2)
-    if cl_model is model:
-        row["lp_clique"] = row["lp"]
-    else:
-        t = time.perf_counter()
-        row["lp_clique"] = _bound(solve_lp(cl_model, time_limit=time_limit, column_generation=False))
-        row["lp_clique_seconds"] = round(time.perf_counter() - t, 2)
-    row["chain"] = row["chain_clique"] = None
+    row["chain"] = None
     if int(long_jobs(inst).sum()) >= 2:
         t = time.perf_counter()
         row["chain"] = _bound(solve_chain_lp(model, time_limit=time_limit, start_hint=inc))
         row["chain_seconds"] = round(time.perf_counter() - t, 2)
-        if cl_model is model:
-            row["chain_clique"] = row["chain"]
-        else:
-            t = time.perf_counter()
-            row["chain_clique"] = _bound(solve_chain_lp(cl_model, time_limit=time_limit, start_hint=inc))
-            row["chain_clique_seconds"] = round(time.perf_counter() - t, 2)
     return row
 
 
@@ -108,25 +97,24 @@ def main() -> None:
     ap.add_argument("--families", default="jaillet-zero-n")
     ap.add_argument("--n", default="12,16,20", help="sizes of the sized families (comma-separated)")
     ap.add_argument("--seeds", default="0,1,2,3,4")
-    ap.add_argument("--cliques", type=int, default=4, help="cliques whose rows are added")
     ap.add_argument("--time-limit", type=float, default=60.0, help="GLOP seconds per LP")
     ap.add_argument("--rows", default=None, help="JSON-lines file: append rows, skip rows already there")
     args = ap.parse_args()
     log = RowLog(args.rows)
     known = known_values()
-    cols = ("closed_form", "clique", "lp", "lp_clique", "chain", "chain_clique")
+    cols = ("closed_form", "clique", "lp", "chain")
     print(f"{'instance':32s} {'edges':>5s} {'packing':>10s} " + " ".join(f"{c:>12s}" for c in cols)
           + f" {'known':>8s}", flush=True)
     for fam in (f for f in args.families.split(",") if f):
         sizes = [int(v) for v in args.n.split(",") if v] if sized(fam) else [0]
         for n in sizes:
             for seed in (int(v) for v in args.seeds.split(",") if v):
-                key = f"{fam}|{n}|{seed}|{args.cliques}"
+                key = f"{fam}|{n}|{seed}"
                 if key in log.done:
                     row = log.done[key]
                 else:
                     inst = family(fam)(seed, n)
-                    row = {"key": key, "family": fam, "seed": seed, **measure(inst, args.cliques, args.time_limit)}
+                    row = {"key": key, "family": fam, "seed": seed, **measure(inst, args.time_limit)}
                     kv = known.get((fam, n if sized(fam) else row["n"], seed))
                     if kv is None and not sized(fam):
                         kv = known.get((fam, row["n"], seed))

@@ -9,16 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from offline_brute import instance_opt
-from offline_instances import random_instance, tiny_instance
+from offline_instances import random_instance
 from test_offline_lp_compact import _all_schedules
 
 from lpsched.generate import jaillet
 from lpsched.instance import Instance
-from lpsched.offline.bounds import chain, conflict
-from lpsched.offline.bounds.lp import _pricing, solve_lp
+from lpsched.offline.bounds import conflict
 from lpsched.offline.bounds.report import lower_bounds
-from lpsched.offline.formulation.compact import compact_matrix
-from lpsched.offline.formulation.model import build_model
 from lpsched.verify import verify_schedule
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
@@ -108,50 +105,6 @@ def test_clique_bound_at_most_known_optima():
     for r in proven:
         inst = jaillet(r["seed"], n=r["n"])
         assert conflict.clique_bound(inst) <= r["objective"]
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_clique_rows_keep_the_lp_and_chain_lp_below_the_optimum(seed):
-    """With the rows of every clique, the LP and the chain LP stay at most the optimum, and the LP
-    does not fall (rows only cut)."""
-    inst = tiny_instance(3900 + seed, n_max=5, arrivals=seed % 2 == 1)
-    opt = instance_opt(inst)
-    model = build_model(inst, None, aggregate_classes=seed % 3 != 0)
-    cl_model = conflict.with_clique_rows(model, conflict.best_cliques(inst, 4))
-    plain = solve_lp(model, column_generation=False, growth=0)
-    lp = solve_lp(cl_model, column_generation=False, growth=0)
-    assert plain.objective - 1e-6 <= lp.bound <= opt + 1e-6
-    ch = chain.solve_chain_lp(cl_model)
-    assert ch.bound <= opt + 1e-6
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_clique_rows_lagrangian_from_random_duals(seed):
-    """The LP's Lagrangian bound with clique rows holds for random duals."""
-    rng = np.random.default_rng(4100 + seed)
-    inst = Instance.from_arrays(M=12, prompt=[1, 1, 1, 0], output=np.r_[rng.integers(10, 12, 3), rng.integers(1, 5)],
-                                arrival=rng.integers(0, 3, 4) if seed % 2 else None)
-    opt = instance_opt(inst)
-    cliques = conflict.best_cliques(inst, 3)
-    assert cliques
-    model = conflict.with_clique_rows(build_model(inst, None, aggregate_classes=False), cliques)
-    assert len(model.core_len) == len(cliques)
-    A, *_ = compact_matrix(model, 0)
-    for _ in range(6):
-        duals = rng.normal(0.0, 3.0, A.shape[0])
-        L, _, _ = _pricing(model, duals, growth=0)
-        assert L <= opt + 1e-6
-
-
-def test_clique_rows_raise_the_lp_where_jobs_conflict():
-    """Three jobs that pairwise conflict: the LP with the clique's row is above the LP without."""
-    inst = Instance.from_arrays(M=12, prompt=[1, 1, 1], output=[10, 10, 10], arrival=[0, 0, 0])
-    model = build_model(inst, None, aggregate_classes=False)
-    cl_model = conflict.with_clique_rows(model, conflict.best_cliques(inst, 1))
-    plain = solve_lp(model, column_generation=False, growth=0).objective
-    rows = solve_lp(cl_model, column_generation=False, growth=0).objective
-    assert rows > plain + 1.0
-    assert rows <= instance_opt(inst) + 1e-6
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -34,28 +34,20 @@ feasible schedule. Each job's latency is ``C_i − a_i >= o_i``. For disjoint cl
 ``SRPT(K) − Σ (a_i + o_i) >= 0``, which only grows when jobs are added to ``K`` (a schedule of the
 larger set restricted to ``K`` is a schedule of ``K``, and the added job completes no earlier than
 ``a + o``).
-
-**Clique rows.** In the time-indexed model a clique gives, per round, ``Σ y <= 1`` over the starts
-of its classes whose run covers that round. They are stated as a core level (:mod:`~lpsched.offline.
-formulation.cores`) whose cores are whole runs: :func:`with_clique_rows` adds them, and the LP's and
-chain LP's Lagrangian bounds certify them as they certify core rows. Only classes whose every job is
-in the clique enter a row (a row over a subset of a clique is still valid).
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import replace
 from itertools import islice
 
 import networkx as nx
 import numpy as np
 
 from ...instance import Instance
-from ..formulation.model import TimeIndexedModel
 
 __all__ = ["conflicts", "conflict_candidates", "conflict_edges", "conflict_graph", "srpt_total_completion",
-           "clique_waiting", "clique_packing", "clique_bound", "best_cliques", "with_clique_rows"]
+           "clique_waiting", "clique_packing", "clique_bound"]
 
 #: Maximal cliques looked at per greedy step (Bron–Kerbosch can enumerate exponentially many).
 MAX_CLIQUES_PER_STEP = 500
@@ -149,7 +141,7 @@ def _best_clique(instance: Instance, g: nx.Graph) -> tuple[int, tuple[int, ...]]
 
 def clique_packing(instance: Instance, graph: nx.Graph | None = None) -> list[tuple[int, tuple[int, ...]]]:
     """Disjoint cliques of the conflict graph, greedily: take the clique of largest waiting, remove
-    its jobs, repeat while a clique still waits. Returns ``[(waiting, clique), …]``, largest first."""
+    its jobs, repeat while a clique still waits. Returns ``[(waiting, clique), …]`` in the order taken."""
     g = (conflict_graph(instance) if graph is None else graph).copy()
     g.remove_nodes_from([v for v in list(g) if g.degree(v) == 0])
     out: list[tuple[int, tuple[int, ...]]] = []
@@ -173,35 +165,3 @@ def clique_bound(instance: Instance) -> int | None:
     if i.size > MAX_EDGES:
         return None
     return int(instance.output.sum()) + sum(w for w, _ in clique_packing(instance))
-
-
-def best_cliques(instance: Instance, count: int) -> list[tuple[int, ...]]:
-    """Up to ``count`` cliques for rows, by waiting: the greedy packing's, then maximal cliques of
-    the whole graph (they may overlap: each row is valid on its own)."""
-    if count <= 0:
-        return []
-    g = conflict_graph(instance)
-    chosen = [c for _, c in clique_packing(instance, g)]
-    extra = sorted(((clique_waiting(instance, c), tuple(sorted(c)))
-                    for c in islice(nx.find_cliques(g), MAX_CLIQUES_PER_STEP) if len(c) >= 2), reverse=True)
-    for _, c in extra:
-        if c not in chosen:
-            chosen.append(c)
-    return chosen[:count]
-
-
-def with_clique_rows(model: TimeIndexedModel, cliques: list[tuple[int, ...]]) -> TimeIndexedModel:
-    """``model`` with one core level per clique whose cores are whole runs (module text): in every
-    round at most one start of the clique's classes covers it. A class enters a clique's row only if
-    all its jobs are in the clique; cliques with fewer than two such jobs add nothing."""
-    cl = model.classes
-    levels = []
-    for c in cliques:
-        members = set(c)
-        inside = np.array([all(int(j) in members for j in cl.members[k]) for k in range(cl.n_classes)])
-        if int(cl.count[inside].sum()) < 2:
-            continue
-        levels.append(np.where(inside, cl.output, 0).astype(np.int64))
-    if not levels:
-        return model
-    return replace(model, core_len=model.core_len + tuple(levels))
