@@ -40,11 +40,14 @@ from __future__ import annotations
 
 import heapq
 from itertools import islice
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ...instance import Instance
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["conflicts", "conflict_candidates", "conflict_edges", "conflict_graph", "srpt_total_completion",
            "clique_waiting", "clique_packing", "clique_bound"]
@@ -85,6 +88,8 @@ def conflict_edges(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
 def conflict_graph(instance: Instance) -> nx.Graph:
     """The conflict graph: one node per job index (attribute ``o``: its output), an edge per
     conflicting pair (:func:`conflicts`)."""
+    import networkx as nx  # lazy: ~0.2 s to import, needed only where some pair conflicts
+
     o = instance.output
     g = nx.Graph()
     g.add_nodes_from((i, {"o": int(o[i])}) for i in range(instance.n))
@@ -132,6 +137,8 @@ def clique_waiting(instance: Instance, clique: list[int] | tuple[int, ...]) -> i
 def _best_clique(instance: Instance, g: nx.Graph) -> tuple[int, tuple[int, ...]]:
     """The clique of largest waiting among ``networkx``'s maximum-output clique and up to
     :data:`MAX_CLIQUES_PER_STEP` maximal cliques."""
+    import networkx as nx  # lazy: ~0.2 s to import, needed only where some pair conflicts
+
     cands = [tuple(c) for c in islice(nx.find_cliques(g), MAX_CLIQUES_PER_STEP)]
     if g.number_of_nodes() <= MAX_WEIGHT_CLIQUE_JOBS:
         heavy, _ = nx.max_weight_clique(g, weight="o")
@@ -164,4 +171,6 @@ def clique_bound(instance: Instance) -> int | None:
     i, _ = conflict_edges(instance)
     if i.size > MAX_EDGES:
         return None
+    if i.size == 0:  # no conflicts: the bound is the sum of outputs (networkx is not loaded)
+        return int(instance.output.sum())
     return int(instance.output.sum()) + sum(w for w, _ in clique_packing(instance))
