@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from offline_brute import instance_opt
 from offline_instances import random_instance
 from test_offline_lp_compact import _all_schedules
 
-from lpsched.generate import jaillet
+from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
 from lpsched.offline.bounds import conflict
 from lpsched.offline.bounds.report import lower_bounds
@@ -97,13 +98,24 @@ def test_clique_bound_at_most_brute_force(seed):
     assert conflict.clique_bound(inst) <= instance_opt(inst)
 
 
+def _proven(name: str) -> list[dict]:
+    rows = [json.loads(line) for line in (RESULTS / name).read_text().splitlines() if line.strip()]
+    return [r for r in rows if r["status"] == "OPTIMAL"]
+
+
 def test_clique_bound_at_most_known_optima():
-    """Below every proven optimum of the Jaillet draw stored in benchmarks/results."""
-    rows = [json.loads(line) for line in (RESULTS / "jaillet_by_n.jsonl").read_text().splitlines() if line.strip()]
-    proven = [r for r in rows if r["status"] == "OPTIMAL"]
+    """Below every proven optimum stored in benchmarks/results: the Jaillet draw by n, and the paper
+    regime at n = 30 (``paper-s{S}-a{D}-c{C}``: prompt S, α = 1/D, C jobs at the predicted peak)."""
+    proven = _proven("jaillet_by_n.jsonl")
     assert proven
     for r in proven:
-        inst = jaillet(r["seed"], n=r["n"])
+        assert conflict.clique_bound(jaillet(r["seed"], n=r["n"])) <= r["objective"]
+    proven = _proven("paper_s50_c8_n30.jsonl")
+    assert proven
+    for r in proven:
+        s, d, c = (int(x) for x in re.fullmatch(r"paper-s(\d+)-a(\d+)-c(\d+)", r["family"]).groups())
+        inst = paper(r["seed"], n=r["n"], s=s, lower=8, alpha=1 / d, concurrency=c)
+        assert inst.M == r["M"]
         assert conflict.clique_bound(inst) <= r["objective"]
 
 
