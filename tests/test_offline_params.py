@@ -30,6 +30,10 @@ IMPLEMENTATION_CONSTANTS = {
     ("backends/highs.py", "WATCH_SECONDS"),
     ("backends/highs.py", "IMPROVING_FILE_ALWAYS"),
     ("backends/cpsat.py", "SOLUTION_REPORT_SECONDS"),
+    ("bounds/conflict.py", "MAX_CLIQUES_PER_STEP"),
+    ("bounds/conflict.py", "MAX_WEIGHT_CLIQUE_JOBS"),
+    ("bounds/conflict.py", "MAX_CANDIDATES"),
+    ("bounds/conflict.py", "MAX_EDGES"),
 }
 UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 

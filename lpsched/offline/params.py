@@ -26,6 +26,10 @@ constant in ``lpsched/offline``):
   (how often its improving-solution file is read), ``IMPROVING_FILE_ALWAYS`` (the file is written
   also when nobody listens, for a killed child's last solution): they keep the caller's time limit
   and collect what the child found, whatever the search does;
+- the work caps of the closed-form clique bound (``bounds.conflict``): ``MAX_CLIQUES_PER_STEP``,
+  ``MAX_WEIGHT_CLIQUE_JOBS``, ``MAX_CANDIDATES``, ``MAX_EDGES``: they keep ``lower_bounds`` (which
+  ``lpsched info`` calls, without parameters) cheap on any instance; the bound stays valid whatever
+  cliques they let it find, and the pipeline's own relaxations are not affected;
 - ``backends.cpsat.SOLUTION_REPORT_SECONDS``: how often CP-SAT's improving solutions are passed
   to a progress listener (reporting, not search).
 """
