@@ -402,6 +402,58 @@ def _get_int(raw: Mapping[str, Any], key: str, where: str, default: int | None =
     return v
 
 
+def _plain_int_column(values: list[Any], low: int, high: int) -> np.ndarray | None:
+    """``values`` as int64 if every one is an ``int`` (not a bool) in ``[low, high]``, else ``None``."""
+    if not all(type(v) is int for v in values):
+        return None
+    if values and (min(values) < low or max(values) > high):
+        return None
+    return np.array(values, dtype=np.int64)
+
+
+def _instance_from_columns(M: int, raw_jobs: list[Any], name: str | None,
+                           meta: Mapping[str, Any]) -> Instance | None:
+    """The whole file checked column by column (fast); ``None`` when any job is not plainly valid,
+    and the job-by-job path then finds and names the first problem."""
+    if not all(type(r) is dict for r in raw_jobs):
+        return None
+    keys = set().union(*raw_jobs) if raw_jobs else set()
+    if not keys <= set(_JOB_FIELDS) or not {"prompt", "output"} <= keys:
+        return None
+    try:
+        output = _plain_int_column([r["output"] for r in raw_jobs], *_RANGES["output"])
+        prompt = _plain_int_column([r["prompt"] for r in raw_jobs], *_RANGES["prompt"])
+    except KeyError:
+        return None
+    if output is None or prompt is None:
+        return None
+    out = output.tolist()
+    cols = {k: _plain_int_column([r.get(k, o) for r, o in zip(raw_jobs, out, strict=True)], *_RANGES[k])
+            for k in ("lower", "upper")}
+    cols["arrival"] = _plain_int_column([r.get("arrival", 0) for r in raw_jobs], *_RANGES["arrival"])
+    if any(c is None for c in cols.values()):
+        return None
+    ids = [r.get("id", str(pos)) for pos, r in enumerate(raw_jobs)]
+    if not all(type(i) is str or type(i) is int for i in ids):
+        return None
+    predicted = arrival_time = None
+    if "predicted" in keys:
+        predicted = _plain_int_column([r.get("predicted") for r in raw_jobs], *_RANGES["predicted"])
+        if predicted is None:
+            return None
+    if "arrival_time" in keys:
+        times = [r.get("arrival_time") for r in raw_jobs]
+        if not all(type(t) is int or type(t) is float for t in times):
+            return None
+        arrival_time = np.array(times, dtype=np.float64)
+        if not (np.isfinite(arrival_time).all() and (arrival_time >= 0).all()
+                and (arrival_time <= MAX_ARRIVAL_SECONDS).all()):
+            return None
+    return Instance.from_arrays(M, prompt, output, arrival=cols["arrival"], lower=cols["lower"],
+                                upper=cols["upper"], predicted=predicted, arrival_time=arrival_time,
+                                ids=[str(i) for i in ids], name=name, meta=meta)
+
+
 def instance_from_dict(data: Any, source: str = "instance") -> Instance:
     """Parse the JSON file format (already decoded) into an :class:`Instance`.
 
@@ -433,7 +485,10 @@ def instance_from_dict(data: Any, source: str = "instance") -> Instance:
     meta = data.get("meta", {})
     if not isinstance(meta, Mapping):
         raise InstanceError(f"{source}: field 'meta' must be an object")
-    jobs: list[Job] = []
+    fast = _instance_from_columns(M, raw_jobs, name, meta)
+    if fast is not None:
+        return fast
+    jobs: list[Job] = []  # the job-by-job path: slower, and names the first problem it finds
     for pos, raw in enumerate(raw_jobs):
         if not isinstance(raw, Mapping):
             raise InstanceError(f"job at index {pos}: must be a JSON object")

@@ -161,3 +161,24 @@ def test_columns_are_read_only() -> None:
     with pytest.raises(ValueError):
         inst.output[0] = 100
     assert isinstance(inst.output, np.ndarray)
+
+
+def test_the_column_path_reads_files_as_the_job_by_job_path_does(monkeypatch) -> None:
+    import json as _json
+    from pathlib import Path as _Path
+
+    import lpsched.instance as inst_mod
+
+    files = sorted((_Path(__file__).resolve().parents[1] / "instances").rglob("*.json"))
+    assert files
+    extra = {"M": 50, "jobs": [{"id": 7, "prompt": 3, "output": 4, "predicted": 5, "arrival_time": 0.5,
+                                "arrival": 2, "lower": 1, "upper": 9},
+                               {"prompt": 1, "output": 2, "predicted": 1, "arrival_time": 1}]}
+    datas = [_json.loads(f.read_text()) for f in files] + [extra]
+    fast = [inst_mod.instance_from_dict(d) for d in datas]
+    assert inst_mod._instance_from_columns(50, extra["jobs"], None, {}) is not None
+    monkeypatch.setattr(inst_mod, "_instance_from_columns", lambda *a: None)
+    slow = [inst_mod.instance_from_dict(d) for d in datas]
+    for a, b in zip(fast, slow, strict=True):
+        assert a.content_hash() == b.content_hash() and a.ids == b.ids and a.meta == b.meta
+        assert (a.predicted is None) == (b.predicted is None) and (a.arrival_time is None) == (b.arrival_time is None)
