@@ -112,7 +112,7 @@ def test_non_regular_targets_are_refused(tmp_path, inst_file) -> None:
     _error(["simulate", inst_file, "-o", tmp_path], "directory")  # click's own check
     assert fifo.exists() and not fifo.is_file()
     with pytest.raises(OutputError, match="not a regular file"):
-        check_output("/dev/null")
+        check_output(os.devnull)
     with pytest.raises(OutputError, match="a folder"):
         check_output(tmp_path)
 

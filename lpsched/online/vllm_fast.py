@@ -19,7 +19,9 @@ batch, every decoding request is made explicit for that step. A stretch of decod
 nobody admissible, no completion, every block free) is advanced in one go: its durations are one
 vectorised call of the timing model. Arrivals during a stretch join at the step they would have
 joined (the stretch stops at an arrival only when nobody is waiting, since only then can it be
-admitted). The tests require exactly the reference's outcome.
+admitted). The tests require exactly the reference's outcome. The reference is kept as separate
+code on purpose (it is the independent side of that differential test), so the scheduling rules
+read alike in both files; within this file a preemption is one function (``preempt_last``).
 """
 
 from __future__ import annotations
@@ -127,6 +129,25 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
         n_dec_set -= 1
         sum_base -= base[j]
 
+    def preempt_last() -> int:
+        """Preempt the last admitted running request (vLLM's victim): its blocks go back (cached for
+        reuse), its generated tokens are kept (``resume``) or dropped, and it waits first in line."""
+        nonlocal wasted, preemptions
+        v = running.pop()
+        if in_dec[v]:
+            leave(v)
+        release(v)
+        computed[v] = 0
+        if not resume:
+            wasted += generated[v]
+            tokens[v] = prompt[v]
+            generated[v] = 0
+            cache_blocks[v] = min(cache_blocks[v], prompt[v] // bs)
+        preemptions += 1
+        preempt_count[v] += 1
+        waiting.appendleft(v)
+        return v
+
     def longest() -> int:
         while max_heap and ver[max_heap[0][2]] != max_heap[0][1]:
             heapq.heappop(max_heap)
@@ -189,19 +210,7 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                         need = -(-(computed[j] + m) // bs) - held[j]
                     ok = True
                     while need > free:
-                        v = running.pop()
-                        if in_dec[v]:
-                            leave(v)
-                        release(v)
-                        computed[v] = 0
-                        if not resume:
-                            wasted += generated[v]
-                            tokens[v] = prompt[v]
-                            generated[v] = 0
-                            cache_blocks[v] = min(cache_blocks[v], prompt[v] // bs)
-                        preemptions += 1
-                        preempt_count[v] += 1
-                        waiting.appendleft(v)
+                        v = preempt_last()
                         preempted = True
                         if v == j:
                             ok = False
@@ -235,17 +244,7 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 need = -(-(computed[j] + m) // bs) - held[j]
                 ok = True
                 while need > free:
-                    v = running.pop()
-                    release(v)
-                    computed[v] = 0
-                    if not resume:
-                        wasted += generated[v]
-                        tokens[v] = prompt[v]
-                        generated[v] = 0
-                        cache_blocks[v] = min(cache_blocks[v], prompt[v] // bs)
-                    preemptions += 1
-                    preempt_count[v] += 1
-                    waiting.appendleft(v)
+                    v = preempt_last()
                     preempted = True
                     if v == j:
                         ok = False
