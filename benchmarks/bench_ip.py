@@ -36,6 +36,7 @@ from pathlib import Path
 from bench_large_gap import large_gap_row
 from rows import RowLog, load_rows
 
+from lpsched.fileio import write_text_atomic
 from lpsched.generate import jaillet, paper
 from lpsched.instance import Instance
 from lpsched.offline import SolverParams, solve_hindsight
@@ -283,8 +284,7 @@ def main() -> None:
                 all_rows.append(row)
                 log.emit(row)
     if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump(all_rows, fh, indent=1)
+        write_text_atomic(args.json_out, json.dumps(all_rows, indent=1))
     if args.plot:
         print(f"wrote {plot_proofs(all_rows, args.plot)}", flush=True)
 

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from lpsched.fileio import write_text_atomic
 from lpsched.instance import Instance
 from lpsched.online import simulate
 from lpsched.online.timing import get_timing
@@ -63,8 +64,7 @@ def main() -> None:
            "preemptions": r.evictions, "simulated_makespan_s": r.timed["makespan_s"]}
     print(json.dumps(row))
     if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(row, fh, indent=1)
+        write_text_atomic(a.json, json.dumps(row, indent=1))
 
 
 if __name__ == "__main__":

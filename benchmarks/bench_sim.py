@@ -19,10 +19,10 @@ import multiprocessing
 import resource
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from lpsched.fileio import write_text_atomic
 from lpsched.generate import trace_sample
 from lpsched.instance import Instance
 from lpsched.online import POLICIES, simulate
@@ -116,7 +116,7 @@ def main() -> None:
                 print(f"  {r['trace']} M={r['M']} {r['policy']}: {r['seconds'] / small[0]['seconds']:.1f}x")
     print(f"\npeak RSS of the process: {rss_mb():.0f} MB")
     if a.json:
-        Path(a.json).write_text(json.dumps(rows, indent=1))
+        write_text_atomic(a.json, json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

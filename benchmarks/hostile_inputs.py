@@ -32,6 +32,8 @@ from hostile_cases import (  # the tests folder is put on the path above
     run_case,
 )
 
+from lpsched.fileio import write_text_atomic
+
 I = {"M": 10, "jobs": [{"id": "a", "prompt": 2, "output": 3}]}
 I2 = {"M": 10, "jobs": [{"id": "a", "prompt": 2, "output": 3}, {"id": "b", "prompt": 1, "output": 4}]}
 HEAD = 'name = "v"\nseeds = [0]\npolicies = ["hsf"]\n[optimum]\nmethod = "none"\n'
@@ -219,7 +221,7 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {"command": " ".join(sys.argv), "counts": {k: dict(v) for k, v in counts.items()},
                    "problems": problems}
-        args.json.write_text(json.dumps(payload, indent=1) + "\n")
+        write_text_atomic(args.json, json.dumps(payload, indent=1) + "\n")
 
 
 if __name__ == "__main__":

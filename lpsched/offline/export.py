@@ -48,7 +48,7 @@ import scipy.sparse as sp
 from ortools.math_opt.io.python import mps_converter
 
 from ..errors import OptionError, ScheduleError
-from ..fileio import read_json, read_text
+from ..fileio import read_json, read_text, write_text_atomic
 from ..instance import Instance
 from ..verify import require_feasible, verify_schedule
 from .backends.highs import sparse_proto
@@ -151,7 +151,7 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
                          row_names=row_names)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(mps_converter.model_proto_to_mps(proto))
+    write_text_atomic(p, mps_converter.model_proto_to_mps(proto))
     start_file = _write_start(model, inc, var_names, p.with_suffix(".mst"))
     out = ExportedIP(
         path=str(p), manifest=str(p) + ".json", start_file=start_file, rows=rows, fixing=fixing,
@@ -165,7 +165,7 @@ def export_ip(instance: Instance, path: str | Path, *, rows: str = "explicit", f
         "classes": [[instance.ids[i] for i in m] for m in model.classes.members],
         "incumbent_starts": {instance.ids[i]: int(k) for i, k in enumerate(inc)},
     }
-    Path(out.manifest).write_text(json.dumps(manifest, indent=1) + "\n")
+    write_text_atomic(out.manifest, json.dumps(manifest, indent=1, allow_nan=False) + "\n")
     return out
 
 
@@ -223,7 +223,7 @@ def _write_start(model: TimeIndexedModel, starts: np.ndarray, var_names: list[st
         return None
     lines = ["# MIP start written by lpsched: the heuristic schedule of the manifest"]
     lines += [f"{var_names[var_of[key]]} {m}" for key, m in sorted(counts.items())]
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     return str(path)
 
 
