@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 import shutil
 import sys
 import tempfile
@@ -16,10 +14,9 @@ from typing import Any
 
 import click
 
-from ..errors import OptionError, OutputError, ScheduleError
-from ..fileio import check_output, parse_json, read_text, write_text_atomic
+from ..errors import OptionError, OutputError
+from ..fileio import check_output, parse_json, write_text_atomic
 from ..instance import Instance, load_instance
-from ..limits import MAX_ROUND
 from ..offline import lower_bounds, solve_hindsight
 from ..offline.progress import ProgressEvent, format_event
 from ..verify import load_schedule, require_feasible, save_schedule, starts_array, verify_schedule
@@ -196,7 +193,6 @@ def read_solution_cmd(file: str, solution: str, manifest: str | None, schedule_o
 
     output_path(schedule_out, [file, solution, manifest])
     inst = load_instance(file)
-    _check_solution_values(solution)
     starts = read_solution(inst, solution, manifest)
     res = verify_schedule(inst, starts)
     d = {"objective": res.tel, "makespan": res.makespan, "starts": {inst.ids[i]: int(k) for i, k in enumerate(starts)}}
@@ -248,30 +244,6 @@ def _export_staged(export: Callable[[Path], Any], model_out: str, targets: list[
         return out
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-_SOLUTION_VAR = re.compile(r"^y_c(\d+)_k(\d+)$")
-
-
-def _check_solution_values(path: str) -> None:
-    """Reject, naming line and variable, what :func:`~lpsched.offline.export.read_solution` cannot
-    take: a value that is not a finite number, or a start beyond the limit ``MAX_ROUND``."""
-    for line_no, line in enumerate(read_text(path, "solution file", ScheduleError).splitlines(), start=1):
-        tokens = line.replace("=", " ").split()
-        for i, tok in enumerate(tokens[:-1]):
-            m = _SOLUTION_VAR.match(tok)
-            if m is None:
-                continue
-            if len(m.group(1)) > 9 or len(m.group(2)) > 12 or int(m.group(2)) > MAX_ROUND:
-                raise ScheduleError(f"{path}:{line_no}: {tok}: class or start beyond the limits "
-                                    f"(start <= {MAX_ROUND}, docs/formats.md)")
-            try:
-                value = float(tokens[i + 1])
-            except ValueError:
-                break  # read_solution names it
-            if not math.isfinite(value):
-                raise ScheduleError(f"{path}:{line_no}: {tok}: value '{tokens[i + 1]}' is not a finite number")
-            break
 
 
 def register(group: click.Group) -> None:

@@ -38,6 +38,7 @@ can certify itself.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ from ortools.math_opt.io.python import mps_converter
 from ..errors import OptionError, ScheduleError
 from ..fileio import read_json, read_text, write_text_atomic
 from ..instance import Instance
+from ..limits import MAX_ROUND
 from ..verify import require_feasible, verify_schedule
 from .backends.highs import sparse_proto
 from .bounds.lp import integer_bound, solve_lp
@@ -264,19 +266,12 @@ def read_solution(instance: Instance, path: str | Path, manifest: str | Path | N
             m = _VAR.match(tok)
             if m is None:
                 continue
-            try:
-                value = float(tokens[i + 1])
-            except ValueError:
-                raise ScheduleError(f"{p}:{line_no}: {tok}: value '{tokens[i + 1]}' is not a number") from None
-            c, k = int(m.group(1)), int(m.group(2))
-            count = round(value)
-            if abs(value - count) > 1e-4 or count < 0:
-                raise ScheduleError(f"{p}:{line_no}: {tok} = {value} is not a non-negative integer")
-            if c >= classes.n_classes:
-                raise ScheduleError(f"{p}:{line_no}: {tok}: the instance has no class {c} "
-                                    f"({classes.n_classes} classes): a solution of another instance?")
+            c, k, count = _solution_entry(classes, tok, m, tokens[i + 1], f"{p}:{line_no}")
             if count:
                 counts[(c, k)] = counts.get((c, k), 0) + count
+                if counts[(c, k)] > int(classes.count[c]):
+                    raise ScheduleError(f"{p}:{line_no}: {tok}: {counts[(c, k)]} starts for class {c}, which "
+                                        f"has {int(classes.count[c])} jobs")
             break
     if not counts:
         raise ScheduleError(f"{p}: no start variable (y_c<class>_k<start>) with a value in the file")
@@ -296,6 +291,30 @@ def read_solution(instance: Instance, path: str | Path, manifest: str | Path | N
     if not res.feasible:
         raise ScheduleError(f"{p}: the solution is not a feasible schedule: {res.reason}")
     return starts
+
+
+def _solution_entry(classes: JobClasses, tok: str, m: re.Match[str], text: str, where: str) -> tuple[int, int, int]:
+    """Class, start and count of one ``y_c<class>_k<start> value`` entry, each checked: the class
+    exists, the start is within ``MAX_ROUND``, the value is a finite non-negative integer."""
+    if len(m.group(1)) > 9 or len(m.group(2)) > 12 or int(m.group(2)) > MAX_ROUND:
+        raise ScheduleError(f"{where}: {tok}: class or start beyond the limits (start <= {MAX_ROUND}, "
+                            "docs/formats.md)")
+    c, k = int(m.group(1)), int(m.group(2))
+    try:
+        value = float(text)
+    except ValueError:
+        raise ScheduleError(f"{where}: {tok}: value '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise ScheduleError(f"{where}: {tok}: value '{text}' is not a finite number")
+    if value < -1e-4 or abs(value - round(value)) > 1e-4:
+        raise ScheduleError(f"{where}: {tok} = {value} is not a non-negative integer")
+    if c >= classes.n_classes:
+        raise ScheduleError(f"{where}: {tok}: the instance has no class {c} ({classes.n_classes} classes): a "
+                            "solution of another instance?")
+    count = round(value)
+    if count > int(classes.count[c]):
+        raise ScheduleError(f"{where}: {tok} = {value}: class {c} has {int(classes.count[c])} jobs")
+    return c, k, count
 
 
 def _check_manifest(instance: Instance, classes: JobClasses, manifest: str | Path) -> None:
