@@ -11,7 +11,9 @@ replays what vLLM v1 does instead, one engine step at a time, each mechanism an 
 * ``block_size``: KV is held in blocks of this many tokens (1 = token granularity); capacity is
   ``kv_blocks = M // block_size`` blocks;
 * preemption by recompute: when a running request cannot get a block, the most recently admitted
-  running request is preempted, frees its blocks and goes back to the head of the waiting queue;
+  running request is preempted, frees its blocks and goes back to the head of the waiting queue
+  (with a ``policy``, :mod:`lpsched.online.vllm_policies`, the policy's victim, which goes back into
+  the policy's queue; a victim scheduled earlier in the step gives its tokens back to the budget);
   with ``semantics="resume"`` it keeps its generated tokens (vLLM) and prefills prompt + generated
   again, with ``restart`` it loses them;
 * ``prefix_cache``: a freed block keeps its content until the allocator hands it out again (blocks
@@ -20,6 +22,9 @@ replays what vLLM v1 does instead, one engine step at a time, each mechanism an 
 * ``watermark``: a waiting request is admitted only if ``watermark·kv_blocks`` blocks stay free
   (when anything runs), and ``reserve_full`` admits it only if its whole sequence (not just the
   first chunk) fits in the free blocks (vLLM's ``scheduler_reserve_full_isl``).
+
+A ``policy`` also orders the waiting queue (the engine reads it like the FCFS deque) and adds its
+admission test before the engine's own checks.
 
 A step's duration comes from the timing model: a :class:`~lpsched.online.profile.ProfileTiming`
 (chunks with their prefixes, decodes with their context) or a linear
