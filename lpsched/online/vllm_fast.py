@@ -368,9 +368,16 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
             if r > 1:
                 durs = timer.decode_run(nd, sum_base + nd * G, longest(), r)
                 ends = list(accumulate(durs, initial=clock))[1:]
-                if ap < n and (policy is not None or not waiting):  # an arrival could be admitted
-                    # (under a policy it may also go first): stop there
-                    k = bisect_left(ends, arrival_ns[order[ap]])
+                q = ap
+                if q < n and waiting and policy is not None:
+                    # under a policy an arrival may go ahead of the blocked head: stop at the first
+                    # that does (arrivals queued behind it change nothing while the head waits)
+                    last_start = ends[r - 2]
+                    head_key = policy.head_key()
+                    while q < n and arrival_ns[order[q]] <= last_start and policy.arrival_key(order[q]) > head_key:
+                        q += 1
+                if q < n and (policy is not None or not waiting):  # an arrival could be admitted: stop there
+                    k = bisect_left(ends, arrival_ns[order[q]])
                     if k + 1 < r:
                         r = k + 1
                         durs = durs[:r]

@@ -107,6 +107,14 @@ class StepPolicy:
         """``j`` was preempted (after :meth:`preempted`): back in the queue at its refined estimate."""
         self._push(j)
 
+    def arrival_key(self, j: int) -> tuple[int, int, int]:
+        """Where ``j`` would stand in the queue if it arrived now (without adding it)."""
+        p, v = self.p, self.v
+        return p.order_key(j, p.capped_estimate(j, p.initial_estimate(j))), v.arrival[j], v.rank[j]
+
+    def head_key(self) -> tuple[int, int, int]:
+        return self.heap[0][:3]
+
     def __getitem__(self, i: int) -> int:
         if i != 0:
             raise IndexError("only the head of the policy queue is visible")
