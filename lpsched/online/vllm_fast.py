@@ -19,9 +19,13 @@ batch, every decoding request is made explicit for that step. A stretch of decod
 nobody admissible, no completion, every block free) is advanced in one go: its durations are one
 vectorised call of the timing model. Arrivals during a stretch join at the step they would have
 joined (the stretch stops at an arrival only when nobody is waiting, since only then can it be
-admitted). The tests require exactly the reference's outcome. The reference is kept as separate
+admitted). Under a policy (:mod:`lpsched.online.vllm_policies`) a stretch also stops at the step
+at which the blocked head would pass the policy's check (``PeakIndex.earliest_fit``) and at the
+first arrival that would go ahead of the head in the policy's order; the policy's victim may be any
+running request, one already scheduled in the step included (it gives back its tokens and its
+block of this step). The tests require exactly the reference's outcome. The reference is kept as separate
 code on purpose (it is the independent side of that differential test), so the scheduling rules
-read alike in both files; within this file a preemption is one function (``preempt_last``).
+read alike in both files; within this file a preemption is one function (``preempt``).
 """
 
 from __future__ import annotations
