@@ -160,8 +160,10 @@ def test_simulate_engine_vllm_and_its_errors() -> None:
     assert r.engine == "vllm" and r.options["max_num_seqs"] == 4 and r.semantics == "resume"
     assert np.all(r.timed["ttft_s"] > 0) and np.all(r.timed["latency_s"] >= r.timed["ttft_s"])
     assert r.peak_memory <= 2000
-    with pytest.raises(OptionError, match="fcfs"):
-        simulate(inst, "amin", engine="vllm", timing="unit")
+    with pytest.raises(OptionError, match="unknown policy"):
+        simulate(inst, "nope", engine="vllm", timing="unit")
+    with pytest.raises(OptionError, match="unknown option 'scan'"):  # vLLM's FCFS has no scan option
+        simulate(inst, "fcfs", engine="vllm", timing="unit", scan="skip")
     with pytest.raises(OptionError, match="unknown option"):
         simulate(inst, "fcfs", engine="vllm", timing="unit", nope=1)
     with pytest.raises(OptionError, match="timed"):

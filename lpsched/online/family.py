@@ -86,9 +86,25 @@ class EstimatePolicy(Policy):
         else:
             self.running: set[int] = set()
 
+    def capped_estimate(self, j: int, e: int) -> int:
+        """``e`` clamped to ``[1, M − s_j]`` (every estimate the policy keeps)."""
+        return max(1, min(e, self.v.M - self.v.prompt[j]))
+
+    def estimate_after_eviction(self, j: int, G: int) -> int:
+        """The estimate of job ``j`` evicted after generating ``G`` tokens (option ``after_eviction``),
+        from ``e_run[j]``, the estimate its run was started with."""
+        e_before = self.e_run[j]
+        if self._after == "g+1":
+            e = max(e_before, G + 1)
+        elif self._after == "double":
+            e = max(2 * e_before, G + 1)
+        else:
+            e = max(e_before, G)
+        return self.capped_estimate(j, e)
+
     def arrive(self, j: int) -> None:
         v = self.v
-        e = max(1, min(self.initial_estimate(j), v.M - v.prompt[j]))
+        e = self.capped_estimate(j, self.initial_estimate(j))
         self.est[j] = e
         heapq.heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
 
@@ -192,13 +208,7 @@ class EstimatePolicy(Policy):
         v.evict_job(j)
         if G >= e_before:
             self.refinements += 1
-        if self._after == "g+1":
-            e = max(e_before, G + 1)
-        elif self._after == "double":
-            e = max(2 * e_before, G + 1)
-        else:
-            e = max(e_before, G)
-        e = max(1, min(e, v.M - v.prompt[j]))
+        e = self.estimate_after_eviction(j, G)
         self.est[j] = e
         heapq.heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
 

@@ -2,7 +2,7 @@
 
 Options (engine): ``engine`` = ``event`` (default) | ``round`` (the per-round reference) |
 ``vllm`` (the step engine with vLLM v1's scheduler mechanisms, :mod:`lpsched.online.vllm_engine`;
-FCFS only, timed only, semantics ``resume`` by default; its options ``max_num_seqs``,
+FCFS and the estimate-based policies, timed only, semantics ``resume`` by default; its options ``max_num_seqs``,
 ``max_num_batched_tokens``, ``block_size``, ``watermark``, ``reserve_full``, ``prefix_cache``);
 ``semantics`` = ``restart`` (default) | ``resume``; ``timing`` = ``None`` (round model) or a preset
 name of :mod:`lpsched.online.timing` or a :class:`TimingModel` (then ``instance.arrival_time`` gives
@@ -16,7 +16,6 @@ Every finished run is verified in this code path: the final starts with
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..verify import require_feasible, verify_runs, verify_schedule
 from .base import Policy, make_policy
 from .engine import Core, EngineInput, run_events, run_rounds
 from .profile import ProfileTiming
+from .ranks import id_ranks
 from .result import SimResult
 from .timing import TimingModel, get_timing
 from .vllm_simulate import simulate_vllm
@@ -35,32 +35,6 @@ from .vllm_simulate import simulate_vllm
 __all__ = ["simulate", "ENGINE_OPTIONS", "id_ranks"]
 
 ENGINE_OPTIONS = ("engine", "semantics", "timing", "record_memory", "record_history")
-
-_NUM = re.compile(r"^(.*?)(\d+)$")
-
-
-def id_ranks(ids: tuple[str, ...]) -> list[int]:
-    """Rank of each id in the tie-break order "smaller id": numeric when every id is an integer
-    with a common prefix (``"j2" < "j10"``), else plain string order."""
-    n = len(ids)
-    if n == 0:
-        return []
-    m0 = _NUM.match(ids[0])
-    if m0 is not None:
-        prefix = m0.group(1)
-        plen = len(prefix)
-        if all(i.startswith(prefix) and i[plen:].isdigit() for i in ids):
-            keys = np.array([int(i[plen:]) for i in ids], dtype=np.int64)
-            order = np.lexsort((np.arange(n), keys))
-            rank = np.empty(n, dtype=np.int64)
-            rank[order] = np.arange(n)
-            return rank.tolist()
-    order = sorted(range(n), key=lambda i: ids[i])
-    rank = [0] * n
-    for r, i in enumerate(order):
-        rank[i] = r
-    return rank
-
 
 def _flag(name: str, value: Any) -> bool:
     if isinstance(value, bool):
@@ -92,8 +66,7 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
         if timing_spec in (None, "", "none"):
             raise OptionError("engine vllm is timed: give timing=PRESET or a kernel-profile folder")
         options["semantics"] = semantics
-        name = policy if isinstance(policy, str) else getattr(policy, "name", "")
-        return simulate_vllm(instance, name, get_timing(timing_spec), options)
+        return simulate_vllm(instance, policy, get_timing(timing_spec), options)
     if engine not in ("event", "round"):
         raise OptionError(f"unknown engine '{engine}' (known: event, round, vllm)")
     if semantics not in ("restart", "resume"):

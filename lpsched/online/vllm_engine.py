@@ -11,7 +11,9 @@ replays what vLLM v1 does instead, one engine step at a time, each mechanism an 
 * ``block_size``: KV is held in blocks of this many tokens (1 = token granularity); capacity is
   ``kv_blocks = M // block_size`` blocks;
 * preemption by recompute: when a running request cannot get a block, the most recently admitted
-  running request is preempted, frees its blocks and goes back to the head of the waiting queue;
+  running request is preempted, frees its blocks and goes back to the head of the waiting queue
+  (with a ``policy``, :mod:`lpsched.online.vllm_policies`, the policy's victim, which goes back into
+  the policy's queue; a victim scheduled earlier in the step gives its tokens back to the budget);
   with ``semantics="resume"`` it keeps its generated tokens (vLLM) and prefills prompt + generated
   again, with ``restart`` it loses them;
 * ``prefix_cache``: a freed block keeps its content until the allocator hands it out again (blocks
@@ -20,6 +22,9 @@ replays what vLLM v1 does instead, one engine step at a time, each mechanism an 
 * ``watermark``: a waiting request is admitted only if ``watermark·kv_blocks`` blocks stay free
   (when anything runs), and ``reserve_full`` admits it only if its whole sequence (not just the
   first chunk) fits in the free blocks (vLLM's ``scheduler_reserve_full_isl``).
+
+A ``policy`` also orders the waiting queue (the engine reads it like the FCFS deque) and adds its
+admission test before the engine's own checks.
 
 A step's duration comes from the timing model: a :class:`~lpsched.online.profile.ProfileTiming`
 (chunks with their prefixes, decodes with their context) or a linear
@@ -46,21 +51,23 @@ from .profile import ProfileTiming
 from .timing import TimingModel
 from .vllm_config import VLLM_PRESET, StepTimer, VllmConfig, VllmOutcome, check_requests
 from .vllm_fast import run_vllm_fast
+from .vllm_policies import StepPolicy
 
 __all__ = ["run_vllm", "run_vllm_steps"]
 
 
 def run_vllm(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tokens: int,
              timing: TimingModel | ProfileTiming, cfg: VllmConfig = VLLM_PRESET,
-             record_steps: bool = False) -> VllmOutcome:
-    """Replay the requests through the vLLM v1 scheduler model (module docstring)."""
+             record_steps: bool = False, policy: StepPolicy | None = None) -> VllmOutcome:
+    """Replay the requests through the vLLM v1 scheduler model (module docstring); ``policy``
+    replaces vLLM's FCFS order, admission test and victim (:mod:`lpsched.online.vllm_policies`)."""
     run = run_vllm_fast if cfg.fast else run_vllm_steps
-    return run(prompt, output, arrival_ns, kv_tokens, timing, cfg, record_steps)
+    return run(prompt, output, arrival_ns, kv_tokens, timing, cfg, record_steps, policy)
 
 
 def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tokens: int,
                    timing: TimingModel | ProfileTiming, cfg: VllmConfig = VLLM_PRESET,
-                   record_steps: bool = False) -> VllmOutcome:
+                   record_steps: bool = False, policy: StepPolicy | None = None) -> VllmOutcome:
     """Replay the requests through the vLLM v1 scheduler model one step at a time (the reference)."""
     n = len(prompt)
     bs = cfg.block_size
@@ -86,8 +93,10 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
 
     order = sorted(range(n), key=lambda j: (arrival_ns[j], j))
     ap = 0
-    waiting: deque[int] = deque()
+    waiting: deque[int] | StepPolicy = deque() if policy is None else policy
     running: list[int] = []
+    if policy is not None:
+        policy.v.generated_fn = generated.__getitem__
     free = total_blocks
     head = 0  # blocks handed out so far (free-queue head position)
     tail = total_blocks  # next free-queue position
@@ -136,7 +145,20 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
             need = -(-(computed[j] + m) // bs) - held[j]
             ok = True
             while need > free:
-                v = running.pop()
+                if policy is None:
+                    v = running.pop()
+                else:
+                    v = policy.victim(running, step)
+                    k = running.index(v)
+                    del running[k]
+                    if k < i:  # scheduled earlier in this step: its tokens go back to the budget
+                        for q, (u, mu) in enumerate(sched):
+                            if u == v:
+                                budget += mu
+                                del sched[q]
+                                break
+                        i -= 1
+                    policy.preempted(v, generated[v])
                 release(v)
                 computed[v] = 0
                 if not resume:
@@ -151,8 +173,8 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
                 if v == j:
                     ok = False
                     break
-            if not ok:
-                break
+            if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
+                continue
             free -= need
             head += need
             held[j] += need
@@ -163,6 +185,11 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
         if not preempted:
             while waiting and budget > 0 and len(running) < seq_cap:
                 j = waiting[0]
+                if policy is not None and not policy.admits(j, step, tokens[j] - prompt[j]):
+                    if not policy.skip:
+                        break
+                    policy.skip_head()
+                    continue
                 hit = 0
                 if cache_blocks[j]:
                     # leading blocks still cached: block k sits at position cache_end - 1 - k
@@ -193,8 +220,12 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
                 if first_sched[j] < 0:
                     first_sched[j] = step
                 running.append(j)
+                if policy is not None:
+                    policy.started(j, step, tokens[j] - prompt[j])
                 budget -= m
                 sched.append((j, m))
+            if policy is not None:
+                policy.end_scan()
 
         if not sched:
             if ap < n:
@@ -243,6 +274,8 @@ def run_vllm_steps(prompt: list[int], output: list[int], arrival_ns: list[int], 
                     running.remove(j)
                     release(j)
                     cache_blocks[j] = 0
+                    if policy is not None:
+                        policy.finished(j)
                 else:
                     tokens[j] += 1
         step += 1

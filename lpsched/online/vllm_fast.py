@@ -19,9 +19,13 @@ batch, every decoding request is made explicit for that step. A stretch of decod
 nobody admissible, no completion, every block free) is advanced in one go: its durations are one
 vectorised call of the timing model. Arrivals during a stretch join at the step they would have
 joined (the stretch stops at an arrival only when nobody is waiting, since only then can it be
-admitted). The tests require exactly the reference's outcome. The reference is kept as separate
+admitted). Under a policy (:mod:`lpsched.online.vllm_policies`) a stretch also stops at the step
+at which the blocked head would pass the policy's check (``PeakIndex.earliest_fit``) and at the
+first arrival that would go ahead of the head in the policy's order; the policy's victim may be any
+running request, one already scheduled in the step included (it gives back its tokens and its
+block of this step). The tests require exactly the reference's outcome. The reference is kept as separate
 code on purpose (it is the independent side of that differential test), so the scheduling rules
-read alike in both files; within this file a preemption is one function (``preempt_last``).
+read alike in both files; within this file a preemption is one function (``preempt``).
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ from itertools import accumulate
 from .profile import ProfileTiming
 from .timing import TimingModel
 from .vllm_config import VLLM_PRESET, StepTimer, VllmConfig, VllmOutcome, check_requests
+from .vllm_policies import StepPolicy
 
 __all__ = ["run_vllm_fast"]
 
 
 def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], kv_tokens: int,
                   timing: TimingModel | ProfileTiming, cfg: VllmConfig = VLLM_PRESET,
-                  record_steps: bool = False) -> VllmOutcome:
+                  record_steps: bool = False, policy: StepPolicy | None = None) -> VllmOutcome:
     """Replay the requests through the vLLM v1 scheduler model (module docstring)."""
     n = len(prompt)
     bs = cfg.block_size
@@ -74,10 +79,12 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
     sum_base = 0
     max_heap: list[tuple[int, int, int]] = []  # (-base, version, j)
     done_heap: list[tuple[int, int, int]] = []  # (completion step, version, j)
+    if policy is not None:  # the policy's victim key reads the generated tokens
+        policy.v.generated_fn = lambda j: gbase[j] + G if in_dec[j] else generated[j]
 
     order = sorted(range(n), key=lambda j: (arrival_ns[j], j))
     ap = 0
-    waiting: deque[int] = deque()
+    waiting: deque[int] | StepPolicy = deque() if policy is None else policy
     running: list[int] = []  # admission order; the decoding requests are its first n_dec_set
     free = total_blocks
     head = 0
@@ -129,13 +136,17 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
         n_dec_set -= 1
         sum_base -= base[j]
 
-    def preempt_last() -> int:
-        """Preempt the last admitted running request (vLLM's victim): its blocks go back (cached for
-        reuse), its generated tokens are kept (``resume``) or dropped, and it waits first in line."""
+    def preempt(k: int, extra: int = 0) -> int:
+        """Preempt ``running[k]`` (``extra``: blocks it got earlier in this step while implicit): its
+        blocks go back (cached for reuse), its generated tokens are kept (``resume``) or dropped, and
+        it waits first in line (vLLM) or where the policy puts it."""
         nonlocal wasted, preemptions
-        v = running.pop()
+        v = running.pop(k)
         if in_dec[v]:
             leave(v)
+            held[v] += extra
+        if policy is not None:
+            policy.preempted(v, generated[v])
         release(v)
         computed[v] = 0
         if not resume:
@@ -147,6 +158,24 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
         preempt_count[v] += 1
         waiting.appendleft(v)
         return v
+
+    def preempt_victim(i: int, sched: list[tuple[int, int]]) -> tuple[int, bool, int]:
+        """Preempt the victim while ``running[i]`` needs blocks (``running[:i]`` are scheduled in this
+        step): vLLM's last admitted, or the policy's choice. Returns it, whether it stood before
+        ``i``, and the tokens it gives back to the budget (scheduled earlier in this step)."""
+        if policy is None:
+            return preempt(len(running) - 1), False, 0
+        v = policy.victim(running, G)
+        k = running.index(v)
+        if k >= i:
+            return preempt(k), False, 0
+        if in_dec[v]:
+            return preempt(k, 1 if (base[v] + G) % bs == 0 else 0), True, 1
+        for q, (u, mu) in enumerate(sched):
+            if u == v:
+                del sched[q]
+                return preempt(k), True, mu
+        return preempt(k), True, 0
 
     def longest() -> int:
         while max_heap and ver[max_heap[0][2]] != max_heap[0][1]:
@@ -210,13 +239,16 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                         need = -(-(computed[j] + m) // bs) - held[j]
                     ok = True
                     while need > free:
-                        v = preempt_last()
+                        v, before, back = preempt_victim(i, sched)
                         preempted = True
                         if v == j:
                             ok = False
                             break
-                    if not ok:
-                        break
+                        if before:
+                            b += back
+                            i -= 1
+                    if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
+                        continue
                     free -= need
                     head += need
                     if not dec:
@@ -244,13 +276,16 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 need = -(-(computed[j] + m) // bs) - held[j]
                 ok = True
                 while need > free:
-                    v = preempt_last()
+                    v, before, back = preempt_victim(i, sched)
                     preempted = True
                     if v == j:
                         ok = False
                         break
-                if not ok:
-                    break
+                    if before:
+                        budget += back
+                        i -= 1
+                if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
+                    continue
                 free -= need
                 head += need
                 held[j] += need
@@ -258,9 +293,16 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 sched.append((j, m))
                 i += 1
 
+        held_by_policy = False
         if not preempted:
             while waiting and budget > 0 and len(running) < seq_cap:
                 j = waiting[0]
+                if policy is not None and not policy.admits(j, G, tokens[j] - prompt[j]):
+                    if not policy.skip:
+                        held_by_policy = True
+                        break
+                    policy.skip_head()
+                    continue
                 hit = 0
                 if cache_blocks[j]:
                     survive = cache_end[j] - head
@@ -289,8 +331,12 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 if first_sched[j] < 0:
                     first_sched[j] = G
                 running.append(j)
+                if policy is not None:
+                    policy.started(j, G, tokens[j] - prompt[j])
                 budget -= m
                 sched.append((j, m))
+            if policy is not None:
+                policy.end_scan()
 
         if not sched and not nd:
             if ap < n:
@@ -305,6 +351,12 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
         if (nd > 1 and not sched and not preempted
                 and (not waiting or cfg.reserve_full or not cache_blocks[waiting[0]])):
             r = next_done() - G  # steps G .. G + r - 1 complete nobody
+            if policy is not None and waiting and (held_by_policy or policy.skip):
+                # the policy's check may pass later with nothing else changing: stop the stretch then
+                h = waiting[0]
+                wake = policy.wake(G, tokens[h] - prompt[h])
+                if wake is not None:
+                    r = min(r, wake - G)
             if r > 1:
                 left = free
                 cum = [0]
@@ -320,8 +372,16 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
             if r > 1:
                 durs = timer.decode_run(nd, sum_base + nd * G, longest(), r)
                 ends = list(accumulate(durs, initial=clock))[1:]
-                if ap < n and not waiting:  # an arrival could be admitted: stop there
-                    k = bisect_left(ends, arrival_ns[order[ap]])
+                q = ap
+                if q < n and waiting and policy is not None:
+                    # under a policy an arrival may go ahead of the blocked head: stop at the first
+                    # that does (arrivals queued behind it change nothing while the head waits)
+                    last_start = ends[r - 2]
+                    head_key = policy.head_key()
+                    while q < n and arrival_ns[order[q]] <= last_start and policy.arrival_key(order[q]) > head_key:
+                        q += 1
+                if q < n and (policy is not None or not waiting):  # an arrival could be admitted: stop there
+                    k = bisect_left(ends, arrival_ns[order[q]])
                     if k + 1 < r:
                         r = k + 1
                         durs = durs[:r]
@@ -392,6 +452,8 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
             running.remove(j)
             release(j)
             cache_blocks[j] = 0
+            if policy is not None:
+                policy.finished(j)
         fresh = []
         for j, m in sched:
             computed[j] += m
@@ -406,6 +468,8 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                     running.remove(j)
                     release(j)
                     cache_blocks[j] = 0
+                    if policy is not None:
+                        policy.finished(j)
                 else:
                     tokens[j] += 1
                     fresh.append(j)

@@ -1,7 +1,10 @@
-"""``simulate(instance, "fcfs", engine="vllm", timing=…)``: the vLLM step engine as a :class:`SimResult`.
+"""``simulate(instance, policy, engine="vllm", timing=…)``: the vLLM step engine as a :class:`SimResult`.
 
-The step engine (:mod:`lpsched.online.vllm_engine`) has vLLM's own FCFS scheduler built in, so it
-runs the ``fcfs`` policy only; the FCFS option ``watermark`` is the engine's watermark. KV capacity
+The step engine (:mod:`lpsched.online.vllm_engine`) has vLLM's own FCFS scheduler built in:
+``policy="fcfs"`` runs it (the FCFS option ``watermark`` is the engine's watermark). An
+estimate-based policy (``amin``, ``amax``, ``hsf``, ``mcsf``, ``svf``, with its own options) takes
+over the order, the admission test and the victim (:mod:`lpsched.online.vllm_policies`); every
+option the engine does not know goes to the policy. KV capacity
 is the instance's ``M`` (tokens; ``M // block_size`` blocks). Rounds in the result are engine
 steps: ``starts`` holds each request's first scheduled step, ``completion`` the step that samples
 its last token, ``latency`` completion minus the step it joined. The round-model verifier does not
@@ -18,29 +21,52 @@ import numpy as np
 
 from ..errors import OptionError
 from ..instance import Instance
+from .base import Policy, make_policy
 from .profile import ProfileTiming
+from .ranks import id_ranks
 from .result import SimResult
 from .timing import TimingModel
 from .vllm_config import VLLM_OPTIONS, vllm_config
 from .vllm_engine import run_vllm
+from .vllm_policies import StepPolicy, StepView
 
 __all__ = ["simulate_vllm"]
 
 
-def simulate_vllm(instance: Instance, policy: str, timing: TimingModel | ProfileTiming,
+def simulate_vllm(instance: Instance, policy: str | Policy, timing: TimingModel | ProfileTiming,
                   options: dict[str, Any]) -> SimResult:
-    """Run the vLLM step engine (see the module docstring)."""
+    """Run the vLLM step engine (see the module docstring); ``policy`` is a name or a policy object."""
     t0 = time.perf_counter()
-    if policy != "fcfs":
-        raise OptionError(f"engine vllm runs vLLM's own FCFS scheduler: policy must be 'fcfs', got '{policy}'")
-    unknown = [k for k in options if k not in VLLM_OPTIONS]
-    if unknown:
-        raise OptionError(f"engine vllm: unknown option '{unknown[0]}' (known: {', '.join(VLLM_OPTIONS)})")
-    cfg = vllm_config(**options)
+    if not isinstance(policy, str):
+        if not isinstance(policy, Policy):
+            raise OptionError(f"policy must be a name or a Policy, got {type(policy).__name__}")
+        if policy.name == "fcfs":
+            options = {"watermark": policy.options["watermark"], **options}
+    name = policy if isinstance(policy, str) else policy.name
+    engine_opts = {k: v for k, v in options.items() if k in VLLM_OPTIONS}
+    policy_opts = {k: v for k, v in options.items() if k not in VLLM_OPTIONS}
+    if name == "fcfs" and policy_opts:
+        raise OptionError(f"engine vllm: unknown option '{next(iter(policy_opts))}' "
+                          f"(known: {', '.join(VLLM_OPTIONS)})")
+    cfg = vllm_config(**engine_opts)
     if instance.arrival_time is None:
         raise OptionError("engine vllm needs arrival times in seconds (field 'arrival_time')")
     arr = np.round(np.asarray(instance.arrival_time) * 1e9).astype(np.int64)
-    out = run_vllm(instance.prompt.tolist(), instance.output.tolist(), arr.tolist(), instance.M, timing, cfg)
+    prompt = instance.prompt.tolist()
+    output = instance.output.tolist()
+    step_policy = None
+    policy_options: dict[str, Any] = {}
+    if name != "fcfs":
+        pol = make_policy(policy, **policy_opts) if isinstance(policy, str) else policy
+        if policy_opts and not isinstance(policy, str):
+            raise OptionError(f"engine vllm: unknown option '{next(iter(policy_opts))}' "
+                              f"(known: {', '.join(VLLM_OPTIONS)})")
+        predicted = instance.predicted.tolist() if instance.predicted is not None else [0] * instance.n
+        view = StepView((instance.M // cfg.block_size) * cfg.block_size, prompt, instance.lower.tolist(),
+                        instance.upper.tolist(), predicted, arr.tolist(), id_ranks(instance.ids))
+        step_policy = StepPolicy(pol, view, output, cfg.block_size, cfg.fast)
+        policy_options = dict(pol.options)
+    out = run_vllm(prompt, output, arr.tolist(), instance.M, timing, cfg, policy=step_policy)
     first = np.array(out.first_token_ns, dtype=np.int64)
     done = np.array(out.completion_ns, dtype=np.int64)
     if instance.n and not (np.all(first > arr) and np.all(done >= first)):
@@ -65,7 +91,7 @@ def simulate_vllm(instance: Instance, policy: str, timing: TimingModel | Profile
         "busy_s": out.busy_ns / 1e9, "cached_tokens": out.cached_tokens,
     }
     return SimResult(
-        policy="fcfs", engine="vllm", semantics=cfg.semantics, tel=int((completion - joined).sum()),
+        policy=name, engine="vllm", semantics=cfg.semantics, tel=int((completion - joined).sum()),
         makespan=out.steps, starts={ids[i]: int(out.first_scheduled_step[i]) for i in range(instance.n)},
         completion=completion, latency=completion - joined,
         evictions=out.preemptions, max_job_evictions=int(ev.max()) if instance.n else 0,
@@ -74,7 +100,7 @@ def simulate_vllm(instance: Instance, policy: str, timing: TimingModel | Profile
         peak_memory=out.peak_blocks * cfg.block_size,
         mean_memory=out.block_steps * cfg.block_size / out.steps if out.steps else 0.0,
         seconds=time.perf_counter() - t0,
-        options={"engine": "vllm", **{f: getattr(cfg, f) for f in cfg.__dataclass_fields__},
+        options={**policy_options, "engine": "vllm", **{f: getattr(cfg, f) for f in cfg.__dataclass_fields__},
                  "timing": timing.name},
         timed=timed, job_evictions=ev,
     )
