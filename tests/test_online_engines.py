@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lpsched import memory
 from lpsched.instance import Instance
 from lpsched.online import simulate
 
@@ -89,11 +90,14 @@ def test_engines_agree_in_timed_model(inst, cfg, timing):
     assert (a.timed["ttft_s"] > 0).all()
 
 
+@pytest.mark.parametrize("scan_max", [16, None])
 @pytest.mark.parametrize("name,opts", [("amin", {}), ("amin", {"semantics": "resume"}), ("amax", {}),
                                        ("hsf", {}), ("mcsf", {"eviction": "fewest"})])
-def test_engines_agree_with_many_runs_at_once(name, opts):
-    """Over a hundred runs share the memory, so the event engine's PeakIndex checks on its cached
-    arrays (more than ``scan_max`` predicted ends) as well as by walking the ends."""
+def test_engines_agree_with_many_runs_at_once(name, opts, scan_max, monkeypatch):
+    """Over a hundred runs share the memory: with ``SCAN_MAX = 16`` the event engine's PeakIndex
+    checks on its cached arrays (more predicted ends ahead than that) as well as by walking them."""
+    if scan_max is not None:
+        monkeypatch.setattr(memory, "SCAN_MAX", scan_max)
     rng = np.random.default_rng(7)
     n = 600
     output = rng.integers(1, 300, n)
