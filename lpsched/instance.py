@@ -21,10 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,7 @@ class Instance:
         if not 1 <= self.M <= MAX_TOKENS:
             raise InstanceError(f"field 'M' must be an integer in 1..{MAX_TOKENS}, got {self.M}")
         object.__setattr__(self, "M", int(self.M))
-        ids = tuple(map(str, self.ids))
+        ids = tuple(str(i) for i in self.ids)
         object.__setattr__(self, "ids", ids)
         n = len(ids)
         if n > MAX_JOBS:
@@ -403,49 +402,39 @@ def _get_int(raw: Mapping[str, Any], key: str, where: str, default: int | None =
     return v
 
 
-_INT = {int}  # the one type a plain integer column holds (bool, a subclass, is not plain)
-
-
 def _plain_int_column(values: list[Any], low: int, high: int) -> np.ndarray | None:
     """``values`` as int64 if every one is an ``int`` (not a bool) in ``[low, high]``, else ``None``."""
-    if not set(map(type, values)) <= _INT:
+    if not all(type(v) is int for v in values):
         return None
     if values and (min(values) < low or max(values) > high):
         return None
     return np.array(values, dtype=np.int64)
 
 
-def _column(raw_jobs: list[dict[str, Any]], key: str, default: Callable[[int], Any]) -> list[Any]:
-    """Field ``key`` of every job, ``default(i)`` where job ``i`` has none."""
-    try:
-        return list(map(itemgetter(key), raw_jobs))  # every job has it: the common case, fast
-    except KeyError:
-        return [r[key] if key in r else default(i) for i, r in enumerate(raw_jobs)]
-
-
 def _instance_from_columns(M: int, raw_jobs: list[Any], name: str | None,
                            meta: Mapping[str, Any]) -> Instance | None:
     """The whole file checked column by column (fast); ``None`` when any job is not plainly valid,
     and the job-by-job path then finds and names the first problem."""
-    if not set(map(type, raw_jobs)) <= {dict}:
+    if not all(type(r) is dict for r in raw_jobs):
         return None
     keys = set().union(*raw_jobs) if raw_jobs else set()
     if not keys <= set(_JOB_FIELDS) or not {"prompt", "output"} <= keys:
         return None
     try:
-        output = _plain_int_column(list(map(itemgetter("output"), raw_jobs)), *_RANGES["output"])
-        prompt = _plain_int_column(list(map(itemgetter("prompt"), raw_jobs)), *_RANGES["prompt"])
+        output = _plain_int_column([r["output"] for r in raw_jobs], *_RANGES["output"])
+        prompt = _plain_int_column([r["prompt"] for r in raw_jobs], *_RANGES["prompt"])
     except KeyError:
         return None
     if output is None or prompt is None:
         return None
     out = output.tolist()
-    cols = {k: _plain_int_column(_column(raw_jobs, k, out.__getitem__), *_RANGES[k]) for k in ("lower", "upper")}
-    cols["arrival"] = _plain_int_column(_column(raw_jobs, "arrival", lambda i: 0), *_RANGES["arrival"])
+    cols = {k: _plain_int_column([r.get(k, o) for r, o in zip(raw_jobs, out, strict=True)], *_RANGES[k])
+            for k in ("lower", "upper")}
+    cols["arrival"] = _plain_int_column([r.get("arrival", 0) for r in raw_jobs], *_RANGES["arrival"])
     if any(c is None for c in cols.values()):
         return None
-    ids = _column(raw_jobs, "id", str)
-    if not set(map(type, ids)) <= {str, int}:
+    ids = [r.get("id", str(pos)) for pos, r in enumerate(raw_jobs)]
+    if not all(type(i) is str or type(i) is int for i in ids):
         return None
     predicted = arrival_time = None
     if "predicted" in keys:
@@ -454,7 +443,7 @@ def _instance_from_columns(M: int, raw_jobs: list[Any], name: str | None,
             return None
     if "arrival_time" in keys:
         times = [r.get("arrival_time") for r in raw_jobs]
-        if not set(map(type, times)) <= {int, float}:
+        if not all(type(t) is int or type(t) is float for t in times):
             return None
         arrival_time = np.array(times, dtype=np.float64)
         if not (np.isfinite(arrival_time).all() and (arrival_time >= 0).all()
@@ -462,7 +451,7 @@ def _instance_from_columns(M: int, raw_jobs: list[Any], name: str | None,
             return None
     return Instance.from_arrays(M, prompt, output, arrival=cols["arrival"], lower=cols["lower"],
                                 upper=cols["upper"], predicted=predicted, arrival_time=arrival_time,
-                                ids=list(map(str, ids)), name=name, meta=meta)
+                                ids=[str(i) for i in ids], name=name, meta=meta)
 
 
 def instance_from_dict(data: Any, source: str = "instance") -> Instance:
