@@ -10,7 +10,8 @@ seeded generator, exactly as ``bench_sim.py`` does (same seed, same instance as 
 the trace plus one round) until ``--n`` jobs.
 
 The whole process (``python -m lpsched simulate FILE --policy P -o OUT``) is timed as a subprocess,
-best of ``--repeat``. The breakdown is measured in one more fresh process with explicit timers:
+best of ``--repeat``: wall seconds, and CPU seconds (user + system, steadier when other work shares
+the machine). The breakdown is measured in one more fresh process with explicit timers:
 the CLI's imports, ``load_instance``, ``simulate`` (engine, in-path verification, result), the
 verifier alone on the same starts (also part of ``simulate``), and ``save_schedule``.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -108,14 +110,22 @@ def build_instance(arrivals: str, n: int, M: int, seed: int, folder: Path) -> Pa
     return path
 
 
-def whole_process(path: Path, policy: str, out: Path, repeat: int) -> list[float]:
-    """Wall seconds of ``python -m lpsched simulate`` per repetition."""
-    times = []
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def whole_process(path: Path, policy: str, out: Path, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (user + system) of ``python -m lpsched simulate`` per repetition.
+    On a machine shared with other work the CPU time is the steadier of the two."""
+    times, cpu = [], []
     for _ in range(repeat):
+        c0 = _children_cpu()
         t0 = time.perf_counter()
         _lpsched("simulate", str(path), "--policy", policy, "-o", str(out))
         times.append(time.perf_counter() - t0)
-    return times
+        cpu.append(_children_cpu() - c0)
+    return times, cpu
 
 
 def breakdown(path: Path, policy: str, out: Path) -> dict:
@@ -143,16 +153,18 @@ def main() -> None:
                 raise SystemExit(f"unknown arrivals '{arrivals}' (known: zero, trace)")
             path = build_instance(arrivals, a.n, a.M, a.seed, folder)
             out = folder / "schedule.json"
-            times = whole_process(path, a.policy, out, a.repeat)
+            times, cpu = whole_process(path, a.policy, out, a.repeat)
             best = min(times)
             parts = breakdown(path, a.policy, out)
             row = {"arrivals": arrivals, "n": a.n, "M": a.M, "seed": a.seed, "policy": a.policy,
-                   "whole_s": best, "whole_runs_s": times, "req_s": a.n / best, **parts,
+                   "whole_s": best, "whole_runs_s": times, "req_s": a.n / best,
+                   "whole_cpu_s": min(cpu), "whole_cpu_runs_s": cpu, "req_per_cpu_s": a.n / min(cpu), **parts,
                    "engine_s": parts["simulate_s"] - parts["verify_s"],
                    "instance_mb": path.stat().st_size / 2**20}
             rows.append(row)
             print(f"arrivals={arrivals} n={a.n} M={a.M} {a.policy}: whole process {best:.2f} s "
                   f"(best of {a.repeat}: {', '.join(f'{t:.2f}' for t in times)}) = {a.n / best:,.0f} req/s; "
+                  f"CPU {min(cpu):.2f} s = {a.n / min(cpu):,.0f} req per CPU second; "
                   f"TEL {parts['tel']}, evictions {parts['evictions']}", flush=True)
             print(f"  import {parts['import_s']:.3f} s, load {parts['load_s']:.3f} s, "
                   f"simulate {parts['simulate_s']:.3f} s (engine and result {row['engine_s']:.3f} s, "
