@@ -13,7 +13,7 @@ Functions here:
 * :func:`future_peak` / :func:`fits_future_peak` – the future-peak admission check of docs/model.md §4;
 * :class:`PeakProfile` – the same check kept incrementally, for simulators that admit many jobs;
 * :class:`PeakIndex` – the same check for a running set that changes rarely while time advances
-  (event-driven simulators): array-backed, and able to say when a blocked candidate will next fit.
+  (event-driven simulators): sorted lists of predicted ends, and able to say when a blocked candidate will next fit.
 
 Simulators, solvers, the verifier and the bounds call these; none of them re-derives the model.
 """
@@ -241,10 +241,10 @@ class PeakIndex:
     The distinct ends are a sorted list with, per end, ``Σ d_j`` and the number of runs. A check
     walks the ends ``>= t + 2`` from the last, summing suffixes as it goes, when there are at most
     ``scan_max`` (default :data:`SCAN_MAX`) of them (Azure conv at M = 16,492 has about 10, at
-    M = 467k about 140); beyond that the
-    per-end values ``F = f(E)``, ``V = F + E`` and the suffix maximum of ``F`` are NumPy arrays
-    rebuilt lazily after a change, and a check costs a few bisections and one slice maximum. Both
-    give the same answers. :func:`future_peak` is the reference they are tested against.
+    M = 467k about 140); beyond that the per-end values ``F = f(E)``, ``V = F + E`` and the suffix
+    maximum of ``F`` are NumPy arrays rebuilt lazily after a change, and a check costs a few
+    bisections and one slice maximum. Both give the same answers. :func:`future_peak` is the
+    reference they are tested against.
     """
 
     __slots__ = (
