@@ -13,7 +13,7 @@ Functions here:
 * :func:`future_peak` / :func:`fits_future_peak` – the future-peak admission check of docs/model.md §4;
 * :class:`PeakProfile` – the same check kept incrementally, for simulators that admit many jobs;
 * :class:`PeakIndex` – the same check for a running set that changes rarely while time advances
-  (event-driven simulators): array-backed, and able to say when a blocked candidate will next fit.
+  (event-driven simulators): sorted lists of predicted ends, and able to say when a blocked candidate will next fit.
 
 Simulators, solvers, the verifier and the bounds call these; none of them re-derives the model.
 """
@@ -217,6 +217,10 @@ def fits_future_peak(
     return future_peak(t, base, start, estimate) <= M
 
 
+#: Most predicted ends ahead that :class:`PeakIndex` walks in plain Python; beyond, cached NumPy arrays.
+SCAN_MAX = 256
+
+
 class PeakIndex:
     """The future-peak check of docs/model.md §4 over a changing set of runs, at any decision time.
 
@@ -234,16 +238,18 @@ class PeakIndex:
     * ``f(E_c) + b + L <= M`` if ``E_c >= t + 2``;
     * ``f(E) <= M`` for every end ``E >= t + 2`` beyond ``E_c``.
 
-    The per-end values ``F = f(E)``, ``V = F + E`` and the suffix maximum of ``F`` are NumPy arrays
-    rebuilt lazily after a change, so a check costs a few bisections and one slice maximum.
-    :func:`future_peak` is the reference it is tested against.
+    The distinct ends are a sorted list with, per end, ``Σ d_j`` and the number of runs. A check
+    walks the ends ``>= t + 2`` from the last, summing suffixes as it goes, when there are at most
+    ``scan_max`` (default :data:`SCAN_MAX`) of them (Azure conv at M = 16,492 has about 10, at
+    M = 467k about 140); beyond that the per-end values ``F = f(E)``, ``V = F + E`` and the suffix
+    maximum of ``F`` are NumPy arrays rebuilt lazily after a change, and a check costs a few
+    bisections and one slice maximum. Both give the same answers. :func:`future_peak` is the
+    reference they are tested against.
     """
 
     __slots__ = (
         "_C",
         "_Csuf",
-        "_D",
-        "_E",
         "_F",
         "_N",
         "_Nsuf",
@@ -253,19 +259,19 @@ class PeakIndex:
         "_csum",
         "_dirty",
         "_ends",
+        "scan_max",
     )
 
-    def __init__(self, capacity: int = 64) -> None:
-        cap = max(4, int(capacity))
-        self._E = np.zeros(cap, dtype=np.int64)
-        self._C = np.zeros(cap, dtype=np.int64)
-        self._N = np.zeros(cap, dtype=np.int64)
-        self._ends: list[int] = []  # mirror of _E[:_D] for bisection
-        self._D = 0
+    def __init__(self, scan_max: int | None = None) -> None:
+        self._ends: list[int] = []  # distinct predicted ends, ascending
+        self._C: list[int] = []  # Σ d_j of the runs ending there
+        self._N: list[int] = []  # number of runs ending there
         self._csum = 0  # Σ d_j over all runs
         self._count = 0
+        self.scan_max = SCAN_MAX if scan_max is None else scan_max
         self._dirty = True
-        self._Csuf = self._Nsuf = self._F = self._V = self._SMF = self._E[:0]
+        empty = np.zeros(0, dtype=np.int64)
+        self._Csuf = self._Nsuf = self._F = self._V = self._SMF = empty
 
     def __len__(self) -> int:
         return self._count
@@ -276,49 +282,43 @@ class PeakIndex:
 
     def add(self, base: int, start: int, length: int) -> None:
         """Add a run started at ``start`` with ``base`` tokens and estimate ``length``."""
-        self._change(start + length, base - start, 1)
+        end = start + length
+        d = base - start
+        ends = self._ends
+        i = bisect.bisect_left(ends, end)
+        if i < len(ends) and ends[i] == end:
+            self._C[i] += d
+            self._N[i] += 1
+        else:
+            ends.insert(i, end)
+            self._C.insert(i, d)
+            self._N.insert(i, 1)
+        self._csum += d
+        self._count += 1
+        self._dirty = True
 
     def remove(self, base: int, start: int, length: int) -> None:
         """Remove a run previously added with the same arguments."""
-        self._change(start + length, start - base, -1)
-
-    def _change(self, end: int, d: int, c: int) -> None:
+        end = start + length
+        d = base - start
         ends = self._ends
         i = bisect.bisect_left(ends, end)
-        D = self._D
-        if i < D and ends[i] == end:
-            self._C[i] += d
-            self._N[i] += c
-            if self._N[i] == 0:
-                for arr in (self._E, self._C, self._N):
-                    arr[i:D - 1] = arr[i + 1:D]
-                del ends[i]
-                self._D = D - 1
+        if i == len(ends) or ends[i] != end:
+            raise KeyError(f"no run ends at {end}")
+        n = self._N[i] - 1
+        if n == 0:
+            del ends[i], self._C[i], self._N[i]
         else:
-            if c < 0:
-                raise KeyError(f"no run ends at {end}")
-            if D == self._E.shape[0]:
-                for name in ("_E", "_C", "_N"):
-                    old = getattr(self, name)
-                    new = np.zeros(2 * D, dtype=np.int64)
-                    new[:D] = old
-                    setattr(self, name, new)
-            for arr in (self._E, self._C, self._N):
-                arr[i + 1:D + 1] = arr[i:D].copy()
-            self._E[i] = end
-            self._C[i] = d
-            self._N[i] = c
-            ends.insert(i, end)
-            self._D = D + 1
-        self._csum += d
-        self._count += c
+            self._C[i] -= d
+            self._N[i] = n
+        self._csum -= d
+        self._count -= 1
         self._dirty = True
 
     def _rebuild(self) -> None:
-        D = self._D
-        E = self._E[:D]
-        self._Csuf = np.cumsum(self._C[:D][::-1])[::-1]
-        self._Nsuf = np.cumsum(self._N[:D][::-1])[::-1]
+        E, C, N = np.array((self._ends, self._C, self._N), dtype=np.int64)
+        self._Csuf = np.cumsum(C[::-1])[::-1]
+        self._Nsuf = np.cumsum(N[::-1])[::-1]
         self._F = self._Csuf + E * self._Nsuf
         self._V = self._F + E
         self._SMF = np.maximum.accumulate(self._F[::-1])[::-1]
@@ -328,12 +328,14 @@ class PeakIndex:
         """Highest predicted memory over rounds ``τ >= t + 1`` (equals :func:`future_peak`)."""
         if self._count == 0:
             return 0
-        if self._dirty:
-            self._rebuild()
-        lo = bisect.bisect_left(self._ends, t + 2)
+        ends, C, N = self._ends, self._C, self._N
+        lo = bisect.bisect_left(ends, t + 2)
         best = self.next_round(t)
-        if lo < self._D:
-            best = max(best, int(self._SMF[lo]))
+        cs = ns = 0
+        for i in range(len(ends) - 1, lo - 1, -1):
+            cs += C[i]
+            ns += N[i]
+            best = max(best, cs + ends[i] * ns)
         return best
 
     def fits(self, t: int, M: int, base: int, length: int) -> bool:
@@ -348,13 +350,54 @@ class PeakIndex:
         """``None`` if the conditions beyond round ``t + 1`` hold, else the earliest time after
         ``t`` at which the violated one can stop being violated (the set left unchanged), or -1
         if it never can (the candidate alone exceeds ``M``)."""
+        ends = self._ends
+        D = len(ends)
+        lo = bisect.bisect_left(ends, t + 2)
+        if D - lo > self.scan_max:
+            return self._fits_rest_arrays(t, M, base, length, lo)
+        C, N = self._C, self._N
+        ec = t + length
+        cs = ns = 0
+        i = D - 1
+        over = -1  # the last end beyond E_c with f(E) > M
+        while i >= lo and ends[i] > ec:
+            cs += C[i]
+            ns += N[i]
+            if over < 0 and cs + ends[i] * ns > M:
+                over = i
+            i -= 1
+        if ec >= t + 2:
+            # f(E_c) from the suffix of the ends >= E_c
+            above, cs_a, ns_a = i + 1, cs, ns  # the first end >= E_c (D: none)
+            if i >= lo and ends[i] == ec:
+                above, cs_a, ns_a = i, cs + C[i], ns + N[i]
+            # ends in [t + 2, E_c]: the largest V = f(E) + E, the first such end among equals
+            vbest = kbest = -1
+            while i >= lo:
+                e = ends[i]
+                cs += C[i]
+                ns += N[i]
+                v = cs + e * ns + e
+                if kbest < 0 or v >= vbest:
+                    vbest, kbest = v, i
+                i -= 1
+            if kbest >= 0 and vbest + base - t > M:
+                return min(vbest + base - M, ends[kbest] - 1)
+            if cs_a + ec * ns_a + base + length > M:
+                # f rises with τ up to the next end: violated until E_c passes it (or for ever)
+                return ends[above] - length + 1 if above < D else -1
+        if over >= 0:
+            return ends[over] - 1
+        return None
+
+    def _fits_rest_arrays(self, t: int, M: int, base: int, length: int, lo: int) -> int | None:
+        """:meth:`_fits_rest` on the cached per-end arrays (many ends)."""
         if self._dirty:
             self._rebuild()
         ends = self._ends
-        D = self._D
+        D = len(ends)
         ec = t + length
         if ec >= t + 2:
-            lo = bisect.bisect_left(ends, t + 2)
             hi = bisect.bisect_right(ends, ec)
             if hi > lo:
                 seg = self._V[lo:hi]
@@ -365,11 +408,10 @@ class PeakIndex:
             i = bisect.bisect_left(ends, ec)
             fc = int(self._Csuf[i]) + ec * int(self._Nsuf[i]) if i < D else 0
             if fc + base + length > M:
-                # f rises with τ up to the next end: violated until E_c passes it (or for ever)
                 return ends[i] - length + 1 if i < D else -1
             j = hi
         else:
-            j = bisect.bisect_left(ends, t + 2)
+            j = lo
         if j < D and int(self._SMF[j]) > M:
             over = np.flatnonzero(self._F[j:] > M)
             return ends[j + int(over[-1])] - 1

@@ -115,3 +115,14 @@ def test_import_lpsched_and_online_without_ortools() -> None:
             "assert 'ortools' not in sys.modules")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent)
     assert r.returncode == 0, r.stderr
+
+
+def test_simulate_command_loads_no_solver_stack() -> None:
+    """``lpsched simulate`` loads the command line and the online package: neither pulls in
+    OR-Tools, PuLP, SciPy, pandas or matplotlib (they cost about half a second of start-up)."""
+    heavy = ("ortools", "pulp", "scipy", "pandas", "matplotlib")
+    code = ("import sys, lpsched.cli.app, lpsched.online; "
+            f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})); "
+            "assert not loaded, loaded")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent)
+    assert r.returncode == 0, r.stderr

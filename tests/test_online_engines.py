@@ -1,9 +1,11 @@
 """Differential test: the event-driven engine gives exactly the per-round reference's answer."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lpsched import memory
 from lpsched.instance import Instance
 from lpsched.online import simulate
 
@@ -86,3 +88,22 @@ def test_engines_agree_in_timed_model(inst, cfg, timing):
     assert np.array_equal(a.timed["latency_s"], b.timed["latency_s"])
     assert np.array_equal(a.timed["ttft_s"], b.timed["ttft_s"])
     assert (a.timed["ttft_s"] > 0).all()
+
+
+@pytest.mark.parametrize("scan_max", [16, None])
+@pytest.mark.parametrize("name,opts", [("amin", {}), ("amin", {"semantics": "resume"}), ("amax", {}),
+                                       ("hsf", {}), ("mcsf", {"eviction": "fewest"})])
+def test_engines_agree_with_many_runs_at_once(name, opts, scan_max, monkeypatch):
+    """Over a hundred runs share the memory: with ``SCAN_MAX = 16`` the event engine's PeakIndex
+    checks on its cached arrays (more predicted ends ahead than that) as well as by walking them."""
+    if scan_max is not None:
+        monkeypatch.setattr(memory, "SCAN_MAX", scan_max)
+    rng = np.random.default_rng(7)
+    n = 600
+    output = rng.integers(1, 300, n)
+    lower = np.maximum(1, output // 2 - rng.integers(0, 20, n))
+    inst = Instance.from_arrays(M=12_000, prompt=rng.integers(0, 20, n), output=output, lower=lower,
+                                upper=output + rng.integers(0, 50, n), predicted=rng.integers(1, 300, n),
+                                arrival=np.sort(rng.integers(0, 200, n)))
+    a, _ = _same(inst, name, dict(opts))
+    assert a.peak_memory > 10_000

@@ -10,10 +10,11 @@ runs_st = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 8), st.integers(1
 
 @settings(max_examples=400, deadline=None)
 @given(runs=runs_st, t=st.integers(0, 12), M=st.integers(5, 60), b=st.integers(0, 6),
-       L=st.integers(1, 8), drop=st.integers(0, 8))
-def test_peak_fits_and_earliest_fit_match_reference(runs, t, M, b, L, drop):
+       L=st.integers(1, 8), drop=st.integers(0, 8), scan_max=st.sampled_from([0, 2, 256]))
+def test_peak_fits_and_earliest_fit_match_reference(runs, t, M, b, L, drop, scan_max):
+    """Both ways of checking (walking the ends; the cached arrays, ``scan_max = 0``) and a mix."""
     runs = [(base, min(k, t), e) for base, k, e in runs]
-    idx = PeakIndex(capacity=2)
+    idx = PeakIndex(scan_max=scan_max)
     for r in runs:
         idx.add(*r)
     if runs and drop < len(runs):  # exercise removal

@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 
+from .. import offline  # offline.solve_hindsight loads OR-Tools on first use (PEP 562)
 from ..errors import OptionError, OutputError
 from ..fileio import check_output, parse_json, write_text_atomic
 from ..instance import Instance, load_instance
-from ..offline import lower_bounds, solve_hindsight
+from ..offline import lower_bounds
 from ..offline.progress import ProgressEvent, format_event
 from ..verify import load_schedule, require_feasible, save_schedule, starts_array, verify_schedule
 from .common import SOLVER_SEED, FiniteFloat, emit, json_option, output_path, workers_type
@@ -89,7 +90,7 @@ def solve(file: str, backend: str, formulation: str, time_limit: float, workers:
         if out is not None and event.stage != "done":
             out.offer(event)
 
-    res = solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log,
+    res = offline.solve_hindsight(inst, backend=backend, time_limit=time_limit, workers=workers, seed=seed, log=log,
                           formulation="strong" if backend != "cpsat" and formulation == "auto" else formulation,
                           hint=hint, progress=on_event if progress or out is not None else None)
     d = res.to_dict()

@@ -18,8 +18,8 @@ join, the policy evicts and starts, then the engine requires round ``t + 1`` to 
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -77,7 +77,8 @@ class Core:
         self.t = 0
         self.n_running = 0
         self.sb = 0  # Σ (b_j - k_j) over running jobs
-        self.running: set[int] = set()
+        self.running: set[int] = set()  # the per-round engine's running set (fast: not kept)
+        self.prompt = inp.prompt
         self.base = [0] * n
         self.done = 0
         self.completion = [0] * n
@@ -110,16 +111,17 @@ class Core:
     # ----------------------------------------------------------------- actions
     def start(self, j: int) -> None:
         t = self.t
-        if self.status[j] != WAITING:
+        status = self.status
+        if status[j] != WAITING:
             raise SimulationError(f"policy '{self.policy.name}' started job index {j} at time {t}, "
                                   "which is not waiting")
-        b = self.inp.prompt[j] + self.kept[j]
-        self.status[j] = RUNNING
+        kept = self.kept[j]
+        b = self.prompt[j] + kept
+        status[j] = RUNNING
         self.kstart[j] = t
         self.base[j] = b
         self.sb += b - t
         self.n_running += 1
-        self.running.add(j)
         self.prefill_now += b
         if self.evict_count[j]:
             self.recomputed += b
@@ -129,7 +131,9 @@ class Core:
             self.first_start[j] = t
             self.fresh.append(j)
         if self.fast:
-            heapq.heappush(self.cheap, (t + self._out[j] - self.kept[j], j, t))
+            heappush(self.cheap, (t + self._out[j] - kept, j, t))
+        else:
+            self.running.add(j)
 
     def evict(self, j: int) -> None:
         t = self.t
@@ -155,7 +159,8 @@ class Core:
     def _leave(self, j: int) -> None:
         self.sb -= self.base[j] - self.kstart[j]
         self.n_running -= 1
-        self.running.discard(j)
+        if not self.fast:
+            self.running.discard(j)
 
     def complete(self, j: int) -> None:
         t = self.t
@@ -300,40 +305,46 @@ def run_events(core: Core) -> Trace:
     """The event-driven engine: visits only completions, arrivals, overflows and wake-ups."""
     inp = core.inp
     M = inp.M
+    n = inp.n
     arr = _Arrivals(inp)
+    order, key = arr.order, arr.key
     trace = Trace()
     timing = inp.timing
     cheap = core.cheap
     status, kstart = core.status, core.kstart
     record = inp.record_memory
+    complete, join, decide = core.complete, core.join, core.decide
     while True:
         t = core.t
         while cheap and cheap[0][0] == t:
-            _, j, k = heapq.heappop(cheap)
+            _, j, k = heappop(cheap)
             if status[j] == RUNNING and kstart[j] == k:
-                core.complete(j)
-        if core.done == inp.n:
+                complete(j)
+        if core.done == n:
             break
-        if arr.pending():
+        if arr.p < n:
             for j in arr.pop_until(core.clock if timing else t):
-                core.join(j)
-        wake = core.decide()
+                join(j)
+        wake = decide()
         N = core.n_running
         nr = core.sb + N * (t + 1)
-        while cheap and not (status[cheap[0][1]] == RUNNING and kstart[cheap[0][1]] == cheap[0][2]):
-            heapq.heappop(cheap)
+        while cheap:
+            _, j, k = cheap[0]
+            if status[j] == RUNNING and kstart[j] == k:
+                break
+            heappop(cheap)
         nxt = cheap[0][0] if cheap else None
         if N:
             over = t + (M - nr) // N + 1
             nxt = over if nxt is None or over < nxt else nxt
         if wake is not None and (nxt is None or wake < nxt):
             nxt = wake
-        if arr.pending():
+        if arr.p < n:
             if timing:
-                gap = arr.next_key() - core.clock
+                gap = key[order[arr.p]] - core.clock
                 ta = t + (1 if gap <= 0 else _first_round_at(timing, core.prefill_now, N, nr, gap))
             else:
-                ta = arr.next_key()
+                ta = key[order[arr.p]]
             if nxt is None or ta < nxt:
                 nxt = ta
         elif core.deadlocked(False) and wake is None:

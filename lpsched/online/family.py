@@ -22,7 +22,7 @@ over the running set, minimum over the running set for the victim) and the fast 
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop, heappush
 from typing import Any, ClassVar
 
 from ..memory import PeakIndex, fits_future_peak
@@ -106,7 +106,7 @@ class EstimatePolicy(Policy):
         v = self.v
         e = self.capped_estimate(j, self.initial_estimate(j))
         self.est[j] = e
-        heapq.heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
+        heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
 
     def complete(self, j: int) -> None:
         self._drop(j)
@@ -122,7 +122,7 @@ class EstimatePolicy(Policy):
         kept = v.kept[j]
         e = self.est[j]
         b = v.prompt[j] + kept
-        L = max(e - kept, 1)
+        L = e - kept if e - kept > 1 else 1
         self.e_run[j] = e
         self.run_len[j] = L
         self.run_base[j] = b
@@ -130,15 +130,15 @@ class EstimatePolicy(Policy):
             self.running.add(j)
             return
         self.index.add(b, t, L)
-        a, r = v.arrival[j], v.rank[j]
         q = kept - t  # generated tokens G = t' + q at any later time t'
-        if self._eviction == "estimate":
-            heapq.heappush(self._vheap, (e, q, -a, -r, j, t))
-            heapq.heappush(self._expiry, (t + e - kept, j, t))
-        elif self._eviction == "fewest":
-            heapq.heappush(self._vheap, (q, -a, -r, j, t))
+        eviction = self._eviction
+        if eviction == "estimate":
+            heappush(self._vheap, (e, q, -v.arrival[j], -v.rank[j], j, t))
+            heappush(self._expiry, (t + e - kept, j, t))
+        elif eviction == "fewest":
+            heappush(self._vheap, (q, -v.arrival[j], -v.rank[j], j, t))
         else:
-            heapq.heappush(self._vheap, (-t, -a, -r, j, t))
+            heappush(self._vheap, (-t, -v.arrival[j], -v.rank[j], j, t))
 
     def _drop(self, j: int) -> None:
         if self.fast:
@@ -146,15 +146,14 @@ class EstimatePolicy(Policy):
         else:
             self.running.discard(j)
 
-    def _fits(self, t: int, b: int, L: int) -> bool:
+    def _fits(self, t: int, M: int, b: int, L: int) -> bool:
+        """The reference check: :func:`fits_future_peak` over the running set and the candidate."""
         v = self.v
-        if self.fast:
-            return self.index.fits(t, v.M, b, L)
         run = sorted(self.running)
         bases = [self.run_base[i] for i in run] + [b]
         starts = [v.start[i] for i in run] + [t]
         ests = [self.run_len[i] for i in run] + [L]
-        return fits_future_peak(t, v.M, bases, starts, ests)
+        return fits_future_peak(t, M, bases, starts, ests)
 
     # --------------------------------------------------------------- eviction
     def _victim_key(self, j: int, t: int) -> tuple[int, ...]:
@@ -177,28 +176,28 @@ class EstimatePolicy(Policy):
         heap = self._vheap
         if self._eviction != "estimate":
             while not self._valid(heap[0][-2], heap[0][-1]):
-                heapq.heappop(heap)
-            return heapq.heappop(heap)[-2]
+                heappop(heap)
+            return heappop(heap)[-2]
         v = self.v
         exp, past, prun = self._expiry, self._past, self._past_run
         while exp and exp[0][0] <= t:  # runs now past their estimate: key (G + 1, G)
-            _, j, k = heapq.heappop(exp)
+            _, j, k = heappop(exp)
             if self._valid(j, k):
                 prun[j] = k
-                heapq.heappush(past, (v.kept[j] - k, -v.arrival[j], -v.rank[j], j, k))
+                heappush(past, (v.kept[j] - k, -v.arrival[j], -v.rank[j], j, k))
         while heap and (not self._valid(heap[0][-2], heap[0][-1]) or prun[heap[0][-2]] == heap[0][-1]):
-            heapq.heappop(heap)
+            heappop(heap)
         while past and not self._valid(past[0][-2], past[0][-1]):
-            heapq.heappop(past)
+            heappop(past)
         if not past:
-            return heapq.heappop(heap)[-2]
+            return heappop(heap)[-2]
         if not heap:
-            return heapq.heappop(past)[-2]
+            return heappop(past)[-2]
         e0, q0, na0, nr0, _, _ = heap[0]
         q1, na1, nr1, _, _ = past[0]
         if (e0, t + q0, na0, nr0) < (t + q1 + 1, t + q1, na1, nr1):
-            return heapq.heappop(heap)[-2]
-        return heapq.heappop(past)[-2]
+            return heappop(heap)[-2]
+        return heappop(past)[-2]
 
     def _evict(self, j: int, t: int) -> None:
         v = self.v
@@ -210,7 +209,7 @@ class EstimatePolicy(Policy):
             self.refinements += 1
         e = self.estimate_after_eviction(j, G)
         self.est[j] = e
-        heapq.heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
+        heappush(self.waiting, (self.order_key(j, e), v.arrival[j], v.rank[j], j))
 
     # --------------------------------------------------------------- decision
     def decide(self, t: int) -> int | None:
@@ -222,31 +221,35 @@ class EstimatePolicy(Policy):
             evicted = True
         waiting = self.waiting
         prompt, kept, est = v.prompt, v.kept, self.est
+        fast = self.fast
+        fits = self.index.fits if fast else self._fits
+        forbid, stop = self._forbid, self._stop
+        evicted_at = v.evicted_at
         put_back = []
         blocked = -1
         while waiting:
             j = waiting[0][3]
-            if self._forbid and v.evicted_at[j] == t:
-                put_back.append(heapq.heappop(waiting))
+            if forbid and evicted_at[j] == t:
+                put_back.append(heappop(waiting))
                 continue
             b = prompt[j] + kept[j]
-            L = max(est[j] - kept[j], 1)
-            if self._fits(t, b, L):
-                heapq.heappop(waiting)
+            L = est[j] - kept[j]
+            if fits(t, M, b, L if L > 1 else 1):
+                heappop(waiting)
                 v.start_job(j)
                 self._add(j, t)
-            elif self._stop:
+            elif stop:
                 blocked = j
                 break
             else:
-                put_back.append(heapq.heappop(waiting))
+                put_back.append(heappop(waiting))
         for item in put_back:
-            heapq.heappush(waiting, item)
-        if self._forbid and evicted:
+            heappush(waiting, item)
+        if forbid and evicted:
             return t + 1
-        if not self.fast or not waiting:
+        if not fast or not waiting:
             return None
-        if not self._stop:
+        if not stop:
             # Any waiting job might fit later; a conservative wake-up while round t+1 has room.
             return t + 1 if v.next_round_memory() + v.min_prompt + 1 <= M else None
         if blocked < 0:

@@ -126,7 +126,7 @@ def simulate(instance: Instance, policy: str | Policy, **options: Any) -> SimRes
         }
     return SimResult(
         policy=pol.name, engine=engine, semantics=semantics, tel=tel, makespan=makespan,
-        starts={ids[i]: int(starts_arr[i]) for i in range(instance.n)},
+        starts=dict(zip(ids, starts_arr.tolist(), strict=True)),
         completion=completion, latency=completion - joined,
         evictions=core.evictions, max_job_evictions=int(job_ev.max()) if instance.n else 0,
         wasted_tokens=core.wasted, recomputed_tokens=core.recomputed,
