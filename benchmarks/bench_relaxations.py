@@ -1,18 +1,20 @@
 """Root bounds of the relaxations, piece by piece: closed form, the conflict graph's ``clique``
-bound (lpsched/offline/bounds/conflict.py), the LP, the chain LP and the memory-trajectory
-relaxation started from the chain LP's duals (lpsched/offline/bounds/trajectory_lp.py).
+bound (lpsched/offline/bounds/conflict.py), the LP and the chain LP.
 
 Per instance: the conflict graph's size (edges, jobs in some edge, the greedy clique packing), the
 best of the other closed-form bounds, the ``clique`` bound, the LP bound (compact LP on the uncut
 valid horizon of a heuristic schedule, growth rows, no core rows), the chain LP bound (where two
-jobs peak above ``M/2``), GLOP's seconds, the memory-trajectory bound (its seconds, pricing
-iterations and whether it converged), and the best known value (the stored benchmark rows:
+jobs peak above ``M/2``), GLOP's seconds, and the best known value (the stored benchmark rows:
 proven optimum, marked ``*``, or best schedule; else the heuristic schedule used for the horizon).
 Every bound here is certified (Lagrangian of GLOP's duals).
 
 The rows of benchmarks/results/relaxations.jsonl also hold the LP and the chain LP with the rows of
 the four best cliques (``lp_clique``, ``chain_clique``); that version of this script is
-``git show a8d7f08:benchmarks/bench_relaxations.py`` (research log, 2026-12-07).
+``git show a8d7f08:benchmarks/bench_relaxations.py`` (research log, 2026-12-07). The rows of
+benchmarks/results/relaxations_trajectory.jsonl also hold the memory-trajectory relaxation started
+from the chain LP's duals (``trajectory``, ``trajectory_seconds``, ``trajectory_iterations``,
+``trajectory_converged``); that version is ``git show 06b3384:benchmarks/bench_relaxations.py``
+(research log, 2026-12-07, memory trajectories).
 
     python benchmarks/bench_relaxations.py --families jaillet-zero-n --n 12,16,20 --seeds 0,1,2,3,4 \\
         --rows relaxations.jsonl
@@ -37,7 +39,6 @@ from rows import RowLog, load_rows
 from lpsched.offline.bounds.chain import long_jobs, solve_chain_lp
 from lpsched.offline.bounds.conflict import clique_bound, clique_packing, conflict_graph
 from lpsched.offline.bounds.lp import integer_bound, solve_lp
-from lpsched.offline.bounds.trajectory_lp import solve_trajectory_lp
 from lpsched.offline.formulation.closed_form import CLOSED_FORM_BOUNDS
 from lpsched.offline.formulation.horizon import earliest_shift
 from lpsched.offline.formulation.model import build_model
@@ -71,7 +72,7 @@ def _bound(res) -> int | None:
     return integer_bound(res.bound) if np.isfinite(res.bound) else None
 
 
-def measure(inst, time_limit: float, trajectory_seconds: float) -> dict:
+def measure(inst, time_limit: float) -> dict:
     """The bounds of one instance (module text)."""
     inst, _ = earliest_shift(inst)
     g = conflict_graph(inst)
@@ -90,16 +91,8 @@ def measure(inst, time_limit: float, trajectory_seconds: float) -> dict:
     row["chain"] = None
     if int(long_jobs(inst).sum()) >= 2:
         t = time.perf_counter()
-        chain = solve_chain_lp(model, time_limit=time_limit, start_hint=inc)
-        row["chain"] = _bound(chain)
+        row["chain"] = _bound(solve_chain_lp(model, time_limit=time_limit, start_hint=inc))
         row["chain_seconds"] = round(time.perf_counter() - t, 2)
-        if trajectory_seconds > 0 and chain.duals is not None:
-            t = time.perf_counter()
-            res = solve_trajectory_lp(model, inc, chain_duals=chain.duals, time_limit=trajectory_seconds)
-            row["trajectory"] = _bound(res)
-            row["trajectory_seconds"] = round(time.perf_counter() - t, 2)
-            row["trajectory_iterations"] = res.iterations
-            row["trajectory_converged"] = res.converged
     return row
 
 
@@ -109,13 +102,11 @@ def main() -> None:
     ap.add_argument("--n", default="12,16,20", help="sizes of the sized families (comma-separated)")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--time-limit", type=float, default=60.0, help="GLOP seconds per LP")
-    ap.add_argument("--trajectory-seconds", type=float, default=30.0,
-                    help="seconds for the memory-trajectory relaxation after the chain LP (0: skip)")
     ap.add_argument("--rows", default=None, help="JSON-lines file: append rows, skip rows already there")
     args = ap.parse_args()
     log = RowLog(args.rows)
     known = known_values()
-    cols = ("closed_form", "clique", "lp", "chain", "trajectory")
+    cols = ("closed_form", "clique", "lp", "chain")
     print(f"{'instance':32s} {'edges':>5s} {'packing':>10s} " + " ".join(f"{c:>12s}" for c in cols)
           + f" {'known':>8s}", flush=True)
     for fam in (f for f in args.families.split(",") if f):
@@ -127,8 +118,7 @@ def main() -> None:
                     row = log.done[key]
                 else:
                     inst = family(fam)(seed, n)
-                    row = {"key": key, "family": fam, "seed": seed,
-                           **measure(inst, args.time_limit, args.trajectory_seconds)}
+                    row = {"key": key, "family": fam, "seed": seed, **measure(inst, args.time_limit)}
                     kv = known.get((fam, n if sized(fam) else row["n"], seed))
                     if kv is None and not sized(fam):
                         kv = known.get((fam, row["n"], seed))

@@ -328,13 +328,11 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
         if duals is None:
             return LPResult(lp_status(False), float("nan"), z_nan, z_nan, np.zeros(nc), float("-inf"), nx, 1)
         L, rc, _, _, _ = _bound_and_costs(model, nodes, long, duals)
-        return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1,
-                        duals=duals[:nc + len(model.rows)])
+        return LPResult(lp_status(optimal), z if optimal else float("nan"), rc, values, np.zeros(nc), L, nx, 1)
     keep = hint_window(model, start_hint, width)
     tags = {int(t): r for r, (t, _, _) in enumerate(model.rows)}
     R = _row_matrix(model)
     bound, rounds, rc, values, z, done = float("-inf"), 0, z_nan, z_nan, float("nan"), False
-    best_duals = None
     while time.perf_counter() < t_end:
         sub, old = restrict(model, keep)
         sub_nodes = chain_nodes(sub, long)  # restrict keeps the classes
@@ -349,7 +347,7 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
                 full[nc + tags[int(t)]] = duals[nc + r]
         L, rc_now, _, through, dprime = _bound_and_costs(model, nodes, long, full, R)
         if L > bound:  # the reduced costs go with the bound of the same duals
-            bound, rc, best_duals = L, rc_now, full
+            bound, rc = L, rc_now
         if not optimal:
             break
         values = np.zeros(nx)
@@ -365,4 +363,4 @@ def solve_chain_lp(model: TimeIndexedModel, time_limit: float = 30.0, *, start_h
             break
         keep[cheapest_per_class(neg, score, model.var_class, per_class)] = True
     return LPResult(lp_status(done), z if done else float("nan"), rc, values, np.zeros(nc), bound, int(keep.sum()),
-                    rounds, duals=best_duals)
+                    rounds)

@@ -99,10 +99,6 @@ class LPResult:
     column_mask : numpy.ndarray or None
         Boolean per variable: the columns of the last restricted LP (column generation only); a
         later call can resume from them (``solve_lp(columns=...)``).
-    duals : numpy.ndarray or None
-        The chain LP only (:func:`~lpsched.offline.bounds.chain.solve_chain_lp`): the duals of
-        ``bound``, as ``[assignment rows, model.rows]`` of the full model; the memory-exact
-        relaxation (:mod:`~lpsched.offline.bounds.trajectory_lp`) starts from them.
     """
 
     status: str
@@ -114,7 +110,6 @@ class LPResult:
     columns: int = 0
     rounds: int = 0
     column_mask: np.ndarray | None = None
-    duals: np.ndarray | None = None
 
     @property
     def converged(self) -> bool:
