@@ -10,7 +10,11 @@ Every bound here is certified (Lagrangian of GLOP's duals).
 
 The rows of benchmarks/results/relaxations.jsonl also hold the LP and the chain LP with the rows of
 the four best cliques (``lp_clique``, ``chain_clique``); that version of this script is
-``git show a8d7f08:benchmarks/bench_relaxations.py`` (research log, 2026-12-07).
+``git show a8d7f08:benchmarks/bench_relaxations.py`` (research log, 2026-12-07). The rows of
+benchmarks/results/relaxations_trajectory.jsonl also hold the memory-trajectory relaxation started
+from the chain LP's duals (``trajectory``, ``trajectory_seconds``, ``trajectory_iterations``,
+``trajectory_converged``); that version is ``git show 06b3384:benchmarks/bench_relaxations.py``
+(research log, 2026-12-07, memory trajectories).
 
     python benchmarks/bench_relaxations.py --families jaillet-zero-n --n 12,16,20 --seeds 0,1,2,3,4 \\
         --rows relaxations.jsonl
