@@ -17,6 +17,11 @@ The reduced map measured for docs/adversary.md::
     python benchmarks/amin_map.py --preset readings --rows benchmarks/results/amin_map_readings.jsonl \
         --summary-md benchmarks/results/amin_map_readings.md
 
+The sweep of c itself between 1 and 2 (where does the growth at c = 1 stop?)::
+
+    python benchmarks/amin_map.py --preset c_sweep --rows benchmarks/results/amin_map_csweep.jsonl \
+        --summary-md benchmarks/results/amin_map_csweep.md
+
 ``--summary-only`` prints the map of an existing rows file without running anything.
 """
 
@@ -35,7 +40,7 @@ import numpy as np
 
 from lpsched.adversary.constructions import THEOREM_FAMILIES
 from lpsched.adversary.ratio_map import READINGS, MapCell, load_rows, map_cells, run_map
-from lpsched.compare.theory import LogPowerFit, fit_log_vs_power
+from lpsched.compare.theory import GrowthFit, fit_growth
 
 #: name -> (readings, c values, 1/α values, families, n values, seconds per cell)
 PRESETS: dict[str, dict[str, Any]] = {
@@ -45,6 +50,8 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "families": list(THEOREM_FAMILIES), "n": [16, 64, 256, 1024], "seconds": 6.0},
     "readings": {"readings": [r for r in READINGS if r != "default"], "c": [1, 2], "inv_alpha": [64, 512, 4096],
                  "families": ["harmonic", "epochs"], "n": [64, 256], "seconds": 3.0},
+    "c_sweep": {"readings": ["default"], "c": [1, 1.1, 1.25, 1.5, 1.75, 2, 3], "inv_alpha": [512, 4096],
+                "families": ["harmonic", "epochs"], "n": [256, 1024], "seconds": 6.0},
 }
 
 
@@ -55,7 +62,7 @@ class MapSummary:
 
     best: dict[tuple[str, float, int], dict[str, Any]]
     by_n: dict[tuple[str, float, int], list[tuple[int, float, str]]]
-    fits: dict[tuple[str, float], LogPowerFit | None]
+    fits: dict[tuple[str, float], GrowthFit | None]
 
     def growing_in_n(self, key: tuple[str, float, int], factor: float = 1.05) -> bool | None:
         """Whether the best bound still grows at the largest n (last > ``factor`` × previous)."""
@@ -81,12 +88,12 @@ def summarise(rows: list[dict[str, Any]]) -> MapSummary:
         if r["n"] not in d or r["ratio_lower"] > d[r["n"]][0]:
             d[r["n"]] = (float(r["ratio_lower"]), r["family"])
     by_n = {k: [(n, v, f) for n, (v, f) in sorted(d.items())] for k, d in per_n.items()}
-    fits: dict[tuple[str, float], LogPowerFit | None] = {}
+    fits: dict[tuple[str, float], GrowthFit | None] = {}
     for reading, c in sorted({(k[0], k[1]) for k in best}):
         pts = sorted((k[2], r["ratio_lower"]) for k, r in best.items() if k[0] == reading and k[1] == c)
         if len(pts) >= 3:
             inv = np.array([p[0] for p in pts], dtype=float)
-            fits[(reading, c)] = fit_log_vs_power(1 / inv, np.array([p[1] for p in pts]))
+            fits[(reading, c)] = fit_growth(1 / inv, np.array([p[1] for p in pts]))
         else:
             fits[(reading, c)] = None
     return MapSummary(best=best, by_n=by_n, fits=fits)
@@ -122,9 +129,9 @@ def markdown_summary(rows: list[dict[str, Any]]) -> str:
         if f is None:
             lines.append(f"| {reading} | {c:g} | < 3 | – | – | – | – |")
             continue
-        lines.append(f"| {reading} | {c:g} | {f.n_points} | {f.a:.2f} + {f.b:.2f}·log2(1/α), {_fmt_ci(f.b_ci)} | "
-                     f"{f.C:.2f}·(1/α)^{f.p:.3f}, {_fmt_ci(f.p_ci)} | {f.rss_log:.4f} / {f.rss_power:.4f} | "
-                     f"{f.better} |")
+        lines.append(f"| {reading} | {c:g} | {f.n_points} | {f.log_a:.2f} + {f.log_b:.2f}·log2(1/α), "
+                     f"{_fmt_ci(f.log_b_ci)} | {f.power_c:.2f}·(1/α)^{f.power_p:.3f}, {_fmt_ci(f.power_p_ci)} | "
+                     f"{f.rss['log']:.4f} / {f.rss['power']:.4f} | {f.better()} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -72,7 +72,7 @@ def test_summary_best_growth_and_fit() -> None:
     assert s.best[("default", 1.0, 64)]["ratio_lower"] == 4.0
     assert s.growing_in_n(("default", 1.0, 64)) is True
     fit = s.fits[("default", 1.0)]
-    assert fit is not None and fit.better == "power" and fit.p == pytest.approx(1 / 3)
+    assert fit is not None and fit.better() == "power" and fit.power_p == pytest.approx(1 / 3)
     md = amin_map.markdown_summary(rows)
     assert "| 1 | 4096 | 16.000" in md and "power" in md
     assert json.dumps(amin_map.summary_json(rows), allow_nan=False)
