@@ -52,7 +52,14 @@ PRESETS: dict[str, dict[str, Any]] = {
                  "families": ["harmonic", "epochs"], "n": [64, 256], "seconds": 3.0},
     "c_sweep": {"readings": ["default"], "c": [1, 1.1, 1.25, 1.5, 1.75, 2, 3], "inv_alpha": [512, 4096],
                 "families": ["harmonic", "epochs"], "n": [256, 1024], "seconds": 6.0},
+    "outside": {"readings": ["default"], "c": [1, 2], "inv_alpha": [64, 512], "families": ["harmonic", "epochs"],
+                "n": [256], "seconds": 6.0, "seeds": [0, 1],
+                "outside": [[0.0, 0.0], [1.0, 0.0], [0.0625, 0.0], [0.0, 0.25], [1.0, 0.25]]},
 }
+
+
+def _in_setting(row: dict[str, Any]) -> bool:
+    return not (row.get("arrival_rate") or row.get("prompt_spread"))
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,12 @@ class MapSummary:
 
 
 def summarise(rows: list[dict[str, Any]]) -> MapSummary:
-    """Build the :class:`MapSummary` of the ``ok`` rows (the last row of a key wins)."""
+    """Build the :class:`MapSummary` of the ``ok`` rows in the theorem's setting (the last row of a
+    key wins; rows outside the setting are left to :func:`outside_summary`)."""
     last: dict[str, dict[str, Any]] = {}
     for r in rows:
         last[r["key"]] = r
-    ok = [r for r in last.values() if r.get("status") == "ok"]
+    ok = [r for r in last.values() if r.get("status") == "ok" and _in_setting(r)]
     best: dict[tuple[str, float, int], dict[str, Any]] = {}
     per_n: dict[tuple[str, float, int], dict[int, tuple[float, str]]] = {}
     for r in ok:
@@ -97,6 +105,30 @@ def summarise(rows: list[dict[str, Any]]) -> MapSummary:
         else:
             fits[(reading, c)] = None
     return MapSummary(best=best, by_n=by_n, fits=fits)
+
+
+def outside_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (reading, c, α, family, n, arrival rate, prompt spread) outside the theorem's setting: the
+    best and mean certified lower bound over the seeds, beside the same cell in the setting (``None``
+    when the rows do not have it)."""
+    last: dict[str, dict[str, Any]] = {r["key"]: r for r in rows}
+    ok = [r for r in last.values() if r.get("status") == "ok"]
+    base = {(r["reading"], float(r["c"]), int(r["inv_alpha"]), r["family"], int(r["n"])): r["ratio_lower"]
+            for r in ok if _in_setting(r)}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in ok:
+        if not _in_setting(r):
+            k = (r["reading"], float(r["c"]), int(r["inv_alpha"]), r["family"], int(r["n"]),
+                 float(r["arrival_rate"]), float(r["prompt_spread"]))
+            groups.setdefault(k, []).append(r)
+    out = []
+    for k, rs in sorted(groups.items()):
+        best = max(rs, key=lambda r: r["ratio_lower"])
+        out.append({"reading": k[0], "c": k[1], "inv_alpha": k[2], "family": k[3], "n": k[4], "arrival_rate": k[5],
+                    "prompt_spread": k[6], "seeds": sorted(int(r["seed"]) for r in rs),
+                    "best": best["ratio_lower"], "best_upper": best["ratio_upper"], "best_key": best["key"],
+                    "mean": float(np.mean([r["ratio_lower"] for r in rs])), "in_setting": base.get(k[:5])})
+    return out
 
 
 def _fmt_ci(ci: tuple[float, float]) -> str:
@@ -133,6 +165,18 @@ def markdown_summary(rows: list[dict[str, Any]]) -> str:
                      f"{_fmt_ci(f.log_b_ci)} | {f.power_c:.2f}·(1/α)^{f.power_p:.3f}, {_fmt_ci(f.power_p_ci)} | "
                      f"{f.rss['log']:.4f} / {f.rss['power']:.4f} | {f.better()} |")
     lines.append("")
+    outside = outside_summary(rows)
+    if outside:
+        lines += ["### Outside the theorem's setting (Poisson arrivals at rate λ per round in tie-break order; "
+                  "prompts s + U{0..⌊f·u⌋})", "",
+                  "| c | 1/α | family | n | λ | f | seeds | best ≥ (≤ upper) | mean | in the setting |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for o in outside:
+            ins = "–" if o["in_setting"] is None else f"{o['in_setting']:.3f}"
+            lines.append(f"| {o['c']:g} | {o['inv_alpha']} | {o['family']} | {o['n']} | {o['arrival_rate']:g} | "
+                         f"{o['prompt_spread']:g} | {len(o['seeds'])} | {o['best']:.3f} (≤ {o['best_upper']:.3f}) | "
+                         f"{o['mean']:.3f} | {ins} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -146,6 +190,7 @@ def summary_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
                   "growing_in_n": s.growing_in_n(k)} for k, r in sorted(s.best.items())],
         "fits": [{"reading": k[0], "c": k[1], **(f.to_dict() if f is not None else {})}
                  for k, f in sorted(s.fits.items())],
+        "outside_setting": outside_summary(rows),
     }
 
 
@@ -182,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", nargs="+", type=int)
     ap.add_argument("--seconds", type=float, help="Search budget per cell (the hard limit is 2x + 30 s).")
     ap.add_argument("--hard-limit", type=float, help="Wall-time limit of a cell (default 2 x seconds + 30 s).")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", nargs="+", type=int, help="Seeds (default: the preset's, else 0); outside the "
+                    "setting a seed draws the arrivals and prompts, inside it only permutes the rows.")
+    ap.add_argument("--outside", nargs=2, type=float, action="append", metavar=("RATE", "SPREAD"),
+                    help="Leave the theorem's setting: Poisson arrivals at RATE jobs per round and prompts "
+                         "s + U{0..SPREAD·u} (0 0: stay in it; repeatable).")
     ap.add_argument("--retry-timeouts", action="store_true", help="Run cells that timed out before again.")
     ap.add_argument("--summary-only", action="store_true")
     ap.add_argument("--summary-md", help="Also write the map (Markdown) here.")
@@ -191,8 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.summary_only:
         pre = PRESETS[args.preset]
         pick = {k: getattr(args, k.replace("-", "_")) or pre[k] for k in ("readings", "c", "families", "n")}
-        cells = map_cells(pick["readings"], pick["c"], args.inv_alpha or pre["inv_alpha"], pick["families"],
-                          pick["n"], seed=args.seed)
+        cells = []
+        for rate, spread in args.outside or pre.get("outside", [[0.0, 0.0]]):
+            if rate < 0 or spread < 0:
+                ap.error("--outside RATE SPREAD must be >= 0")
+            # in the setting the seed only permutes the rows (same ratio): one seed is enough
+            for seed in (args.seeds or pre.get("seeds", [0]))[: 1 if rate == spread == 0 else None]:
+                cells += map_cells(pick["readings"], pick["c"], args.inv_alpha or pre["inv_alpha"],
+                                   pick["families"], pick["n"], seed=seed, arrival_rate=rate, prompt_spread=spread)
         seconds = args.seconds if args.seconds is not None else pre["seconds"]
         if seconds <= 0:
             ap.error("--seconds must be > 0")

@@ -32,6 +32,7 @@ from typing import Any
 from ..instance import Instance
 from .certify import CertifiedRatio, certified_ratio
 from .constructions import THEOREM_FAMILIES
+from .outside import leave_setting
 
 __all__ = ["READINGS", "MapCell", "map_cells", "cell_instance", "search_split", "measure_cell", "run_cell", "run_map",
            "load_rows", "append_row", "LARGE_U"]
@@ -52,7 +53,11 @@ READINGS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class MapCell:
-    """One point of the map (``alpha = 1/inv_alpha``)."""
+    """One point of the map (``alpha = 1/inv_alpha``).
+
+    ``arrival_rate`` and ``prompt_spread`` (0: the theorem's setting) take the cell outside it with
+    :func:`~.outside.leave_setting` (Poisson arrivals, prompts in a range; ``seed`` then draws them).
+    """
 
     reading: str
     c: float
@@ -62,12 +67,20 @@ class MapCell:
     seed: int = 0
     lower: int = 4
     prompt: int = 4
+    arrival_rate: float = 0.0
+    prompt_spread: float = 0.0
 
     @property
     def key(self) -> str:
-        """Stable identity of the cell in a rows file."""
+        """Stable identity of the cell in a rows file (the outside-setting parts only when set)."""
+        out = "".join(f"|{tag}{v:g}" for tag, v in (("ar", self.arrival_rate), ("ps", self.prompt_spread)) if v)
         return (f"{self.reading}|c{self.c:g}|a1_{self.inv_alpha}|{self.family}|n{self.n}|s{self.seed}"
-                f"|l{self.lower}|p{self.prompt}")
+                f"|l{self.lower}|p{self.prompt}{out}")
+
+    @property
+    def in_setting(self) -> bool:
+        """Whether the cell keeps the theorem's setting (all at time 0, common prompt)."""
+        return not (self.arrival_rate or self.prompt_spread)
 
     @property
     def alpha(self) -> float:
@@ -75,7 +88,8 @@ class MapCell:
 
 
 def map_cells(readings: Iterable[str], cs: Iterable[float], inv_alphas: Iterable[int], families: Iterable[str],
-              ns: Iterable[int], *, seed: int = 0, lower: int = 4, prompt: int = 4) -> list[MapCell]:
+              ns: Iterable[int], *, seed: int = 0, lower: int = 4, prompt: int = 4, arrival_rate: float = 0.0,
+              prompt_spread: float = 0.0) -> list[MapCell]:
     """Every combination, in the order run: reading, c, α, family, then n ascending."""
     readings, families = list(readings), list(families)
     for r in readings:
@@ -84,14 +98,19 @@ def map_cells(readings: Iterable[str], cs: Iterable[float], inv_alphas: Iterable
     for f in families:
         if f not in THEOREM_FAMILIES:
             raise ValueError(f"unknown family '{f}' (known: {', '.join(THEOREM_FAMILIES)})")
-    return [MapCell(r, float(c), int(a), f, int(n), seed, lower, prompt)
+    return [MapCell(r, float(c), int(a), f, int(n), seed, lower, prompt, float(arrival_rate), float(prompt_spread))
             for r in readings for c in cs for a in inv_alphas for f in families for n in sorted(ns)]
 
 
 def cell_instance(cell: MapCell) -> Instance:
-    """The cell's instance (deterministic: the family's generator with the cell's seed)."""
-    return THEOREM_FAMILIES[cell.family](cell.seed, alpha=cell.alpha, lower=cell.lower, prompt=cell.prompt,
+    """The cell's instance (deterministic: the family's generator with the cell's seed, then
+    :func:`~.outside.leave_setting` when the cell is outside the theorem's setting)."""
+    inst = THEOREM_FAMILIES[cell.family](cell.seed, alpha=cell.alpha, lower=cell.lower, prompt=cell.prompt,
                                          n=cell.n, c=cell.c)
+    if cell.in_setting:
+        return inst
+    return leave_setting(inst, c=cell.c, arrival_rate=cell.arrival_rate, prompt_spread=cell.prompt_spread,
+                         seed=cell.seed)
 
 
 #: Above this ``u`` a cell uses the heuristics' schedules without their local search, window search
