@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from lpsched.adversary.constructions import THEOREM_FAMILIES
-from lpsched.adversary.ratio_map import READINGS, MapCell, load_rows, map_cells, run_map
+from lpsched.adversary.ratio_map import OTHER_POLICIES, READINGS, MapCell, load_rows, map_cells, reading_policy, run_map
 from lpsched.compare.theory import GrowthFit, fit_growth
 
 #: name -> (readings, c values, 1/α values, families, n values, seconds per cell)
@@ -55,7 +55,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "outside": {"readings": ["default"], "c": [1, 2], "inv_alpha": [64, 512], "families": ["harmonic", "epochs"],
                 "n": [256], "seconds": 6.0, "seeds": [0, 1],
                 "outside": [[0.0, 0.0], [1.0, 0.0], [0.0625, 0.0], [0.0, 0.25], [1.0, 0.25]]},
+    "all_policies": {"readings": ["default", "resume", "double", *OTHER_POLICIES], "c": [2],
+                     "inv_alpha": [8, 64, 512], "families": ["epochs", "blockers"], "n": [256], "seconds": 3.0},
 }
+
+#: every reading name, A_min's first, in the order tables show them
+ALL_READINGS = [*READINGS, *OTHER_POLICIES]
 
 
 def _in_setting(row: dict[str, Any]) -> bool:
@@ -141,10 +146,11 @@ def markdown_summary(rows: list[dict[str, Any]]) -> str:
     last: dict[str, dict[str, Any]] = {r["key"]: r for r in rows}
     counts = {st: sum(1 for r in last.values() if r.get("status") == st) for st in ("ok", "timeout", "error")}
     lines = [f"Cells: {counts['ok']} ok, {counts['timeout']} over their time limit, {counts['error']} failed.", ""]
-    readings = sorted({k[0] for k in s.best}, key=lambda r: list(READINGS).index(r) if r in READINGS else 99)
+    readings = sorted({k[0] for k in s.best}, key=lambda r: ALL_READINGS.index(r) if r in ALL_READINGS else 99)
     for reading in readings:
         keys = sorted(k for k in s.best if k[0] == reading)
-        lines += [f"### Reading `{reading}` (options {json.dumps(READINGS.get(reading, {}))})", "",
+        policy, options = reading_policy(reading) if reading in ALL_READINGS else ("amin", {})
+        lines += [f"### Reading `{reading}` (policy {policy}, options {json.dumps(options)})", "",
                   "| c | 1/α | best certified ratio ≥ (≤ upper) | kind | family | n | best per n (n: ratio) | "
                   "still growing in n |", "|---|---|---|---|---|---|---|---|"]
         for k in keys:
@@ -220,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", required=True, help="JSON-lines rows file (appended; resumed).")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="reduced")
-    ap.add_argument("--readings", nargs="+", choices=list(READINGS))
+    ap.add_argument("--readings", nargs="+", choices=ALL_READINGS,
+                    help="A_min readings and, for the all-policies question, the other online policies.")
     ap.add_argument("--c", nargs="+", type=float)
     ap.add_argument("--inv-alpha", nargs="+", type=int)
     ap.add_argument("--families", nargs="+", choices=list(THEOREM_FAMILIES))

@@ -77,3 +77,17 @@ def test_map_summary_keeps_outside_rows_apart() -> None:
     (o,) = amin_map.outside_summary(rows)
     assert (o["best"], o["mean"], o["in_setting"], o["seeds"]) == (9.0, 8.0, 5.0, [0, 1])
     assert "Outside the theorem's setting" in amin_map.markdown_summary(rows)
+
+
+def test_library_lookups_read_only_the_setting(tmp_path: Path) -> None:
+    from lpsched.adversary.library import counterexample_for, worst_found, write_library_instance
+
+    base = amin_harmonic(0, alpha=1 / 16, n=8, c=1)
+    out = leave_setting(base, c=1, arrival_rate=1.0, seed=0)
+    for inst, ratio, name in ((base, 2.0, "in.json"), (out, 9.0, "out.json")):
+        meta = {**inst.meta, "adversary": {"policy": "amin", "alpha": 1 / 16, "ratio": None, "ratio_at_least": ratio}}
+        write_library_instance(inst.replace(meta=meta), tmp_path / name)
+    alphas, worst = worst_found("amin", tmp_path)
+    assert list(worst) == [2.0] and list(alphas) == [1 / 16]
+    found = counterexample_for(1.0, directory=tmp_path)
+    assert found is not None and found[0] == "in.json"

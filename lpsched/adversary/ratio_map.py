@@ -3,8 +3,9 @@
 A **cell** is one instance of a family of :data:`~.constructions.THEOREM_FAMILIES` in the
 theorem's setting (all jobs at time 0, common prompt ``s``, common interval ``[l, u]`` with
 ``u = l/α``, ``M = c·(s + u)``), attacked with one **reading** of A_min (:data:`READINGS`: the
-default and its options). Its value is :func:`~.certify.certified_ratio`: the interval
-``[TEL/UB, TEL/LB]``, labelled ``exact`` or ``lower bound``.
+default and its options) or another online policy (:data:`OTHER_POLICIES`). Its value is
+:func:`~.certify.certified_ratio`: the interval ``[TEL/UB, TEL/LB]``, labelled ``exact`` or
+``lower bound``.
 
 Running a map (:func:`run_map`) appends one JSON line per finished cell to a rows file; a rerun
 reads the file and skips the cells already there, so a map killed at any point resumes where it
@@ -34,7 +35,8 @@ from .certify import CertifiedRatio, certified_ratio
 from .constructions import THEOREM_FAMILIES
 from .outside import leave_setting
 
-__all__ = ["READINGS", "MapCell", "map_cells", "cell_instance", "search_split", "measure_cell", "run_cell", "run_map",
+__all__ = ["READINGS", "OTHER_POLICIES", "reading_policy", "MapCell", "map_cells", "cell_instance", "search_split",
+           "measure_cell", "run_cell", "run_map",
            "load_rows", "append_row", "LARGE_U"]
 
 #: Reading name -> options of :func:`lpsched.online.simulate` for A_min. ``default`` is the documented
@@ -49,6 +51,28 @@ READINGS: dict[str, dict[str, Any]] = {
     "double": {"after_eviction": "double"},
     "forbid": {"same_round": "forbid"},
 }
+
+#: The other online policies on the same cells (name -> (policy, options)), for the question whether a
+#: family hurts every online policy: A_max, MC-SF with the interval's upper or lower end as its point
+#: prediction, FCFS. (SVF on the interval's bounds needs no entry: with one common prompt and
+#: interval its volume order is its estimate's order, so it is A_max on ``u`` and A_min on ``l``.)
+OTHER_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "amax": ("amax", {}),
+    "mcsf_upper": ("mcsf", {"missing": "upper"}),
+    "mcsf_lower": ("mcsf", {"missing": "lower"}),
+    "fcfs": ("fcfs", {}),
+}
+
+
+def reading_policy(reading: str) -> tuple[str, dict[str, Any]]:
+    """``(policy, options)`` of a cell's reading: an A_min reading of :data:`READINGS` or an entry of
+    :data:`OTHER_POLICIES`."""
+    if reading in READINGS:
+        return "amin", dict(READINGS[reading])
+    if reading in OTHER_POLICIES:
+        policy, options = OTHER_POLICIES[reading]
+        return policy, dict(options)
+    raise ValueError(f"unknown reading '{reading}' (known: {', '.join([*READINGS, *OTHER_POLICIES])})")
 
 
 @dataclass(frozen=True)
@@ -93,8 +117,7 @@ def map_cells(readings: Iterable[str], cs: Iterable[float], inv_alphas: Iterable
     """Every combination, in the order run: reading, c, α, family, then n ascending."""
     readings, families = list(readings), list(families)
     for r in readings:
-        if r not in READINGS:
-            raise ValueError(f"unknown reading '{r}' (known: {', '.join(READINGS)})")
+        reading_policy(r)
     for f in families:
         if f not in THEOREM_FAMILIES:
             raise ValueError(f"unknown family '{f}' (known: {', '.join(THEOREM_FAMILIES)})")
@@ -134,13 +157,15 @@ def search_split(seconds: float, inst: Instance) -> dict[str, float | int]:
 def measure_cell(cell: MapCell, seconds: float) -> tuple[Instance, CertifiedRatio]:
     """The cell's instance and its certified ratio under the cell's reading (``seconds`` of search)."""
     inst = cell_instance(cell)
-    cr = certified_ratio(inst, "amin", READINGS[cell.reading], seed=cell.seed, **search_split(seconds, inst))
+    policy, options = reading_policy(cell.reading)
+    cr = certified_ratio(inst, policy, options, seed=cell.seed, **search_split(seconds, inst))
     return inst, cr
 
 
 def _row(cell: MapCell, inst: Instance | None, cr: CertifiedRatio | None, status: str, seconds: float,
          budget: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"key": cell.key, **asdict(cell), "alpha": cell.alpha, "options": READINGS[cell.reading],
+    row: dict[str, Any] = {"key": cell.key, **asdict(cell), "alpha": cell.alpha,
+                           "options": reading_policy(cell.reading)[1],
                            "status": status, "budget": budget, "seconds": round(seconds, 3)}
     if inst is not None:
         row.update({"upper": int(inst.upper.max()), "M": inst.M, "search": search_split(budget, inst)})
