@@ -50,13 +50,18 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "families": list(THEOREM_FAMILIES), "n": [16, 64, 256, 1024], "seconds": 6.0},
     "readings": {"readings": [r for r in READINGS if r != "default"], "c": [1, 2], "inv_alpha": [64, 512, 4096],
                  "families": ["harmonic", "epochs"], "n": [64, 256], "seconds": 3.0},
+    # c between 1 and 2 (where does the growth at c = 1 stop?); the harmonic family also at larger n
+    # (``--families harmonic --n 4096 16384``, and 65536 at 1/α = 4096), as docs/adversary.md lists
     "c_sweep": {"readings": ["default"], "c": [1, 1.1, 1.25, 1.5, 1.75, 2, 3], "inv_alpha": [512, 4096],
                 "families": ["harmonic", "epochs"], "n": [256, 1024], "seconds": 6.0},
-    "outside": {"readings": ["default"], "c": [1, 2], "inv_alpha": [64, 512], "families": ["harmonic", "epochs"],
-                "n": [256], "seconds": 6.0, "seeds": [0, 1],
+    # outside the theorem's setting: the c = 1 harmonic cells (and ``--c 2 --families epochs --n 256``)
+    "outside": {"readings": ["default"], "c": [1], "inv_alpha": [64, 512], "families": ["harmonic"],
+                "n": [256, 1024], "seconds": 6.0, "seeds": [0, 1],
                 "outside": [[0.0, 0.0], [1.0, 0.0], [0.0625, 0.0], [0.0, 0.25], [1.0, 0.25]]},
+    # every online policy on one family at c = 2 (harmonic at n = 4096; and ``--families epochs --n 256
+    # --inv-alpha 8 64 512``)
     "all_policies": {"readings": ["default", "resume", "double", *OTHER_POLICIES], "c": [2],
-                     "inv_alpha": [8, 64, 512], "families": ["epochs", "blockers"], "n": [256], "seconds": 3.0},
+                     "inv_alpha": [8, 64, 512, 4096], "families": ["harmonic"], "n": [4096], "seconds": 3.0},
 }
 
 #: every reading name, A_min's first, in the order tables show them
