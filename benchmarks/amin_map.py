@@ -22,6 +22,13 @@ The sweep of c itself between 1 and 2 (where does the growth at c = 1 stop?)::
     python benchmarks/amin_map.py --preset c_sweep --rows benchmarks/results/amin_map_csweep.jsonl \
         --summary-md benchmarks/results/amin_map_csweep.md
 
+Outside the theorem's setting (Poisson arrivals, prompts in a range; ``--outside RATE SPREAD``,
+``--seeds``; reported in a table of their own), and the other online policies on the same cells
+(``--readings amax mcsf_upper mcsf_lower fcfs``)::
+
+    python benchmarks/amin_map.py --preset outside --rows benchmarks/results/amin_map_outside.jsonl
+    python benchmarks/amin_map.py --preset all_policies --rows benchmarks/results/all_policies.jsonl
+
 ``--summary-only`` prints the map of an existing rows file without running anything.
 """
 
