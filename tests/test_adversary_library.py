@@ -17,6 +17,7 @@ from lpsched.adversary.library import (
     worst_found,
     worst_found_series,
 )
+from lpsched.adversary.outside import dropped_assumptions
 from lpsched.offline import lower_bounds
 from lpsched.online import simulate
 from lpsched.verify import verify_schedule
@@ -49,6 +50,13 @@ def test_name_follows_convention(path, inst) -> None:
     assert m is not None, path.name
     meta = inst.meta["adversary"]
     assert path.name == library_name(meta["policy"], meta["alpha"], memory_factor(inst), m.group(4))
+
+
+@pytest.mark.parametrize("path,inst", LIB, ids=IDS)
+def test_outside_setting_is_named_and_recorded(path, inst) -> None:
+    drops = dropped_assumptions(inst)
+    assert ("_outside_" in path.name) == bool(drops)
+    assert inst.meta["adversary"].get("drops", []) == drops
 
 
 @pytest.mark.parametrize("path,inst", CASES)

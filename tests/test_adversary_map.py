@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from lpsched.adversary.ratio_map import READINGS, MapCell, append_row, load_rows, map_cells, run_map
+from lpsched.adversary.ratio_map import (
+    READINGS,
+    MapCell,
+    append_row,
+    load_rows,
+    map_cells,
+    reading_policy,
+    run_map,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import amin_map
@@ -22,6 +30,18 @@ def test_cells_and_keys() -> None:
     with pytest.raises(ValueError, match="unknown reading"):
         map_cells(["nope"], [1], [8], ["harmonic"], [6])
     assert set(READINGS) >= {"default", "resume", "evict_fewest", "evict_last", "max_prev_g", "double"}
+    # the other online policies run on the same cells, under their own names
+    assert reading_policy("resume") == ("amin", {"semantics": "resume"})
+    assert reading_policy("mcsf_lower") == ("mcsf", {"missing": "lower"}) and reading_policy("amax") == ("amax", {})
+    with pytest.raises(ValueError, match="unknown reading"):
+        reading_policy("nope")
+
+
+def test_other_policies_on_a_cell(tmp_path: Path) -> None:
+    cells = map_cells(["amax", "fcfs"], [2], [8], ["blockers"], [8], lower=2, prompt=2)
+    rows = run_map(cells, tmp_path / "m.jsonl", budget=0.5)
+    assert [r["policy"] for r in rows] == ["amax", "fcfs"] and all(r["status"] == "ok" for r in rows)
+    assert rows[0]["options"] == {} and rows[0]["ratio_lower"] > 1
 
 
 def test_run_resume_and_torn_line(tmp_path: Path) -> None:
@@ -72,7 +92,7 @@ def test_summary_best_growth_and_fit() -> None:
     assert s.best[("default", 1.0, 64)]["ratio_lower"] == 4.0
     assert s.growing_in_n(("default", 1.0, 64)) is True
     fit = s.fits[("default", 1.0)]
-    assert fit is not None and fit.better == "power" and fit.p == pytest.approx(1 / 3)
+    assert fit is not None and fit.better() == "power" and fit.power_p == pytest.approx(1 / 3)
     md = amin_map.markdown_summary(rows)
     assert "| 1 | 4096 | 16.000" in md and "power" in md
     assert json.dumps(amin_map.summary_json(rows), allow_nan=False)

@@ -14,6 +14,11 @@ Steps (each can run alone):
   and rewritten under the new name, keeping their search record;
 * ``--from-map ROWS`` – for each (c, α) of ``--cells``, the best ``default``-reading row of an A_min
   map (``benchmarks/amin_map.py``) is re-measured and stored as ``amin-a1_<1/α>-c<c>-<family>.json``;
+* ``--from-outside ROWS`` – the rows of an A_min map outside the theorem's setting
+  (``benchmarks/amin_map.py --preset outside``) whose certified bound beats the library's best in the
+  setting at the same (c, α) are re-measured and stored as
+  ``amin-a1_<1/α>-c<c>-<family>_outside_<arrivals|prompts|arrivals_prompts>.json``, with
+  ``meta.adversary.drops`` naming the assumptions they drop;
 * the README table is always rewritten.
 
 Usage: ``python experiments/adversary/build_library.py --from-map benchmarks/results/amin_map_reduced.jsonl``.
@@ -36,8 +41,10 @@ from lpsched.adversary.library import (
     library_name,
     load_library,
     memory_factor,
+    worst_found,
     write_library_instance,
 )
+from lpsched.adversary.outside import dropped_assumptions
 from lpsched.adversary.ratio_map import MapCell, load_rows, measure_cell
 from lpsched.adversary.search import SearchResult
 from lpsched.compare.theory import amax_lower, amax_upper
@@ -134,6 +141,46 @@ def from_map(rows_path: str, seconds: float) -> None:
               f"{out.stat().st_size / 1e3:.0f} kB)", flush=True)
 
 
+def _outside_method(cell: MapCell) -> str:
+    parts = [p for p, v in (("arrivals", cell.arrival_rate), ("prompts", cell.prompt_spread)) if v]
+    return f"{cell.family}_outside_{'_'.join(parts)}"
+
+
+def from_outside(rows_path: str, seconds: float) -> None:
+    """Store the rows outside the theorem's setting that beat the library's best in it at their (c, α)."""
+    rows = [r for r in load_rows(rows_path) if r.get("status") == "ok" and r["reading"] == "default"
+            and (r.get("arrival_rate") or r.get("prompt_spread"))]
+    best: dict[tuple[float, int], dict] = {}
+    for r in rows:
+        k = (float(r["c"]), int(r["inv_alpha"]))
+        if k not in best or r["ratio_lower"] > best[k]["ratio_lower"]:
+            best[k] = r
+    for (c, inv), r in sorted(best.items()):
+        alphas, worst = worst_found("amin", c=c)
+        inside = max((w for a, w in zip(alphas, worst, strict=True) if round(1 / a) == inv), default=None)
+        if inside is not None and r["ratio_lower"] <= inside:
+            print(f"c={c:g} 1/α={inv}: best outside {r['ratio_lower']:.4f} <= {inside:.4f} in the setting; "
+                  "not stored", flush=True)
+            continue
+        cell = MapCell(r["reading"], float(r["c"]), int(r["inv_alpha"]), r["family"], int(r["n"]), int(r["seed"]),
+                       int(r["lower"]), int(r["prompt"]), float(r["arrival_rate"]), float(r["prompt_spread"]))
+        t0 = time.perf_counter()
+        inst, cr = measure_cell(cell, seconds)
+        if inside is not None and cr.ratio_lower <= inside:
+            print(f"c={c:g} 1/α={inv}: re-measured {cr.ratio_lower:.4f} <= {inside:.4f}; not stored", flush=True)
+            continue
+        record = {"policy": "amin", "alpha": cell.alpha, "method": f"map:{_outside_method(cell)}",
+                  "map_cell": cell.key, "map_rows": rows_path, "map_ratio_lower": r["ratio_lower"], "seed": cell.seed,
+                  "drops": dropped_assumptions(inst), "outside_setting": inst.meta["outside_setting"],
+                  "in_setting_best": inside,
+                  "objective": "TEL(policy) / TEL(best verified schedule) (a certified lower bound on the ratio)"}
+        out = DEFAULT_DIR / library_name("amin", cell.alpha, memory_factor(inst), _outside_method(cell))
+        meta = {**inst.meta, "adversary": {**record, **certificate_meta(inst, cr)}}
+        write_library_instance(inst.replace(name=out.stem, meta=meta), out)
+        print(f"{out.name}: {cr.kind} ratio in [{cr.ratio_lower:.4f}, {cr.ratio_upper:.4f}] (in the setting "
+              f"{inside}; n={cell.n}, {time.perf_counter() - t0:.0f} s)", flush=True)
+
+
 def write_readme() -> None:
     rows = []
     for p, inst in load_library():
@@ -156,6 +203,10 @@ def write_readme() -> None:
         "carries its certificate: `certificate = {\"starts\": {id: round}, \"tel\": int}` (a schedule anyone can",
         "check with `lpsched verify`), `policy_tel` and `policy_options` (re-simulate to get `policy_tel`).",
         "`tests/test_adversary_library.py` re-verifies every file.", "",
+        "Files whose method ends in `_outside_…` leave the theorem's setting (all jobs at time 0, a common prompt",
+        "and interval): `meta.adversary.drops` names the assumptions they drop (Poisson arrivals, prompts in a",
+        "range; docs/adversary.md, \"Outside the theorem's setting\"). The worst-found series and the growth",
+        "verdict read only the files in the setting.", "",
         "Ratio = TEL(policy)/OPT: `exact` when a certified lower bound (IP proof or docs/model.md §6 bounds) meets",
         "the certificate's TEL, else `lower bound` (TEL / certificate TEL; the upper end TEL / LB in brackets).",
         "The last column is A_max's reconstructed lower / upper bound (docs/model.md §5) at that α,",
@@ -173,6 +224,7 @@ def main() -> None:
     ap.add_argument("--search", action="store_true", help="Run the small-n searches and constructions.")
     ap.add_argument("--migrate", action="store_true", help="Re-certify files in the older naming.")
     ap.add_argument("--from-map", metavar="ROWS", help="Store the best map cells of this rows file.")
+    ap.add_argument("--from-outside", metavar="ROWS", help="Store the outside-setting rows that beat the setting.")
     ap.add_argument("--map-seconds", type=float, default=6.0, help="Search budget per map cell.")
     ap.add_argument("--budget", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=0)
@@ -190,6 +242,8 @@ def main() -> None:
         migrate()
     if args.from_map:
         from_map(args.from_map, args.map_seconds)
+    if args.from_outside:
+        from_outside(args.from_outside, args.map_seconds)
     write_readme()
 
 

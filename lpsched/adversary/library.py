@@ -11,7 +11,10 @@ and strict (:func:`write_library_instance`: no NaN, temporary file, fsync, renam
 policy (optionally at one c): the exact ratio when OPT is proven, else ``TEL / best verified
 schedule`` (the conservative direction; never the ratio against a lower bound).
 :func:`counterexample_for` returns the library's worst A_min case at a given c, for the growth
-verdict of :mod:`lpsched.compare.theory`.
+verdict of :mod:`lpsched.compare.theory`. Both read only the instances in the theorem's setting (all
+jobs at time 0, a common prompt and interval: :func:`~.outside.dropped_assumptions` is empty); the
+files outside it (method names ending in ``_outside``, ``meta.adversary.drops`` naming what they drop)
+are reported apart.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 
 from ..instance import Instance, load_instance, save_instance
 from .certify import CertifiedRatio, RatioCertificate
+from .outside import dropped_assumptions
 from .search import SearchResult
 
 __all__ = ["DEFAULT_DIR", "adversary_meta", "certificate_meta", "memory_factor", "library_name",
@@ -124,7 +128,7 @@ def _worst(policy: str, directory: str | Path | None, proven_only: bool, keep) -
     best: dict[float, float] = {}
     for _, inst in load_library(directory):
         m = inst.meta["adversary"]
-        if m.get("policy") != policy or not keep(memory_factor(inst)):
+        if m.get("policy") != policy or not keep(memory_factor(inst)) or dropped_assumptions(inst):
             continue
         r = _recorded_ratio(m, proven_only)
         if r is None:
@@ -137,7 +141,8 @@ def _worst(policy: str, directory: str | Path | None, proven_only: bool, keep) -
 
 def worst_found(policy: str, directory: str | Path | None = None, *, proven_only: bool = False,
                 c: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(α values descending, worst ratio found at each α) for ``policy`` from the stored instances.
+    """(α values descending, worst ratio found at each α) for ``policy`` from the stored instances in
+    the theorem's setting.
 
     The ratio of a file is ``meta.adversary.ratio`` when OPT was proven, else ``ratio_at_least``
     (skipped with ``proven_only``). With ``c``, only files whose ``M/(s + u)`` rounds (2 decimals)
@@ -170,12 +175,12 @@ def _band(c: float) -> float:
 
 def counterexample_for(c: float, policy: str = "amin", directory: str | Path | None = None,
                        ) -> tuple[str, dict[str, Any], Instance] | None:
-    """The stored ``policy`` instance with the largest certified ratio at memory factor ``c``
-    (rounded to 2 decimals): ``(file name, meta["adversary"], instance)``, or ``None``."""
+    """The stored ``policy`` instance in the theorem's setting with the largest certified ratio at
+    memory factor ``c`` (rounded to 2 decimals): ``(file name, meta["adversary"], instance)``, or ``None``."""
     best = None
     for path, inst in load_library(directory):
         m = inst.meta["adversary"]
-        if m.get("policy") != policy or round(memory_factor(inst), 2) != round(c, 2):
+        if m.get("policy") != policy or round(memory_factor(inst), 2) != round(c, 2) or dropped_assumptions(inst):
             continue
         r = _recorded_ratio(m, False)
         if r is not None and (best is None or r > best[0]):

@@ -3,8 +3,9 @@
 A **cell** is one instance of a family of :data:`~.constructions.THEOREM_FAMILIES` in the
 theorem's setting (all jobs at time 0, common prompt ``s``, common interval ``[l, u]`` with
 ``u = l/α``, ``M = c·(s + u)``), attacked with one **reading** of A_min (:data:`READINGS`: the
-default and its options). Its value is :func:`~.certify.certified_ratio`: the interval
-``[TEL/UB, TEL/LB]``, labelled ``exact`` or ``lower bound``.
+default and its options) or another online policy (:data:`OTHER_POLICIES`). Its value is
+:func:`~.certify.certified_ratio`: the interval ``[TEL/UB, TEL/LB]``, labelled ``exact`` or
+``lower bound``.
 
 Running a map (:func:`run_map`) appends one JSON line per finished cell to a rows file; a rerun
 reads the file and skips the cells already there, so a map killed at any point resumes where it
@@ -32,8 +33,10 @@ from typing import Any
 from ..instance import Instance
 from .certify import CertifiedRatio, certified_ratio
 from .constructions import THEOREM_FAMILIES
+from .outside import leave_setting
 
-__all__ = ["READINGS", "MapCell", "map_cells", "cell_instance", "search_split", "measure_cell", "run_cell", "run_map",
+__all__ = ["READINGS", "OTHER_POLICIES", "reading_policy", "MapCell", "map_cells", "cell_instance", "search_split",
+           "measure_cell", "run_cell", "run_map",
            "load_rows", "append_row", "LARGE_U"]
 
 #: Reading name -> options of :func:`lpsched.online.simulate` for A_min. ``default`` is the documented
@@ -49,10 +52,36 @@ READINGS: dict[str, dict[str, Any]] = {
     "forbid": {"same_round": "forbid"},
 }
 
+#: The other online policies on the same cells (name -> (policy, options)), for the question whether a
+#: family hurts every online policy: A_max, MC-SF with the interval's upper or lower end as its point
+#: prediction, FCFS. (SVF on the interval's bounds needs no entry: with one common prompt and
+#: interval its volume order is its estimate's order, so it is A_max on ``u`` and A_min on ``l``.)
+OTHER_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "amax": ("amax", {}),
+    "mcsf_upper": ("mcsf", {"missing": "upper"}),
+    "mcsf_lower": ("mcsf", {"missing": "lower"}),
+    "fcfs": ("fcfs", {}),
+}
+
+
+def reading_policy(reading: str) -> tuple[str, dict[str, Any]]:
+    """``(policy, options)`` of a cell's reading: an A_min reading of :data:`READINGS` or an entry of
+    :data:`OTHER_POLICIES`."""
+    if reading in READINGS:
+        return "amin", dict(READINGS[reading])
+    if reading in OTHER_POLICIES:
+        policy, options = OTHER_POLICIES[reading]
+        return policy, dict(options)
+    raise ValueError(f"unknown reading '{reading}' (known: {', '.join([*READINGS, *OTHER_POLICIES])})")
+
 
 @dataclass(frozen=True)
 class MapCell:
-    """One point of the map (``alpha = 1/inv_alpha``)."""
+    """One point of the map (``alpha = 1/inv_alpha``).
+
+    ``arrival_rate`` and ``prompt_spread`` (0: the theorem's setting) take the cell outside it with
+    :func:`~.outside.leave_setting` (Poisson arrivals, prompts in a range; ``seed`` then draws them).
+    """
 
     reading: str
     c: float
@@ -62,12 +91,20 @@ class MapCell:
     seed: int = 0
     lower: int = 4
     prompt: int = 4
+    arrival_rate: float = 0.0
+    prompt_spread: float = 0.0
 
     @property
     def key(self) -> str:
-        """Stable identity of the cell in a rows file."""
+        """Stable identity of the cell in a rows file (the outside-setting parts only when set)."""
+        out = "".join(f"|{tag}{v:g}" for tag, v in (("ar", self.arrival_rate), ("ps", self.prompt_spread)) if v)
         return (f"{self.reading}|c{self.c:g}|a1_{self.inv_alpha}|{self.family}|n{self.n}|s{self.seed}"
-                f"|l{self.lower}|p{self.prompt}")
+                f"|l{self.lower}|p{self.prompt}{out}")
+
+    @property
+    def in_setting(self) -> bool:
+        """Whether the cell keeps the theorem's setting (all at time 0, common prompt)."""
+        return not (self.arrival_rate or self.prompt_spread)
 
     @property
     def alpha(self) -> float:
@@ -75,23 +112,28 @@ class MapCell:
 
 
 def map_cells(readings: Iterable[str], cs: Iterable[float], inv_alphas: Iterable[int], families: Iterable[str],
-              ns: Iterable[int], *, seed: int = 0, lower: int = 4, prompt: int = 4) -> list[MapCell]:
+              ns: Iterable[int], *, seed: int = 0, lower: int = 4, prompt: int = 4, arrival_rate: float = 0.0,
+              prompt_spread: float = 0.0) -> list[MapCell]:
     """Every combination, in the order run: reading, c, α, family, then n ascending."""
     readings, families = list(readings), list(families)
     for r in readings:
-        if r not in READINGS:
-            raise ValueError(f"unknown reading '{r}' (known: {', '.join(READINGS)})")
+        reading_policy(r)
     for f in families:
         if f not in THEOREM_FAMILIES:
             raise ValueError(f"unknown family '{f}' (known: {', '.join(THEOREM_FAMILIES)})")
-    return [MapCell(r, float(c), int(a), f, int(n), seed, lower, prompt)
+    return [MapCell(r, float(c), int(a), f, int(n), seed, lower, prompt, float(arrival_rate), float(prompt_spread))
             for r in readings for c in cs for a in inv_alphas for f in families for n in sorted(ns)]
 
 
 def cell_instance(cell: MapCell) -> Instance:
-    """The cell's instance (deterministic: the family's generator with the cell's seed)."""
-    return THEOREM_FAMILIES[cell.family](cell.seed, alpha=cell.alpha, lower=cell.lower, prompt=cell.prompt,
+    """The cell's instance (deterministic: the family's generator with the cell's seed, then
+    :func:`~.outside.leave_setting` when the cell is outside the theorem's setting)."""
+    inst = THEOREM_FAMILIES[cell.family](cell.seed, alpha=cell.alpha, lower=cell.lower, prompt=cell.prompt,
                                          n=cell.n, c=cell.c)
+    if cell.in_setting:
+        return inst
+    return leave_setting(inst, c=cell.c, arrival_rate=cell.arrival_rate, prompt_spread=cell.prompt_spread,
+                         seed=cell.seed)
 
 
 #: Above this ``u`` a cell uses the heuristics' schedules without their local search, window search
@@ -115,13 +157,15 @@ def search_split(seconds: float, inst: Instance) -> dict[str, float | int]:
 def measure_cell(cell: MapCell, seconds: float) -> tuple[Instance, CertifiedRatio]:
     """The cell's instance and its certified ratio under the cell's reading (``seconds`` of search)."""
     inst = cell_instance(cell)
-    cr = certified_ratio(inst, "amin", READINGS[cell.reading], seed=cell.seed, **search_split(seconds, inst))
+    policy, options = reading_policy(cell.reading)
+    cr = certified_ratio(inst, policy, options, seed=cell.seed, **search_split(seconds, inst))
     return inst, cr
 
 
 def _row(cell: MapCell, inst: Instance | None, cr: CertifiedRatio | None, status: str, seconds: float,
          budget: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"key": cell.key, **asdict(cell), "alpha": cell.alpha, "options": READINGS[cell.reading],
+    row: dict[str, Any] = {"key": cell.key, **asdict(cell), "alpha": cell.alpha,
+                           "options": reading_policy(cell.reading)[1],
                            "status": status, "budget": budget, "seconds": round(seconds, 3)}
     if inst is not None:
         row.update({"upper": int(inst.upper.max()), "M": inst.M, "search": search_split(budget, inst)})

@@ -3,7 +3,7 @@
 * :mod:`.spec` – TOML sweep specifications and their cells;
 * :mod:`.cell` – running one cell (instance, optimum or bounds, every policy, the three ratios);
 * :mod:`.sweep` – running a sweep on processes or Dask, resumable, into :mod:`.store` (SQLite);
-* :mod:`.theory` – the theoretical curves and the growth fits;
+* :mod:`.theory` – the theoretical curves and the growth fit;
 * :mod:`.report`, :mod:`.plots` – Markdown tables and matplotlib figures from a database.
 """
 

@@ -141,7 +141,7 @@ def amin_scope(rows: list[dict[str, Any]], label: str = "amin") -> tuple[str, li
             f"A_min reading {', '.join(readings)})"), cs
 
 
-def amin_fit(rows: list[dict[str, Any]], label: str = "amin", seed: int = 0,
+def amin_fit(rows: list[dict[str, Any]], label: str = "amin",
              counterexample_for: CounterexampleLookup | None = None) -> tuple[str, GrowthFit] | None:
     """Fit A_min's worst ratio per α to ``a + b·log2(1/α)`` (and the polynomial alternatives).
 
@@ -155,7 +155,7 @@ def amin_fit(rows: list[dict[str, Any]], label: str = "amin", seed: int = 0,
         return None
     scope, cs = amin_scope(rows, label)
     ce = counterexample_for(cs[0]) if counterexample_for is not None and len(cs) == 1 else None
-    return kind, fit_growth(alphas, worst, seed=seed, scope=scope, counterexample=ce)
+    return kind, fit_growth(alphas, worst, scope=scope, counterexample=ce)
 
 
 def _fmt(x: float) -> str:
@@ -228,11 +228,11 @@ def markdown_report(db: str | Path, counterexample_for: CounterexampleLookup | N
                 f"Fitted to the worst {RATIO_KINDS[kind]} per α ({f.n_points} points).",
                 "",
                 f"- log model: ratio ≈ {f.log_a:.3f} + {f.log_b:.3f}·log2(1/α), "
-                f"b 95% bootstrap CI [{f.log_b_ci[0]:.3f}, {f.log_b_ci[1]:.3f}]",
+                f"b {f.level:.0%} t interval [{f.log_b_ci[0]:.3f}, {f.log_b_ci[1]:.3f}]",
                 f"- power model: ratio ≈ {f.power_c:.3f}·(1/α)^{f.power_p:.3f}, "
-                f"p 95% CI [{f.power_p_ci[0]:.3f}, {f.power_p_ci[1]:.3f}]",
+                f"p {f.level:.0%} t interval [{f.power_p_ci[0]:.3f}, {f.power_p_ci[1]:.3f}]",
                 f"- linear model: ratio ≈ {f.linear_a:.3f} + {f.linear_b:.3f}/α",
-                "- AIC (log scale residuals): " + ", ".join(f"{k} {v:.2f}" for k, v in f.aic.items()),
+                "- residual sum of squares (ratio scale): " + ", ".join(f"{k} {v:.4g}" for k, v in f.rss.items()),
                 "",
                 f"**Verdict:** {f.verdict}.",
                 "",
