@@ -76,8 +76,17 @@ class SolverParams:
         Share of the time limit for the LP relaxation, and with core rows (slower, stronger LP)
         [core no-overlap rows].
     lp_guided_share, lp_guided_polish_share : float
-        LP-guided schedules get at most this share of the limit (and a quarter of what is left);
-        a better one is polished by the local search with the second share [LP-guided schedules].
+        LP-guided schedules get at most this share of the limit (and ``lp_guided_rest_share`` of what
+        is left); a better one is polished by the local search with the second share
+        [LP-guided schedules].
+    lp_guided_rest_share, lp_guided_horizon_factor : float
+        The share of the remaining budget LP-guided schedules may take at most (a quarter, so the
+        integer solver keeps most of it), and their horizon as a multiple of the incumbent's makespan
+        (room for a rounded LP to place jobs later than the incumbent) [LP-guided schedules].
+    stage_min_seconds : float
+        The least time a stage (a solver after the incumbent, the second member of the auto
+        portfolio) is given when the budget is nearly spent, so that it can at least return its
+        bound [the tight portfolio].
     window_min_variables, window_min_gap : int, float
         Window search runs before the integer solver when more start variables than this are left
         after fixing and the bound is more than this fraction below the incumbent, on instances
@@ -172,6 +181,9 @@ class SolverParams:
     lp_share_core_rows: float = 0.5
     lp_guided_share: float = 0.1
     lp_guided_polish_share: float = 0.05
+    lp_guided_rest_share: float = 0.25
+    lp_guided_horizon_factor: float = 1.25
+    stage_min_seconds: float = 0.5
     window_min_variables: int = 4_000
     window_min_gap: float = 0.01
     window_share: float = 0.5

@@ -280,7 +280,7 @@ def _auto_portfolio(instance: Instance, opts: SolveOptions, budget: Budget, rep:
         first.info["formulation"] = "auto: strong"
         first.seconds = budget.elapsed()
         return first
-    rest = Budget(max(0.5, budget.limit - budget.elapsed()))
+    rest = Budget(max(p.stage_min_seconds, budget.limit - budget.elapsed()))
     second = _solve(Run(instance, opts, "cumulative", rest, rep, starts_array(instance, first.starts),
                         shared=shared, lp_limit=lp_limit))
     best = second if second.objective <= first.objective else first
@@ -464,7 +464,7 @@ def _phase_integer(run: Run, state: SolveState, model: TimeIndexedModel, target:
         # building a model this size takes longer than the time left (a later pass gets it)
         state.status = "not run (too little time for a model this size)"
         return
-    remaining = max(0.5, run.budget.share(run.solver_share))
+    remaining = max(run.opts.params.stage_min_seconds, run.budget.share(run.solver_share))
     kw = dict(time_limit=remaining, workers=opts.workers, seed=opts.seed, log=opts.log,
               hint=_class_hint(model, state.starts),
               objective_lb=state.bound if run.strong else None, objective_ub=target if run.strong else None,
@@ -500,7 +500,7 @@ def _phase_interval(run: Run, state: SolveState, model: TimeIndexedModel, target
     ``target`` is below the incumbent); a job left without any start proves that no schedule
     better than the incumbent exists."""
     instance, opts = run.instance, run.opts
-    remaining = max(0.5, run.budget.share(run.solver_share))
+    remaining = max(run.opts.params.stage_min_seconds, run.budget.share(run.solver_share))
     state.note("interval model", f"cp-sat, {remaining:.0f} s")
     if run.formulation == "cumulative":
         state.n_variables = instance.n
@@ -545,9 +545,9 @@ def _lp_guided_incumbent(run: Run, state: SolveState, model: TimeIndexedModel, l
     LP just solved first, then LPs at reduced capacities within ``params.lp_guided_share`` of the
     limit; a better one is polished by the local search (``params.lp_guided_polish_share``)."""
     instance, p, limit = run.instance, run.opts.params, run.budget.limit
-    horizon = int(1.25 * int((state.starts + instance.output).max()))
+    horizon = int(p.lp_guided_horizon_factor * int((state.starts + instance.output).max()))
     cands = {"lp_1": schedule_from_lp(instance, model, lp)}
-    seconds = min(p.lp_guided_share * limit, run.budget.share(0.25))
+    seconds = min(p.lp_guided_share * limit, run.budget.share(p.lp_guided_rest_share))
     cands.update(lp_guided_schedules(instance, horizon=horizon, fractions=p.lp_guided_fractions, time_limit=seconds,
                                      start_hint=state.starts, **_lp_kw(p)))
     tels = {k: tel_of(instance, v) for k, v in cands.items()}
