@@ -156,7 +156,7 @@ class EstimatePolicy(Policy):
         return fits_future_peak(t, M, bases, starts, ests)
 
     # --------------------------------------------------------------- eviction
-    def _victim_key(self, j: int, t: int) -> tuple[int, ...]:
+    def victim_key(self, j: int, t: int) -> tuple[int, ...]:
         """The eviction order as defined (reference)."""
         v = self.v
         G = v.generated(j)
@@ -172,7 +172,7 @@ class EstimatePolicy(Policy):
 
     def _victim(self, t: int) -> int:
         if not self.fast:
-            return min(self.running, key=lambda j: self._victim_key(j, t))
+            return min(self.running, key=lambda j: self.victim_key(j, t))
         heap = self._vheap
         if self._eviction != "estimate":
             while not self._valid(heap[0][-2], heap[0][-1]):

@@ -20,10 +20,10 @@ full-sequence check, preemption by recompute, prefix cache):
   engine. When the check fails the scan stops (``scan=stop``) or skips to the next request
   (``scan=skip``); then the engine's checks run as for FCFS;
 * **victim** – on a block shortage the running request first in the policy's eviction order
-  (:meth:`EstimatePolicy._victim_key` with ``G`` = tokens generated so far) is preempted.
+  (:meth:`EstimatePolicy.victim_key` with ``G`` = tokens generated so far) is preempted.
 
 The estimates come from the policy object itself (``capped_estimate``, ``initial_estimate``,
-``order_key``, ``estimate_after_eviction``, ``_victim_key``) bound to a :class:`StepView` that
+``order_key``, ``estimate_after_eviction``, ``victim_key``) bound to a :class:`StepView` that
 answers its questions from the engine's state; no estimate rule is written here. The reference
 engine checks admission with :func:`~lpsched.memory.fits_future_peak` over the running set, the
 fast one with :class:`~lpsched.memory.PeakIndex` (also asked when the blocked head would next fit,
@@ -185,4 +185,4 @@ class StepPolicy:
     # --------------------------------------------------------------- eviction
     def victim(self, running: list[int], step: int) -> int:
         """The running request first in the policy's eviction order."""
-        return min(running, key=lambda j: self.p._victim_key(j, step))
+        return min(running, key=lambda j: self.p.victim_key(j, step))
