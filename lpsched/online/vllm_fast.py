@@ -177,6 +177,19 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                 return preempt(k), True, mu
         return preempt(k), True, 0
 
+    def make_room(i: int, j: int, need: int, sched: list[tuple[int, int]]) -> tuple[bool, int, int]:
+        """Preempt victims until ``need`` blocks are free for ``running[i] = j``. Returns whether ``j``
+        is still running (not its own victim), its index now, and the tokens given back to the budget."""
+        back = 0
+        while need > free:
+            v, before, got = preempt_victim(i, sched)
+            if v == j:
+                return False, i, back
+            if before:
+                back += got
+                i -= 1
+        return True, i, back
+
     def longest() -> int:
         while max_heap and ver[max_heap[0][2]] != max_heap[0][1]:
             heapq.heappop(max_heap)
@@ -237,18 +250,12 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                             i += 1
                             continue
                         need = -(-(computed[j] + m) // bs) - held[j]
-                    ok = True
-                    while need > free:
-                        v, before, back = preempt_victim(i, sched)
+                    if need > free:
                         preempted = True
-                        if v == j:
-                            ok = False
-                            break
-                        if before:
-                            b += back
-                            i -= 1
-                    if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
-                        continue
+                        ok, i, back = make_room(i, j, need, sched)
+                        b += back
+                        if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
+                            continue
                     free -= need
                     head += need
                     if not dec:
@@ -274,18 +281,12 @@ def run_vllm_fast(prompt: list[int], output: list[int], arrival_ns: list[int], k
                     i += 1
                     continue
                 need = -(-(computed[j] + m) // bs) - held[j]
-                ok = True
-                while need > free:
-                    v, before, back = preempt_victim(i, sched)
+                if need > free:
                     preempted = True
-                    if v == j:
-                        ok = False
-                        break
-                    if before:
-                        budget += back
-                        i -= 1
-                if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
-                    continue
+                    ok, i, back = make_room(i, j, need, sched)
+                    budget += back
+                    if not ok:  # itself preempted: serve the next (vLLM's FCFS: none is left)
+                        continue
                 free -= need
                 head += need
                 held[j] += need
