@@ -36,11 +36,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +45,8 @@ import numpy as np
 from lpsched.adversary.constructions import THEOREM_FAMILIES
 from lpsched.adversary.ratio_map import OTHER_POLICIES, READINGS, MapCell, load_rows, map_cells, reading_policy, run_map
 from lpsched.compare.theory import GrowthFit, fit_growth
+from lpsched.errors import LpschedInputError
+from lpsched.fileio import write_text_atomic
 
 #: name -> (readings, c values, 1/α values, families, n values, seconds per cell)
 PRESETS: dict[str, dict[str, Any]] = {
@@ -212,17 +211,6 @@ def summary_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _write_whole(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file, fsync, rename)."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
-
-
 def _progress(i: int, total: int, cell: MapCell, row: dict[str, Any] | None) -> None:
     if row is None:
         print(f"[{i + 1}/{total}] {cell.key} ...", file=sys.stderr, flush=True)
@@ -277,11 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown_summary(rows)
     print(md)
     if args.summary_md:
-        _write_whole(args.summary_md, md)
+        write_text_atomic(args.summary_md, md, [args.rows], "--summary-md")
     if args.summary_json:
-        _write_whole(args.summary_json, json.dumps(summary_json(rows), indent=1, allow_nan=False) + "\n")
+        text = json.dumps(summary_json(rows), indent=1, allow_nan=False) + "\n"
+        write_text_atomic(args.summary_json, text, [args.rows], "--summary-json")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except LpschedInputError as exc:
+        print(f"amin_map: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

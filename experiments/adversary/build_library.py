@@ -48,6 +48,7 @@ from lpsched.adversary.outside import dropped_assumptions
 from lpsched.adversary.ratio_map import MapCell, load_rows, measure_cell
 from lpsched.adversary.search import SearchResult
 from lpsched.compare.theory import amax_lower, amax_upper
+from lpsched.fileio import write_text_atomic
 from lpsched.instance import Instance, load_instance
 
 ALPHAS = (1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32, 1 / 64)
@@ -216,7 +217,7 @@ def write_readme() -> None:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[r[-1] for r in rows], "",
     ]
-    (DEFAULT_DIR / "README.md").write_text("\n".join(text))
+    write_text_atomic(DEFAULT_DIR / "README.md", "\n".join(text))
 
 
 def main() -> None:
